@@ -1,0 +1,47 @@
+"""Compute set-up in one place: seeds, torch threads and device, and the Dask client.
+
+`dask_client()` connects to DASK_SCHEDULER_ADDRESS when set, else starts a LocalCluster
+(processes, one thread each) that closes with the context.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import numpy as np
+
+
+def seed_everything(seed: int, threads: int | None = None) -> None:
+    """Seed python, numpy and torch; fix torch's CPU threads so runs repeat bit for bit."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads or max(1, os.cpu_count() or 1))
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def torch_device():
+    """The GPU where there is one (MDR_DEVICE overrides, e.g. MDR_DEVICE=cpu)."""
+    import torch
+
+    name = os.environ.get("MDR_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@contextlib.contextmanager
+def dask_client(n_workers: int | None = None):
+    """A distributed Client: the cluster at DASK_SCHEDULER_ADDRESS, else a fresh LocalCluster."""
+    from dask.distributed import Client, LocalCluster
+
+    address = os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    workers = n_workers or min(2, os.cpu_count() or 1)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+        yield client

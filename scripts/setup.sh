@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up (or reuses) the project's virtual environment: torch trio, pinned packages, the `mdr` command.
+# Idempotent: a second call with unchanged pins returns at once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${MDR_VENV:-.venv}
+stamp="$VENV/.mdr-setup-$(cat requirements.txt constraints.txt pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ]; then
+  echo "setup: $VENV is already up to date"
+  exit 0
+fi
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+pip() { "$VENV/bin/python" -m pip "$@"; }
+echo "setup: installing torch, torchvision (a CUDA build from local disk, about a minute)"
+pip install -q torch==2.14.1 torchvision==0.29.1
+# torchaudio has no release matching torch 2.14.1; 2.11.0 without its deps imports and runs the
+# MelSpectrogram/MFCC transforms (tests/test_torchaudio.py keeps that true).
+pip install -q --no-deps torchaudio==2.11.0
+echo "setup: installing pinned packages"
+pip install -q -r requirements.txt -c constraints.txt
+pip install -q --no-deps --no-build-isolation -e .
+# dvc needs a git repository; a tarball copy of the project gets one here.
+git rev-parse --git-dir >/dev/null 2>&1 || git init -q
+rm -f "$VENV"/.mdr-setup-*
+touch "$stamp"
+echo "setup: done ($VENV)"
