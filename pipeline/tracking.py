@@ -47,7 +47,8 @@ class StageRun:
         self._mlflow = mlflow
 
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
-        clean = {k: float(v) for k, v in metrics.items() if v is not None}
+        # MLflow names allow no '@': ndcg@100 is logged as ndcg_at_100
+        clean = {k.replace("@", "_at_"): float(v) for k, v in metrics.items() if v is not None}
         self._mlflow.log_metrics(clean, step=step)
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:

@@ -1,0 +1,37 @@
+"""Stage train_recsys: MacridVAE with early stopping on validation NDCG@100; checkpoint + history."""
+import csv
+import io
+
+from pipeline.atomic import write_text
+from pipeline.compute import seed_everything, torch_device
+from pipeline.config import load_config
+from pipeline.stage import run_stage
+from pipeline.tracking import stage_run
+from recsys.config import TrainRecsys
+from recsys.dataset import InteractionData
+from recsys.macridvae import MacridVAE
+from recsys.train import fit, save_checkpoint
+
+MODEL = "models/recsys/macridvae.pt"
+
+
+def main():
+    cfg = load_config(TrainRecsys, "train_recsys")
+    seed_everything(cfg.seed, cfg.threads)
+    data = InteractionData.load("data/recsys")
+    with stage_run("train_recsys", cfg) as run:
+        model = MacridVAE(data.n_items, cfg.model)
+        result = fit(model, data, cfg.train, cfg.model.beta, cfg.seed, torch_device(), "train_recsys",
+                     on_epoch=lambda r: run.log_metrics({k: v for k, v in r.items() if k != "epoch"}, r["epoch"]))
+        save_checkpoint(MODEL, model, result, {"config": cfg.model, "item_ids": data.item_ids})
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(result.history[0]))
+        writer.writeheader()
+        writer.writerows(result.history)
+        write_text("plots/recsys_train.csv", buf.getvalue())
+        run.log_metrics({"best_val_ndcg@100": result.best_ndcg, "best_epoch": result.best_epoch})
+        run.log_artifact(MODEL, "model")
+
+
+if __name__ == "__main__":
+    run_stage("train_recsys", main)
