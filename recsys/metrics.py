@@ -39,7 +39,7 @@ def per_user_metrics(scores: np.ndarray, targets: sp.csr_matrix) -> dict[str, np
     hits = np.take_along_axis(targets.toarray() > 0, top, 1).astype(np.float64)
     n_targets = np.asarray(targets.sum(1)).ravel()
     discount = 1.0 / np.log2(np.arange(2, kmax + 2))
-    dcg = (hits[:, :K_NDCG] * discount[:K_NDCG]).sum(1)
+    dcg = (hits[:, :K_NDCG] * discount[:hits.shape[1]][:K_NDCG]).sum(1)  # fewer columns if < k items
     idcg = np.array([discount[:min(K_NDCG, int(n))].sum() for n in n_targets])
     out = {f"ndcg@{K_NDCG}": dcg / idcg}
     for k in KS_RECALL:

@@ -1,0 +1,132 @@
+"""The `mdr` command: serve, recommend and find similar items from the shell, fetch data."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pipeline.config import ConfigError, from_dict, read_params
+
+
+def serve_config(params_path: str = "params.yaml"):
+    from pipeline.service import ServeConfig
+
+    return from_dict(ServeConfig, read_params(params_path).get("serve") or {}, f"{params_path}: serve")
+
+
+def _recommender(args):
+    from recsys.serving import Recommender
+
+    return Recommender.load(args.data, args.model, args.indexes)
+
+
+def cmd_serve(args):
+    import uvicorn
+
+    from pipeline.service import create_app
+
+    cfg = serve_config(args.params)
+    app = create_app(lambda: _recommender(args), cfg)
+    uvicorn.run(app, host=args.host or cfg.host, port=args.port or cfg.port, log_level="warning")
+
+
+def _print(rec, cols, scores, as_json: bool):
+    rows = rec.describe(cols, scores)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    for rank, r in enumerate(rows, 1):
+        print(f"{rank:3d}. {r['item']:>12}  score {r['score']:9.4f}  concept {r['concept']}  {r['category'] or ''}")
+
+
+def cmd_recommend(args):
+    rec = _recommender(args)
+    if (args.user is None) == (args.history is None):
+        raise ValueError("give exactly one of --user or --history")
+    history = rec.user_history(args.user) if args.user else rec.columns(
+        [h for h in args.history.split(",") if h.strip()])
+    if not history:
+        raise ValueError("--history: no item ids")
+    weights = None
+    if args.weights:
+        weights = [float(w) for w in args.weights.split(",")]
+        if len(weights) != rec.concepts or min(weights) < 0 or max(weights) <= 0:
+            raise ValueError(f"--weights: need {rec.concepts} values >= 0, not all 0")
+    if not 1 <= args.k <= 10_000:
+        raise ValueError("--k: must be between 1 and 10000")
+    cols, scores = rec.recommend(history, args.k, weights)
+    _print(rec, cols, scores, args.json)
+
+
+def cmd_similar(args):
+    rec = _recommender(args)
+    (col,) = rec.columns([args.item])
+    cols, scores = rec.similar_items(col, args.k)
+    _print(rec, cols, scores, args.json)
+
+
+def cmd_fetch(args):
+    from recsys.fetch import LICENCE, fetch_ml100k
+
+    if args.dataset != "ml-100k":
+        raise ValueError(f"unknown dataset {args.dataset!r}; known: ml-100k")
+    dest = fetch_ml100k(args.dest)
+    print(LICENCE)
+    print(f"\nml-100k is in {dest} (git-ignored). Use it with:\n"
+          f"  dvc exp run -S prepare_interactions.source=recbole -S prepare_interactions.path={dest}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mdr", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def artifacts(sp):
+        sp.add_argument("--data", default="data/recsys")
+        sp.add_argument("--model", default="models/recsys/macridvae.pt")
+        sp.add_argument("--indexes", default="indexes/recsys")
+
+    s = sub.add_parser("serve", help="serve the HTTP API (OpenAPI page at /docs)")
+    artifacts(s)
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--params", default="params.yaml")
+    s.set_defaults(func=cmd_serve)
+
+    r = sub.add_parser("recommend", help="top-k items for a known user or a history")
+    artifacts(r)
+    r.add_argument("--user")
+    r.add_argument("--history", help="comma-separated item ids")
+    r.add_argument("--k", type=int, default=10)
+    r.add_argument("--weights", help="comma-separated concept weights (steering), one per concept")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_recommend)
+
+    m = sub.add_parser("similar", help="items nearest to an item")
+    artifacts(m)
+    m.add_argument("item")
+    m.add_argument("--k", type=int, default=10)
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_similar)
+
+    d = sub.add_parser("data", help="data helpers")
+    dsub = d.add_subparsers(dest="data_command", required=True)
+    f = dsub.add_parser("fetch", help="extract a public dataset into a git-ignored folder")
+    f.add_argument("dataset", choices=["ml-100k"])
+    f.add_argument("--dest", default="external/ml-100k")
+    f.set_defaults(func=cmd_fetch)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ConfigError, ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"mdr: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

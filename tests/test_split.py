@@ -1,0 +1,29 @@
+import numpy as np
+
+from recsys.split import SplitConfig, split_interactions
+
+
+def test_split_is_deterministic_and_independent_of_partitioning(tiny_raw, tiny_data, dask):
+    again = split_interactions(tiny_raw, SplitConfig(partitions=5), seed=1, client=dask)
+    for name in ("train", "val_foldin", "val_target", "test_foldin", "test_target"):
+        assert (getattr(again, name) != getattr(tiny_data, name)).nnz == 0
+    other = split_interactions(tiny_raw, SplitConfig(partitions=3), seed=2, client=dask)
+    assert set(other.user_ids["test"]) != set(tiny_data.user_ids["test"])
+
+
+def test_protocol(tiny_raw, tiny_data):
+    d = tiny_data
+    users = {k: set(v) for k, v in d.user_ids.items()}
+    assert not (users["train"] & users["val"]) and not (users["train"] & users["test"]) and not (users["val"] & users["test"])
+    # items are exactly those seen by training users
+    assert (np.asarray(d.train.sum(0)).ravel() > 0).all()
+    # positives only: every user kept has >= 5 positives (rating >= 4)
+    pos = tiny_raw.table[tiny_raw.table.rating >= 4]
+    counts = pos.groupby("user").item.nunique()
+    assert set(counts[counts >= 5].index) == users["train"] | users["val"] | users["test"]
+    # fold-in and targets are disjoint; targets are floor(20 %) of each held-out user's items
+    for split in ("val", "test"):
+        f, t = getattr(d, f"{split}_foldin"), getattr(d, f"{split}_target")
+        assert f.multiply(t).nnz == 0
+        n = np.asarray((f + t).sum(1)).ravel()
+        assert (np.asarray(t.sum(1)).ravel() == np.where(n >= 5, np.floor(0.2 * n), 0)).all()
