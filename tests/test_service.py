@@ -1,0 +1,143 @@
+"""The service over real HTTP: uvicorn on a free port, httpx as the client."""
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from pipeline.service import ServeConfig, create_app
+from recsys.serving import Recommender, build_concept_indexes
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(app):
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def service(tiny_model, tiny_data):
+    model, _ = tiny_model
+    rec = Recommender(model, tiny_data, build_concept_indexes(model, "Flat", 1))
+    server, thread, url = _serve(create_app(lambda: rec, ServeConfig(max_k=50, max_history=30, max_batch=4,
+                                                                      max_body_bytes=4096)))
+    with httpx.Client(base_url=url, timeout=10) as client:
+        yield client, rec
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_health_and_openapi(service):
+    client, rec = service
+    assert client.get("/livez").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["items"] == rec.data.n_items
+    assert "/recommend" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_known_user_and_history(service, tiny_data):
+    client, rec = service
+    user = str(tiny_data.user_ids["train"][0])
+    r = client.post("/recommend", json={"user": user, "k": 5})
+    assert r.status_code == 200
+    items = [i["item"] for i in r.json()["items"]]
+    seen = {str(tiny_data.item_ids[c]) for c in rec.user_history(user)}
+    assert len(items) == 5 and not set(items) & seen
+    assert client.get(f"/users/{user}/recommendations", params={"k": 5}).json()["items"] == r.json()["items"]
+    history = [str(i) for i in tiny_data.item_ids[:3]]
+    r = client.post("/recommend", json={"history": history, "k": 7})
+    assert r.status_code == 200 and not {i["item"] for i in r.json()["items"]} & set(history)
+
+
+def test_concept_weights_steer(service, tiny_data):
+    client, rec = service
+    user = str(tiny_data.user_ids["train"][1])
+    only = [0.0] * rec.concepts
+    only[2] = 1.0
+    r = client.post("/recommend", json={"user": user, "k": 10, "concept_weights": only})
+    assert r.status_code == 200 and {i["concept"] for i in r.json()["items"]} == {2}
+
+
+def test_batch_and_similar(service, tiny_data):
+    client, _ = service
+    users = [str(u) for u in tiny_data.user_ids["test"][:3]]
+    r = client.post("/recommend/batch", json={"requests": [{"user": u, "k": 3} for u in users]})
+    assert r.status_code == 200 and [x["user"] for x in r.json()["results"]] == users
+    item = str(tiny_data.item_ids[0])
+    r = client.get(f"/items/{item}/similar", params={"k": 4})
+    assert r.status_code == 200 and len(r.json()["items"]) == 4 and item not in [i["item"] for i in r.json()["items"]]
+    assert len(client.get("/concepts").json()["concepts"]) == 4
+
+
+@pytest.mark.parametrize("method, path, body, status, words", [
+    ("post", "/recommend", {"user": "nobody"}, 404, "unknown user 'nobody'"),
+    ("post", "/recommend", {"history": ["i99999"]}, 404, "unknown item(s) ['i99999']"),
+    ("post", "/recommend", {"history": []}, 422, "history: must hold at least one item id"),
+    ("post", "/recommend", {"history": ["x"] * 31}, 413, "history: 31 items, at most 30"),
+    ("post", "/recommend", {}, 422, "exactly one of 'user' or 'history'"),
+    ("post", "/recommend", {"user": "u", "history": ["a"]}, 422, "exactly one of"),
+    ("post", "/recommend", {"user": "USER", "k": 0}, 422, "k: must be between 1 and 50"),
+    ("post", "/recommend", {"user": "USER", "k": 51}, 422, "k: must be between 1 and 50"),
+    ("post", "/recommend", {"user": "USER", "k": "ten"}, 422, "k: Input should be a valid integer"),
+    ("post", "/recommend", {"user": 12}, 422, "user: Input should be a valid string"),
+    ("post", "/recommend", {"user": "USER", "colour": 1}, 422, "colour: Extra inputs are not permitted"),
+    ("post", "/recommend", {"user": "USER", "concept_weights": [1, 2]}, 422, "concept_weights: need 4 values"),
+    ("post", "/recommend", {"user": "USER", "concept_weights": [0, 0, 0, 0]}, 422, "not all 0"),
+    ("post", "/recommend", {"user": "USER", "concept_weights": [-1, 1, 1, 1]}, 422, ">= 0"),
+    ("post", "/recommend", "not json", 422, "JSON"),
+    ("post", "/recommend", [1, 2], 422, "valid dictionary"),
+    ("post", "/recommend/batch", {"requests": []}, 422, "at least one request"),
+    ("post", "/recommend/batch", {"requests": [{"user": "USER"}] * 5}, 413, "5 requests, at most 4"),
+    ("post", "/recommend/batch", {"requests": [{"user": "USER"}, {"user": "ghost"}]}, 404, "requests[1].user: unknown user"),
+    ("get", "/items/nope/similar", None, 404, "unknown item(s) ['nope']"),
+    ("get", "/items/ITEM/similar?k=-3", None, 422, "k: must be between"),
+    ("get", "/users/USER/recommendations?k=abc", None, 422, "k: Input should be a valid integer"),
+    ("get", "/users/ghost/recommendations", None, 404, "unknown user"),
+    ("post", "/recommend", {"history": ["i" * 5000]}, 413, "request body over 4096 bytes"),
+])
+def test_bad_requests_get_a_4xx_json_error(service, tiny_data, method, path, body, status, words):
+    client, _ = service
+    user, item = str(tiny_data.user_ids["train"][0]), str(tiny_data.item_ids[0])
+    path = path.replace("USER", user).replace("ITEM", item)
+    if isinstance(body, dict):
+        body = {k: v.replace("USER", user) if isinstance(v, str) else v for k, v in body.items()}
+        if "requests" in body:
+            body["requests"] = [{"user": user if r["user"] == "USER" else r["user"]} for r in body["requests"]]
+    if method == "get":
+        r = client.get(path)
+    elif isinstance(body, str):
+        r = client.post(path, content=body, headers={"content-type": "application/json"})
+    else:
+        r = client.post(path, json=body)
+    assert r.status_code == status, r.text
+    assert words in r.json()["error"]
+
+
+def test_a_service_whose_artifacts_fail_to_load_says_why(tmp_path):
+    def broken():
+        raise FileNotFoundError(f"{tmp_path}: no index manifest (run index_recsys)")
+
+    server, thread, url = _serve(create_app(broken))
+    try:
+        assert httpx.get(url + "/livez").status_code == 200
+        r = httpx.get(url + "/readyz")
+        assert r.status_code == 503 and "no index manifest" in r.json()["error"]
+        r = httpx.post(url + "/recommend", json={"user": "u"})
+        assert r.status_code == 503 and "not ready" in r.json()["error"]
+    finally:
+        server.should_exit = True
+        thread.join(5)
