@@ -1,15 +1,11 @@
 """A tiny `dvc repro` end to end in a throw-away copy of the repository."""
 import json
-import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from pipeline.scratch import scratch_repo
 
 TINY = {
     "prepare_interactions.synthetic.n_users": 200, "prepare_interactions.synthetic.n_items": 80,
@@ -18,13 +14,6 @@ TINY = {
     "train_recsys.train.epochs": 3, "evaluate_recsys.multvae.hidden": 16, "evaluate_recsys.multvae.latent": 8,
     "evaluate_recsys.multvae_train.epochs": 3, "evaluate_recsys.ease_lambdas": [100.0],
 }
-
-
-def _set(params: dict, dotted: str, value):
-    *path, last = dotted.split(".")
-    for p in path:
-        params = params[p]
-    params[last] = value
 
 
 def _run(cmd, cwd, env, check=True):
@@ -36,25 +25,8 @@ def _run(cmd, cwd, env, check=True):
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("repo")
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.split()
-    for rel in listed:
-        src = ROOT / rel
-        if src.is_file() and not rel.startswith(("metrics/", "dvc.lock")):
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    params = yaml.safe_load((dest / "params.yaml").read_text())
-    for k, v in TINY.items():
-        _set(params, k, v)
-    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "MLFLOW_TRACKING_URI": f"sqlite:///{dest}/mlflow.db", "MDR_DEVICE": "cpu"}
-    env.pop("DVC_EXP_NAME", None)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
-        _run(cmd, dest, env)
-    return dest, env
+    dest, env = scratch_repo(tmp_path_factory.mktemp("repo"), TINY)
+    return dest, {**env, "MDR_DEVICE": "cpu"}
 
 
 def test_repro_end_to_end_then_nothing_to_do(repo):
