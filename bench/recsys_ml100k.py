@@ -14,7 +14,10 @@ import time
 import numpy as np
 
 from pipeline.compute import dask_client, seed_everything, torch_device
-from pipeline.config import load_config
+import yaml
+
+from pipeline.config import from_dict, read_params
+from pipeline.scratch import set_param
 from recsys.config import EvaluateRecsys, PrepareInteractions, TrainRecsys
 from recsys.disentanglement import nmi
 from recsys.fetch import fetch_ml100k
@@ -28,10 +31,19 @@ from stages.evaluate_recsys import baselines
 METRICS = ("ndcg@100", "recall@20", "recall@50")
 
 
-def run_seed(raw, seed: int, client) -> dict:
-    prep = load_config(PrepareInteractions, "prepare_interactions")
-    train = load_config(TrainRecsys, "train_recsys")
-    evaluate = load_config(EvaluateRecsys, "evaluate_recsys")
+def configs(overrides: list[str]):
+    """The params.yaml blocks, with dvc-style `-S block.key=value` overrides (value parsed as YAML)."""
+    params = read_params()
+    for item in overrides:
+        key, _, value = item.partition("=")
+        set_param(params, key, yaml.safe_load(value))
+    return (from_dict(PrepareInteractions, params["prepare_interactions"], "prepare_interactions"),
+            from_dict(TrainRecsys, params["train_recsys"], "train_recsys"),
+            from_dict(EvaluateRecsys, params["evaluate_recsys"], "evaluate_recsys"))
+
+
+def run_seed(raw, seed: int, client, overrides: list[str]) -> dict:
+    prep, train, evaluate = configs(overrides)
     data = split_interactions(raw, prep.split, seed, client)
     seed_everything(seed, train.threads)
     device = torch_device()
@@ -51,13 +63,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--json", default="bench/results/recsys_ml100k.json")
+    ap.add_argument("-S", "--set", action="append", default=[], help="override a param, e.g. -S train_recsys.train.lr=0.002")
     args = ap.parse_args()
     raw = load_interactions("recbole", str(fetch_ml100k()))
     start = time.perf_counter()
     with dask_client() as client:
-        runs = {seed: run_seed(raw, seed, client) for seed in args.seeds}
+        runs = {seed: run_seed(raw, seed, client, args.set) for seed in args.seeds}
     models = ["macridvae", "macridvae_hard", "multvae", "ease", "most_popular"]
-    print(f"\nml-100k, strong generalization, seeds {args.seeds}; {runs[args.seeds[0]]['summary']}")
+    print(f"\nml-100k, strong generalization, seeds {args.seeds}; overrides {args.set}; {runs[args.seeds[0]]['summary']}")
     print(f"{'model':16s}" + "".join(f"{m:>22s}" for m in METRICS) + f"{'NDCG ratio to MacridVAE':>26s}")
     table = {}
     for name in models:

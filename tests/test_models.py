@@ -66,3 +66,17 @@ def test_closed_form_baselines(tiny_data):
     assert np.allclose(np.diag(ease.weights), 0)
     # a huge λ shrinks EASE towards zero weights
     assert np.abs(EASE(tiny_data.train, 1e9).weights).max() < np.abs(ease.weights).max()
+
+
+def test_training_repeats_bit_for_bit_with_a_seed(tiny_data):
+    from pipeline.compute import seed_everything
+    from recsys.train import TrainConfig, fit
+
+    states = []
+    for _ in range(2):
+        seed_everything(3, 2)
+        model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=3, dim=8, hidden=16))
+        fit(model, tiny_data, TrainConfig(epochs=2, batch_size=64, anneal_steps=10), 0.2, 3, torch.device("cpu"))
+        states.append(model.state_dict())
+    for k in states[0]:
+        assert torch.equal(states[0][k], states[1][k]), k
