@@ -7,6 +7,7 @@ The step counter and optimizer state are saved with the model so training can re
 from __future__ import annotations
 
 import copy
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,11 +96,15 @@ def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: i
 
 
 def save_checkpoint(path: str | Path, model, result: FitResult, extra: dict) -> None:
+    # saved through a buffer: torch.save names the archive after the file, and the temporary
+    # file's random name would make identical models differ byte for byte
+    buffer = io.BytesIO()
+    torch.save({"model_state": {k: v.cpu() for k, v in model.state_dict().items()},
+                "optimizer_state": result.optimizer, "step": result.step,
+                "best_epoch": result.best_epoch, "best_val_ndcg": result.best_ndcg,
+                "history": result.history, **extra}, buffer)
     with atomic_path(path) as tmp:
-        torch.save({"model_state": {k: v.cpu() for k, v in model.state_dict().items()},
-                    "optimizer_state": result.optimizer, "step": result.step,
-                    "best_epoch": result.best_epoch, "best_val_ndcg": result.best_ndcg,
-                    "history": result.history, **extra}, tmp)
+        tmp.write_bytes(buffer.getvalue())
 
 
 def load_checkpoint(path: str | Path) -> dict:

@@ -80,3 +80,12 @@ def test_training_repeats_bit_for_bit_with_a_seed(tiny_data):
         states.append(model.state_dict())
     for k in states[0]:
         assert torch.equal(states[0][k], states[1][k]), k
+
+
+def test_the_same_model_saves_to_the_same_bytes(tiny_model, tiny_data, tmp_path):
+    """dvc.lock hashes the checkpoint: two clean runs must write identical files."""
+    model, result = tiny_model
+    extra = {"config": model.cfg, "item_ids": tiny_data.item_ids}
+    save_checkpoint(tmp_path / "a.pt", model, result, extra)
+    save_checkpoint(tmp_path / "b.pt", model, result, extra)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
