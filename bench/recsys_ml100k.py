@@ -43,12 +43,12 @@ def configs(overrides: list[str]):
 
 
 def run_seed(raw, seed: int, client, overrides: list[str]) -> dict:
-    prep, train, evaluate = configs(overrides)
+    prep, train, evaluate = configs(overrides + [f"train_recsys.seed={seed}", f"evaluate_recsys.seed={seed}"])
     data = split_interactions(raw, prep.split, seed, client)
-    seed_everything(seed, train.threads)
+    seed_everything(train.seed, train.threads)
     device = torch_device()
     model = MacridVAE(data.n_items, train.model)
-    fit(model, data, train.train, train.model.beta, seed, device, f"bench/macridvae/seed{seed}")
+    fit(model, data, train.train, train.model.beta, train.seed, device, f"bench/macridvae/seed{seed}")
     out = {"macridvae": evaluate_scores(score_users(model, data.test_foldin, device), data.test_foldin, data.test_target),
            "macridvae_hard": evaluate_scores(score_users(model, data.test_foldin, device, hard=True),
                                              data.test_foldin, data.test_target)}

@@ -24,6 +24,7 @@ def baselines(cfg: EvaluateRecsys, data: InteractionData, device) -> dict:
     test = lambda scores: evaluate_scores(scores, data.test_foldin, data.test_target)
     val = lambda scores: evaluate_scores(scores, data.val_foldin, data.val_target)["ndcg@100"]["mean"]
     out = {"most_popular": test(MostPopular(data.train).score(data.test_foldin))}
+    seed_everything(cfg.seed, cfg.threads)  # the baseline's draws do not depend on what ran before
     multvae = MultVAE(data.n_items, cfg.multvae)
     fit(multvae, data, cfg.multvae_train, cfg.multvae.beta, cfg.seed, device, "evaluate_recsys/multvae")
     out["multvae"] = test(score_users(multvae, data.test_foldin, device))
