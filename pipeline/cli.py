@@ -49,9 +49,11 @@ def cmd_recommend(args):
         raise ValueError("--history: no item ids")
     weights = None
     if args.weights:
-        weights = [float(w) for w in args.weights.split(",")]
-        if len(weights) != rec.concepts or min(weights) < 0 or max(weights) <= 0:
-            raise ValueError(f"--weights: need {rec.concepts} values >= 0, not all 0")
+        try:
+            weights = [float(w) for w in args.weights.split(",")]
+        except ValueError:
+            raise ValueError(f"--weights: not a comma-separated list of numbers: {args.weights!r}") from None
+        rec.check_weights(weights)
     if not 1 <= args.k <= 10_000:
         raise ValueError("--k: must be between 1 and 10000")
     cols, scores = rec.recommend(history, args.k, weights)

@@ -6,7 +6,6 @@ Every bad request gets a 4xx JSON body {"error": "..."} that says what is wrong:
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 from dataclasses import dataclass, field
 
@@ -132,10 +131,10 @@ def create_app(load_recommender, cfg: ServeConfig = ServeConfig()) -> FastAPI:
                 raise BadRequest(f"{where}history: {e}", 404) from None
         weights = req.concept_weights
         if weights is not None:
-            if len(weights) != rec.concepts:
-                raise BadRequest(f"{where}concept_weights: need {rec.concepts} values, got {len(weights)}")
-            if any(not math.isfinite(w) or w < 0 for w in weights) or not any(w > 0 for w in weights):
-                raise BadRequest(f"{where}concept_weights: must be finite, >= 0, and not all 0")
+            try:
+                rec.check_weights(weights)
+            except ValueError as e:
+                raise BadRequest(f"{where}{e}") from None
         with lock:  # torch modules are not re-entrant across threads
             cols, scores = rec.recommend(history, req.k, weights, req.exclude_seen)
         return {"user": req.user, "k": req.k, "items": rec.describe(cols, scores)}

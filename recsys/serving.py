@@ -8,6 +8,8 @@ score = cos/tau + log w_k, a per-index offset, so the merge stays exact (w_k = 0
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +51,6 @@ def build_concept_indexes(model: MacridVAE, factory: str, nprobe: int, seed: int
 
 
 def _fits(factory: str, n: int) -> bool:
-    import re
-
     m = re.search(r"IVF(\d+)", factory)
     return not m or n >= 39 * int(m.group(1))
 
@@ -118,6 +118,13 @@ class Recommender:
         x = torch.zeros(1, self.data.n_items)
         x[0, history] = 1.0
         return self.model.user_codes(x)[0].numpy()  # (K, d)
+
+    def check_weights(self, weights) -> None:
+        """Concept weights steer a recommendation: one finite value >= 0 per concept, not all 0."""
+        if len(weights) != self.concepts:
+            raise ValueError(f"concept_weights: need {self.concepts} values, got {len(weights)}")
+        if any(not math.isfinite(w) or w < 0 for w in weights) or not any(w > 0 for w in weights):
+            raise ValueError("concept_weights: must be finite, >= 0, and not all 0")
 
     def _offsets(self, weights) -> np.ndarray:
         w = np.ones(self.concepts) if weights is None else np.asarray(weights, dtype=np.float64)
