@@ -125,18 +125,3 @@ class VectorIndex:
             raise IndexFileError(f"{path}: header does not match the index inside")
         return cls(index, ids, header["factory"], header["metric"])
 
-
-def merge_topk(results: list[tuple[np.ndarray, np.ndarray]], k: int, exclude: set[int] = frozenset()):
-    """Merge one query's (scores, ids) from several indexes into a global top-k by score (higher first).
-
-    Each index holds a disjoint set of ids, so the merge is exact when each list is exact and long
-    enough (k + len(exclude) per list).
-    """
-    scores = np.concatenate([s for s, _ in results]) if results else np.zeros(0, np.float32)
-    ids = np.concatenate([i for _, i in results]) if results else np.zeros(0, np.int64)
-    keep = ids >= 0
-    if exclude:
-        keep &= ~np.isin(ids, np.fromiter(exclude, np.int64))
-    scores, ids = scores[keep], ids[keep]
-    order = np.lexsort((ids, -scores))[:k]  # ties broken by id, as exhaustive scoring does
-    return scores[order], ids[order]

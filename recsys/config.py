@@ -47,5 +47,5 @@ class EvaluateRecsys:
 
 @dataclass(frozen=True)
 class IndexRecsys:
-    factory: str = "Flat"  # FAISS index-factory string, one index per concept
+    factory: str = "Flat"  # FAISS index-factory string for the item embeddings
     nprobe: int = field(default=16, metadata=rule(ge=1))

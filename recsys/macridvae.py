@@ -56,7 +56,7 @@ class MacridVAE(nn.Module):
         return logits.softmax(dim=1)
 
     def item_concepts(self) -> torch.Tensor:
-        """The hard assignment argmax_k c_ik, used by the per-concept indexes."""
+        """The hard assignment argmax_k c_ik (for reading concepts, not for scoring)."""
         return self.concept_logits().argmax(dim=1)
 
     # -- micro: one d-dim Gaussian per concept ---------------------------------------------
@@ -101,19 +101,13 @@ class MacridVAE(nn.Module):
         return mu
 
     @torch.no_grad()
-    def score(self, x: torch.Tensor, hard: bool = False) -> torch.Tensor:
-        """Scores of all items for histories x. hard=True scores item i by its argmax concept only,
-        cos(z_k(i), h_i)/tau: exactly what the merged per-concept FAISS indexes return."""
-        mu = self.user_codes(x)
-        if not hard:
-            was = self.training
-            self.eval()
-            out = self.decode(mu, self.concept_weights())
-            self.train(was)
-            return out
-        cos = torch.einsum("bkd,id->bki", mu, self.item_vectors())
-        own = self.item_concepts()
-        return cos[:, own, torch.arange(len(own))] / self.cfg.tau
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """Scores of all items for histories x (the decoder's logits, with eval-mode concepts)."""
+        was = self.training
+        self.eval()
+        out = self.decode(self.user_codes(x), self.concept_weights())
+        self.train(was)
+        return out
 
     @torch.no_grad()
     def item_vectors(self) -> torch.Tensor:

@@ -1,26 +1,33 @@
-"""Top-N recommendation from per-concept FAISS indexes.
+"""Top-N recommendation with MacridVAE's own score, exactly, from one FAISS index of item embeddings.
 
-With the hard concept assignment, an item's score is cos(z_u^(k(i)), h_i)/tau, so the catalogue
-splits into K disjoint indexes (concept k holds the items assigned to k) searched with the user's
-code for that concept. Steering by concept weights w_k multiplies concept k's term:
-score = cos/tau + log w_k, a per-index offset, so the merge stays exact (w_k = 0 drops concept k).
+MacridVAE scores item i for a user with concept codes z_1..z_K (unit vectors) as
+    score_i = log Σ_k w_k · c_ik · exp( s_ik / tau ),   s_ik = cos(z_k, h_i),
+where c_ik is the item's concept assignment (softmax over prototypes) and w_k the optional
+steering weight of concept k (1 by default; 0 drops the concept). The index holds the unit item
+embeddings h_i once; each concept's code searches it (K queries per request), and the lists are
+merged with a threshold test (Fagin et al.): an item outside every list has s_ik <= t_k, the
+m-th best similarity of list k, for every k, and since Σ_k c_ik = 1,
+    score_i <= max_k ( t_k / tau + log w_k ).
+So once the k-th best exactly scored candidate beats that bound, no unseen item can enter the
+top-k; otherwise the lists are deepened (×4). With an exact index the result equals scoring
+every item (tests/test_indexes.py proves it).
 """
 from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from pipeline.atomic import atomic_path
-from pipeline.indexes import VectorIndex, merge_topk
+from pipeline.indexes import VectorIndex
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
 from recsys.train import load_checkpoint
+
+INDEX_FILE = "items.faiss"
 
 
 class UnknownIdError(KeyError):
@@ -38,56 +45,74 @@ def load_model(path, n_items: int | None = None):
     return model, ckpt
 
 
-def build_concept_indexes(model: MacridVAE, factory: str, nprobe: int, seed: int = 0) -> list[VectorIndex]:
+def build_item_index(model: MacridVAE, factory: str, nprobe: int, seed: int = 0) -> VectorIndex:
     vectors = model.item_vectors().numpy()
-    concepts = model.item_concepts().numpy()
-    indexes = []
-    for k in range(model.cfg.concepts):
-        members = np.flatnonzero(concepts == k)
-        # an IVF needs more points than lists: tiny concepts fall back to an exact index
-        use = factory if _fits(factory, len(members)) else "Flat"
-        indexes.append(VectorIndex.build(vectors[members], members, use, "ip", nprobe=nprobe, seed=seed))
-    return indexes
+    return VectorIndex.build(vectors, np.arange(len(vectors)), factory, "ip", nprobe=nprobe, seed=seed)
 
 
-def _fits(factory: str, n: int) -> bool:
-    m = re.search(r"IVF(\d+)", factory)
-    return not m or n >= 39 * int(m.group(1))
-
-
-def save_indexes(folder, indexes: list[VectorIndex], model: MacridVAE) -> None:
+def save_index(folder, index: VectorIndex, model: MacridVAE) -> None:
     with atomic_path(folder) as tmp:
         tmp.mkdir()
-        for k, index in enumerate(indexes):
-            index.save(tmp / f"concept_{k}.faiss")
+        index.save(tmp / INDEX_FILE)
         (tmp / "manifest.json").write_text(json.dumps({
-            "concepts": model.cfg.concepts, "tau": model.cfg.tau, "n_items": int(model.items.shape[0]),
-            "sizes": [len(i) for i in indexes], "factories": [i.factory for i in indexes]}, indent=2))
+            "concepts": model.cfg.concepts, "tau": model.cfg.tau, "n_items": len(index),
+            "factory": index.factory}, indent=2))
 
 
-def load_indexes(folder) -> tuple[list[VectorIndex], dict]:
+def load_index(folder) -> VectorIndex:
     folder = Path(folder)
-    manifest_file = folder / "manifest.json"
-    if not manifest_file.exists():
+    if not (folder / "manifest.json").exists():
         raise FileNotFoundError(f"{folder}: no index manifest (run index_recsys)")
-    manifest = json.loads(manifest_file.read_text())
-    return [VectorIndex.load(folder / f"concept_{k}.faiss") for k in range(manifest["concepts"])], manifest
+    return VectorIndex.load(folder / INDEX_FILE)
+
+
+def exact_scores(item_vectors, log_c, tau, cols, codes, log_w) -> np.ndarray:
+    """score_i = log Σ_k w_k c_ik exp(s_ik / tau) for the items `cols` (a stable log-sum-exp)."""
+    terms = item_vectors[cols] @ codes.T / tau + log_c[cols] + log_w
+    top = terms.max(axis=1, keepdims=True)
+    return (top + np.log(np.exp(terms - top).sum(axis=1, keepdims=True))).ravel()
+
+
+def top_by_score(cols: np.ndarray, scores: np.ndarray, k: int):
+    order = np.lexsort((cols, -scores))[:k]  # ties broken by the lower column
+    return cols[order], scores[order]
+
+
+def threshold_topk(index: VectorIndex, item_vectors, log_c, tau, codes, log_w, k: int, seen=()):
+    """Exact top-k of the score above from K searches of one index (see the module docstring)."""
+    active = np.flatnonzero(np.isfinite(log_w))
+    seen = np.asarray(seen, dtype=np.int64)
+    n = len(index)
+    depth = min(n, k + len(seen))
+    while True:
+        sims, ids = index.search(codes[active], depth)  # (K_active, depth)
+        cands = np.setdiff1d(np.unique(ids[ids >= 0]), seen)
+        cols, scores = top_by_score(cands, exact_scores(item_vectors, log_c, tau, cands, codes, log_w), k)
+        if depth >= n:
+            return cols, scores
+        bound = np.max(sims[:, -1] / tau + log_w[active])
+        if len(cols) == k and scores[-1] >= bound:
+            return cols, scores
+        depth = min(n, depth * 4)
 
 
 class Recommender:
     """Answers recommendation queries for known users, new histories, and similar items."""
 
-    def __init__(self, model: MacridVAE, data: InteractionData, indexes: list[VectorIndex]):
-        if len(indexes) != model.cfg.concepts:
-            raise ValueError(f"{len(indexes)} indexes for {model.cfg.concepts} concepts")
-        if sum(len(i) for i in indexes) != data.n_items:
-            raise ValueError("indexes and data disagree on the number of items; rebuild the indexes")
-        self.model, self.data, self.indexes = model, data, indexes
+    def __init__(self, model: MacridVAE, data: InteractionData, index: VectorIndex):
+        if len(index) != data.n_items or model.items.shape[0] != data.n_items:
+            raise ValueError(f"index ({len(index)}), model ({model.items.shape[0]}) and data "
+                             f"({data.n_items}) disagree on the number of items; rebuild")
+        self.model, self.data, self.index = model, data, index
+        self.tau = model.cfg.tau
         self.item_col = {str(i): j for j, i in enumerate(data.item_ids)}
         self.user_row = {}
         for split, matrix in (("train", data.train), ("val", data.val_foldin), ("test", data.test_foldin)):
             for r, u in enumerate(data.user_ids[split]):
                 self.user_row[str(u)] = (matrix, r)
+        model.eval()
+        with torch.no_grad():
+            self.log_c = torch.log(model.concept_weights() + 1e-20).numpy()  # (n_items, K), as the model decodes
         self.item_concept = model.item_concepts().numpy()
         self.item_vectors = model.item_vectors().numpy()
 
@@ -95,8 +120,7 @@ class Recommender:
     def load(cls, data_dir="data/recsys", model_path="models/recsys/macridvae.pt", index_dir="indexes/recsys"):
         data = InteractionData.load(data_dir)
         model, _ = load_model(model_path, data.n_items)
-        indexes, _ = load_indexes(index_dir)
-        return cls(model, data, indexes)
+        return cls(model, data, load_index(index_dir))
 
     @property
     def concepts(self) -> int:
@@ -114,11 +138,6 @@ class Recommender:
             raise UnknownIdError(f"unknown item(s) {unknown[:5]}" + (" ..." if len(unknown) > 5 else ""))
         return [self.item_col[i] for i in items]
 
-    def _codes(self, history: list[int]) -> np.ndarray:
-        x = torch.zeros(1, self.data.n_items)
-        x[0, history] = 1.0
-        return self.model.user_codes(x)[0].numpy()  # (K, d)
-
     def check_weights(self, weights) -> None:
         """Concept weights steer a recommendation: one finite value >= 0 per concept, not all 0."""
         if len(weights) != self.concepts:
@@ -126,44 +145,37 @@ class Recommender:
         if any(not math.isfinite(w) or w < 0 for w in weights) or not any(w > 0 for w in weights):
             raise ValueError("concept_weights: must be finite, >= 0, and not all 0")
 
-    def _offsets(self, weights) -> np.ndarray:
+    def _codes(self, history: list[int]) -> np.ndarray:
+        x = torch.zeros(1, self.data.n_items)
+        x[0, history] = 1.0
+        return self.model.user_codes(x)[0].numpy()  # (K, d)
+
+    def _log_weights(self, weights) -> np.ndarray:
         w = np.ones(self.concepts) if weights is None else np.asarray(weights, dtype=np.float64)
         with np.errstate(divide="ignore"):
             return np.log(w)  # -inf drops a concept
 
     def recommend(self, history: list[int], k: int, weights=None, exclude_seen: bool = True):
-        """Top-k (item column, score) from the merged per-concept indexes."""
-        codes, offsets = self._codes(history), self._offsets(weights)
-        seen = set(history) if exclude_seen else set()
-        results = []
-        for c, index in enumerate(self.indexes):
-            if np.isinf(offsets[c]) or len(index) == 0:
-                continue
-            scores, ids = index.search(codes[c], k + len(seen))
-            results.append((scores[0] / self.model.cfg.tau + offsets[c], ids[0]))
-        scores, ids = merge_topk(results, k, seen)
-        return ids.tolist(), scores.tolist()
+        """Top-k (item columns, scores) by the threshold merge of per-concept searches."""
+        seen = sorted(set(history)) if exclude_seen else []
+        cols, scores = threshold_topk(self.index, self.item_vectors, self.log_c, self.tau,
+                                      self._codes(history), self._log_weights(weights), k, seen)
+        return cols.tolist(), scores.tolist()
 
     def recommend_exhaustive(self, history: list[int], k: int, weights=None, exclude_seen: bool = True):
-        """The same ranking by scoring every item; the reference the indexes must match."""
-        codes, offsets = self._codes(history), self._offsets(weights)
-        own = self.item_concept
-        scores = np.einsum("id,id->i", self.item_vectors, codes[own]) / self.model.cfg.tau + offsets[own]
-        ids = np.arange(len(scores))
-        keep = np.isfinite(scores)
+        """The same ranking by scoring every item: the reference the index search must match."""
+        codes, log_w = self._codes(history), self._log_weights(weights)
+        cols = np.arange(self.data.n_items)
         if exclude_seen:
-            keep[history] = False
-        scores, ids = scores[keep], ids[keep]
-        order = np.lexsort((ids, -scores))[:k]
-        return ids[order].tolist(), scores[order].tolist()
+            cols = np.setdiff1d(cols, history)
+        cols, scores = top_by_score(cols, exact_scores(self.item_vectors, self.log_c, self.tau, cols, codes, log_w), k)
+        return cols.tolist(), scores.tolist()
 
     def similar_items(self, item: int, k: int):
-        """Items nearest to `item` by cosine of item embeddings, over all concepts."""
-        q = self.item_vectors[item]
-        results = [index.search(q, k + 1) for index in self.indexes if len(index)]
-        results = [(s[0], i[0]) for s, i in results]
-        scores, ids = merge_topk(results, k, {item})
-        return ids.tolist(), scores.tolist()
+        """Items nearest to `item` by cosine of item embeddings."""
+        sims, ids = self.index.search(self.item_vectors[item], k + 1)
+        keep = (ids[0] >= 0) & (ids[0] != item)
+        return ids[0][keep][:k].tolist(), sims[0][keep][:k].tolist()
 
     def describe(self, cols: list[int], scores: list[float]) -> list[dict]:
         names = self.data.category_names

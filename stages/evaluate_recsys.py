@@ -64,12 +64,8 @@ def main():
     model, ckpt = load_model("models/recsys/macridvae.pt", data.n_items)
     device = torch_device()
     with stage_run("evaluate_recsys", cfg) as run:
-        results = {
-            "macridvae": evaluate_scores(score_users(model, data.test_foldin, "cpu"), data.test_foldin, data.test_target),
-            # the merged per-concept indexes serve this hard-assignment score
-            "macridvae_hard": evaluate_scores(score_users(model, data.test_foldin, "cpu", hard=True),
-                                              data.test_foldin, data.test_target),
-        }
+        results = {"macridvae": evaluate_scores(score_users(model, data.test_foldin, "cpu"),
+                                                data.test_foldin, data.test_target)}
         results.update(baselines(cfg, data, device))
         results["disentanglement"] = disentanglement(model, data, cfg)
         plots.learning_curves(ckpt["history"], Path("plots/recsys_learning_curve.png"))

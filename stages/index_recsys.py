@@ -1,11 +1,11 @@
-"""Stage index_recsys: one FAISS index per MacridVAE concept over the item embeddings."""
+"""Stage index_recsys: a FAISS index of MacridVAE's unit item embeddings, searched per concept."""
 from pipeline.atomic import write_json
 from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
 from recsys.config import IndexRecsys
-from recsys.serving import build_concept_indexes, load_model, save_indexes
+from recsys.serving import build_item_index, load_model, save_index
 
 OUT = "indexes/recsys"
 
@@ -15,14 +15,14 @@ def main():
     model, _ = load_model("models/recsys/macridvae.pt")
     with stage_run("index_recsys", cfg) as run:
         try:
-            indexes = build_concept_indexes(model, cfg.factory, cfg.nprobe)
+            index = build_item_index(model, cfg.factory, cfg.nprobe)
         except ValueError as e:
             raise ValueError(f"params.yaml: index_recsys.factory: {e}") from None
-        save_indexes(OUT, indexes, model)
-        sizes = [len(i) for i in indexes]
-        say("index_recsys", f"{len(indexes)} concept indexes ({cfg.factory}), sizes {sizes}")
-        run.log_metrics({f"concept_{k}_size": n for k, n in enumerate(sizes)})
-        write_json("metrics/recsys_index.json", {"factory": cfg.factory, "concept_sizes": sizes})
+        save_index(OUT, index, model)
+        say("index_recsys", f"{len(index)} items, {cfg.factory}, searched with {model.cfg.concepts} concept codes")
+        run.log_metrics({"items": len(index)})
+        write_json("metrics/recsys_index.json", {"factory": cfg.factory, "items": len(index),
+                                                 "concepts": model.cfg.concepts})
 
 
 if __name__ == "__main__":

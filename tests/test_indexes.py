@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pipeline.indexes import IndexFileError, VectorIndex, merge_topk
-from recsys.serving import Recommender, build_concept_indexes
+from pipeline.indexes import IndexFileError, VectorIndex
+from recsys.serving import Recommender, build_item_index
 
 
 def test_search_maps_ids_and_round_trips(tmp_path):
@@ -46,37 +46,35 @@ def test_truncated_and_foreign_files_fail_clearly(tmp_path):
         VectorIndex.load(tmp_path / "flip.faiss")
 
 
-def test_merge_topk_excludes_and_orders():
-    a = (np.array([5.0, 1.0]), np.array([10, 11]))
-    b = (np.array([3.0, 2.0]), np.array([20, 21]))
-    scores, ids = merge_topk([a, b], 3, {20})
-    assert ids.tolist() == [10, 21, 11] and scores.tolist() == [5.0, 2.0, 1.0]
-
-
-def test_merged_per_concept_topn_equals_exhaustive_scoring(tiny_model, tiny_data):
+def test_threshold_merge_of_per_concept_searches_equals_exhaustive_scoring(tiny_model, tiny_data):
     model, _ = tiny_model
-    rec = Recommender(model, tiny_data, build_concept_indexes(model, "Flat", 1))
+    rec = Recommender(model, tiny_data, build_item_index(model, "Flat", 1))
     rng = np.random.default_rng(0)
     for trial in range(20):
         history = rng.choice(tiny_data.n_items, size=rng.integers(1, 15), replace=False).tolist()
         weights = None if trial % 2 else rng.uniform(0, 2, size=rec.concepts).tolist()
         if trial % 5 == 0 and weights:
             weights[0] = 0.0  # a concept switched off
-        for exclude in (True, False):
-            got_ids, got_scores = rec.recommend(history, 25, weights, exclude)
-            ref_ids, ref_scores = rec.recommend_exhaustive(history, 25, weights, exclude)
-            assert got_ids == ref_ids
-            np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-5, atol=1e-5)
-            if exclude:
-                assert not set(got_ids) & set(history)
+        for k in (5, 60):
+            for exclude in (True, False):
+                got_ids, got_scores = rec.recommend(history, k, weights, exclude)
+                ref_ids, ref_scores = rec.recommend_exhaustive(history, k, weights, exclude)
+                assert got_ids == ref_ids
+                np.testing.assert_allclose(got_scores, ref_scores, rtol=1e-5, atol=1e-5)
+                if exclude:
+                    assert not set(got_ids) & set(history)
 
 
-def test_hard_scoring_in_the_model_matches_the_recommender(tiny_model, tiny_data):
-    model, _ = tiny_model
-    rec = Recommender(model, tiny_data, build_concept_indexes(model, "Flat", 1))
-    history = tiny_data.test_foldin[0].indices.tolist()
+def test_the_service_score_is_the_model_score(tiny_model, tiny_data):
+    """What the index serves ranks items exactly as the evaluated model does."""
     from recsys.train import dense
-    scores = model.score(dense(tiny_data.test_foldin[:1], "cpu"), hard=True)[0].numpy()
-    scores[history] = -np.inf
-    ids, _ = rec.recommend(history, 10)
-    assert ids == np.lexsort((np.arange(len(scores)), -scores))[:10].tolist()
+
+    model, _ = tiny_model
+    rec = Recommender(model, tiny_data, build_item_index(model, "Flat", 1))
+    for row in range(5):
+        history = tiny_data.test_foldin[row].indices.tolist()
+        scores = model.score(dense(tiny_data.test_foldin[row], "cpu"))[0].numpy().astype(np.float64)
+        scores[history] = -np.inf
+        ids, served = rec.recommend(history, 10)
+        np.testing.assert_allclose(served, np.sort(scores)[::-1][:10], rtol=1e-4, atol=1e-4)
+        assert ids == np.lexsort((np.arange(len(scores)), -scores))[:10].tolist()
