@@ -25,12 +25,12 @@ def unit(x):
     return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def catalogue(n: int, concepts: int, dim: int, subclusters: int, tau: float, seed: int):
+def catalogue(n: int, concepts: int, dim: int, subclusters: int, tau: float, spread: float, seed: int):
     rng = np.random.default_rng(seed)
     prototypes = unit(rng.normal(size=(concepts, dim)))
     centers = unit(prototypes[:, None] + 0.9 * unit(rng.normal(size=(concepts, subclusters, dim))))
     concept_of = rng.integers(concepts, size=n)
-    items = unit(centers[concept_of, rng.integers(subclusters, size=n)] + 0.06 * rng.normal(size=(n, dim)))
+    items = unit(centers[concept_of, rng.integers(subclusters, size=n)] + spread * rng.normal(size=(n, dim)))
     logits = items @ prototypes.T / tau
     log_c = (logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)).astype(np.float32)
     return items, log_c, centers
@@ -62,12 +62,13 @@ def main():
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--nprobe", type=int, nargs="+", default=[4, 8, 16, 32, 64])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--spread", type=float, default=0.06, help="item noise around sub-cluster centres (per dim)")
     args = ap.parse_args()
     faiss.omp_set_num_threads(args.threads)
-    items, log_c, centers = catalogue(args.items, args.concepts, args.dim, 64, args.tau, 0)
+    items, log_c, centers = catalogue(args.items, args.concepts, args.dim, 64, args.tau, args.spread, 0)
     codes = user_codes(centers, args.queries, 0)
     ids = np.arange(len(items))
-    print(f"{args.items} items, {args.concepts} concepts, d={args.dim}, tau={args.tau}, "
+    print(f"{args.items} items, {args.concepts} concepts, d={args.dim}, tau={args.tau}, spread={args.spread}, "
           f"{args.queries} requests of top-100, {args.threads} threads")
 
     t = time.perf_counter()
