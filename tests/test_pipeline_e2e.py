@@ -41,6 +41,14 @@ def test_repro_end_to_end_then_nothing_to_do(repo):
     for f in ("models/recsys/macridvae.pt", "indexes/recsys/manifest.json", "plots/recsys_concepts.png",
               "plots/recsys_traversal.png", "plots/recsys_train.csv", "mlflow.db"):
         assert (dest / f).exists(), f
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
+    runs = client.search_runs([client.get_experiment_by_name("mdr").experiment_id])
+    assert sorted(r.data.tags["stage"] for r in runs) == sorted(
+        ["prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys"])
+    train_run = next(r for r in runs if r.data.tags["stage"] == "train_recsys")
+    assert len(client.get_metric_history(train_run.info.run_id, "val_ndcg_at_100")) == 3  # one per epoch
     second = _run([sys.executable, "-m", "dvc", "repro"], dest, env)
     assert "Running stage" not in second.stdout + second.stderr
     status = _run([sys.executable, "-m", "dvc", "status"], dest, env)
