@@ -27,17 +27,20 @@ class PrepareInteractions:
 
 
 @dataclass(frozen=True)
-class TrainRecsys:
+class TorchStage:
+    """What every torch stage sets first (pipeline.compute.seed_everything)."""
     seed: int = 0
     threads: int = field(default=2, metadata=rule(ge=1))
+
+
+@dataclass(frozen=True)
+class TrainRecsys(TorchStage):
     model: MacridVAEConfig = field(default_factory=MacridVAEConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
 @dataclass(frozen=True)
-class EvaluateRecsys:
-    seed: int = 0
-    threads: int = field(default=2, metadata=rule(ge=1))
+class EvaluateRecsys(TorchStage):
     multvae: MultVAEConfig = field(default_factory=MultVAEConfig)
     multvae_train: TrainConfig = field(default_factory=TrainConfig)
     ease_lambdas: list[float] = field(default_factory=lambda: [50.0, 200.0, 500.0], metadata=rule(gt=0))

@@ -103,11 +103,7 @@ class MacridVAE(nn.Module):
     @torch.no_grad()
     def score(self, x: torch.Tensor) -> torch.Tensor:
         """Scores of all items for histories x (the decoder's logits, with eval-mode concepts)."""
-        was = self.training
-        self.eval()
-        out = self.decode(self.user_codes(x), self.concept_weights())
-        self.train(was)
-        return out
+        return self.decode(self.user_codes(x), self.concept_logits().softmax(dim=1))
 
     @torch.no_grad()
     def item_vectors(self) -> torch.Tensor:

@@ -46,8 +46,8 @@ def dense(m: sp.csr_matrix, device) -> torch.Tensor:
     return torch.from_numpy(m.toarray().astype(np.float32)).to(device)
 
 
-def score_users(model, x: sp.csr_matrix, device, batch: int = 512, **kw) -> np.ndarray:
-    return np.concatenate([model.score(dense(x[i:i + batch], device), **kw).cpu().numpy()
+def score_users(model, x: sp.csr_matrix, device, batch: int = 512) -> np.ndarray:
+    return np.concatenate([model.score(dense(x[i:i + batch], device)).cpu().numpy()
                            for i in range(0, x.shape[0], batch)]) if x.shape[0] else np.zeros((0, x.shape[1]))
 
 

@@ -35,7 +35,7 @@ def test_ml100k_with_genres(tmp_path):
     (tmp_path / "u.data").write_text("1\t5\t4\t881250949\n2\t6\t2\t881250950\n")
     flags = ["0"] * 19
     flags[5] = "1"  # Comedy
-    (tmp_path / "u.item").write_text(f"5|Film|01-Jan-1995||http://x|" + "|".join(flags) + "\n")
+    (tmp_path / "u.item").write_text("5|Film|01-Jan-1995||http://x|" + "|".join(flags) + "\n")
     data = load_interactions("movielens", str(tmp_path))
     assert len(data.table) == 2 and data.item_category == {"5": "Comedy"}
 
