@@ -4,6 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+import numpy as np
 
 from pipeline.config import ConfigError, from_dict, read_params
 
@@ -20,14 +23,71 @@ def _recommender(args):
     return Recommender.load(args.data, args.model, args.indexes)
 
 
+def _translator(args):
+    from translation.serving import Translator
+
+    return Translator.load(args.image_data, args.translation_model, args.translation_indexes)
+
+
 def cmd_serve(args):
     import uvicorn
 
     from pipeline.service import create_app
 
     cfg = serve_config(args.params)
-    app = create_app(lambda: _recommender(args), cfg)
+    models = args.models.split(",") if args.models else [
+        m for m, path in (("recsys", args.model), ("translation", args.translation_model)) if Path(path).exists()]
+    unknown = set(models) - {"recsys", "translation"}
+    if unknown or not models:
+        raise ValueError(f"--models: choose from recsys,translation (got {args.models!r}; "
+                         "with no --models, the ones whose model files exist are served)")
+    app = create_app(lambda: _recommender(args) if "recsys" in models else None, cfg,
+                     (lambda: _translator(args)) if "translation" in models else None)
     uvicorn.run(app, host=args.host or cfg.host, port=args.port or cfg.port, log_level="warning")
+
+
+def _read_inputs(path: str, size: int):
+    """An image file or a folder of images → (names, uint8 images)."""
+    from translation.images import decode_image, read_folder
+
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f.name for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+        return files, read_folder(p, size)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such image file or folder")
+    return [p.name], decode_image(p.read_bytes(), str(p), size)[None]
+
+
+def cmd_translate(args):
+    from translation.images import encode_png
+    from translation.plots import tile_grid
+
+    tr = _translator(args)
+    names, images = _read_inputs(args.input, tr.size)
+    reference = _read_inputs(args.reference, tr.size)[1][0] if args.reference else None
+    if not 1 <= args.n <= 64:
+        raise ValueError("--n: must be between 1 and 64")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, image in zip(names, images):
+        outputs = tr.translate(image, args.direction, n=args.n, seed=args.seed, reference=reference)
+        target = out_dir / f"{Path(name).stem}_{args.direction}.png"
+        target.write_bytes(encode_png(tile_grid(np.concatenate([image[None], outputs])[None])))
+        print(f"{name} → {target} (input, then {len(outputs)} translation(s))")
+
+
+def cmd_search_images(args):
+    tr = _translator(args)
+    _, images = _read_inputs(args.input, tr.size)
+    if not 1 <= args.k <= 1000:
+        raise ValueError("--k: must be between 1 and 1000")
+    results = tr.search(images[0], args.domain, args.k)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for rank, r in enumerate(results, 1):
+        print(f"{rank:3d}. domain {r['domain']} image {r['id']:6d}  score {r['score']:.4f}  label {r['label']}")
 
 
 def _print(rec, cols, scores, as_json: bool):
@@ -87,8 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--model", default="models/recsys/macridvae.pt")
         sp.add_argument("--indexes", default="indexes/recsys")
 
+    def image_artifacts(sp):
+        sp.add_argument("--image-data", default="data/images")
+        sp.add_argument("--translation-model", default="models/translation/drit.pt")
+        sp.add_argument("--translation-indexes", default="indexes/translation")
+
     s = sub.add_parser("serve", help="serve the HTTP API (OpenAPI page at /docs)")
     artifacts(s)
+    image_artifacts(s)
+    s.add_argument("--models", help="comma-separated: recsys,translation (default: those trained)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--params", default="params.yaml")
@@ -109,6 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--k", type=int, default=10)
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_similar)
+
+    t = sub.add_parser("translate", help="translate an image file (or every image in a folder)")
+    image_artifacts(t)
+    t.add_argument("input", help="an image file or a folder of images")
+    t.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
+    t.add_argument("--n", type=int, default=4, help="diverse outputs per input (random attribute codes)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--reference", help="an image whose attribute (style) to transfer instead")
+    t.add_argument("--out", default="translations", help="folder for the output strips")
+    t.set_defaults(func=cmd_translate)
+
+    q = sub.add_parser("search-images", help="images of the other domain with the same content")
+    image_artifacts(q)
+    q.add_argument("input", help="an image file")
+    q.add_argument("--domain", default="a", choices=["a", "b"], help="the domain of the query image")
+    q.add_argument("--k", type=int, default=10)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_search_images)
 
     d = sub.add_parser("data", help="data helpers")
     dsub = d.add_subparsers(dest="data_command", required=True)

@@ -115,6 +115,13 @@ def _build(cls, block: dict, where: str):
     return obj
 
 
+@dataclasses.dataclass(frozen=True)
+class TorchStage:
+    """The fields every torch stage sets first (pipeline.compute.seed_everything); configs extend it."""
+    seed: int = 0
+    threads: int = dataclasses.field(default=2, metadata=rule(ge=1))
+
+
 def read_params(path: str | Path = "params.yaml") -> dict:
     path = Path(path)
     try:

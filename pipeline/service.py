@@ -25,6 +25,7 @@ class ServeConfig:
     max_history: int = field(default=2000, metadata=rule(ge=1))
     max_batch: int = field(default=256, metadata=rule(ge=1))
     max_body_bytes: int = field(default=1_000_000, metadata=rule(ge=1024))
+    max_outputs: int = field(default=32, metadata=rule(ge=1))   # translations per request
 
 
 class BadRequest(ValueError):
@@ -62,16 +63,20 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list]:
     return "; ".join(details) or "invalid request", details
 
 
-def create_app(load_recommender, cfg: ServeConfig = ServeConfig()) -> FastAPI:
-    """`load_recommender()` returns a recsys.serving.Recommender; it is loaded once, on start-up."""
-    state = {"recommender": None, "error": "starting"}
+def create_app(load_recommender=None, cfg: ServeConfig = ServeConfig(), load_translator=None) -> FastAPI:
+    """Each loader returns a served model (recsys.serving.Recommender, translation.serving.Translator);
+    models are loaded once, on start-up. A model whose loader is None is not served."""
+    loaders = {name: f for name, f in (("recommender", load_recommender), ("translator", load_translator)) if f}
+    state = {name: None for name in loaders}
+    errors = {name: "starting" for name in loaders}
     lock = threading.Lock()
 
     def load():
-        try:
-            state["recommender"], state["error"] = load_recommender(), None
-        except Exception as e:  # reported by /readyz; the service stays up to say why
-            state["error"] = f"{type(e).__name__}: {e}"
+        for name, loader in loaders.items():
+            try:
+                state[name], errors[name] = loader(), None
+            except Exception as e:  # reported by /readyz; the service stays up to say why
+                errors[name] = f"{type(e).__name__}: {e}"
 
     @contextlib.asynccontextmanager
     async def lifespan(_):
@@ -79,7 +84,15 @@ def create_app(load_recommender, cfg: ServeConfig = ServeConfig()) -> FastAPI:
         yield
 
     app = FastAPI(title="mdr", version="0.1.0", lifespan=lifespan,
-                  description="Disentangled representations served: MacridVAE recommendations.")
+                  description="Disentangled representations served: MacridVAE recommendations, "
+                              "DRIT image translation and content search.")
+
+    def served(name: str):
+        if name not in state:
+            raise BadRequest(f"the {name} is not served by this instance", 404)
+        if state[name] is None:
+            raise BadRequest(f"not ready: {name}: {errors[name]}", 503)
+        return state[name]
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -101,9 +114,7 @@ def create_app(load_recommender, cfg: ServeConfig = ServeConfig()) -> FastAPI:
         return _error(exc.status, str(exc))
 
     def recommender():
-        if state["recommender"] is None:
-            raise BadRequest(f"not ready: {state['error']}", 503)
-        return state["recommender"]
+        return served("recommender")
 
     def check_k(k: int, where: str = "k") -> int:
         if not 1 <= k <= cfg.max_k:
@@ -143,12 +154,15 @@ def create_app(load_recommender, cfg: ServeConfig = ServeConfig()) -> FastAPI:
     def livez():
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Model and indexes are loaded")
+    @app.get("/readyz", summary="Every served model and its indexes are loaded")
     def readyz():
-        if state["recommender"] is None:
-            return _error(503, f"not ready: {state['error']}")
-        rec = state["recommender"]
-        return {"status": "ready", "items": rec.data.n_items, "concepts": rec.concepts}
+        failed = {name: e for name, e in errors.items() if e is not None}
+        if failed:
+            return _error(503, "not ready: " + "; ".join(f"{n}: {e}" for n, e in failed.items()))
+        body = {"status": "ready", "models": list(state)}
+        if "recommender" in state:
+            body |= {"items": state["recommender"].data.n_items, "concepts": state["recommender"].concepts}
+        return body
 
     @app.post("/recommend", summary="Top-k for a known user or a history of item ids (fold-in)")
     def recommend(req: RecommendRequest):
@@ -193,4 +207,8 @@ def create_app(load_recommender, cfg: ServeConfig = ServeConfig()) -> FastAPI:
             out.append({"concept": c, "items": int(members.sum()), "top_categories": top})
         return {"concepts": out}
 
+    if "translator" in loaders:
+        from pipeline.translation_routes import add_translation_routes
+
+        add_translation_routes(app, lambda: served("translator"), cfg, lock)
     return app

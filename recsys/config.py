@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.config import ConfigError, rule
+from pipeline.config import ConfigError, TorchStage, rule
 from recsys.macridvae import MacridVAEConfig
 from recsys.multvae import MultVAEConfig
 from recsys.split import SplitConfig
@@ -24,13 +24,6 @@ class PrepareInteractions:
     def check(self):
         if self.source != "synthetic" and not self.path:
             raise ConfigError(f"path: required for source '{self.source}'")
-
-
-@dataclass(frozen=True)
-class TorchStage:
-    """What every torch stage sets first (pipeline.compute.seed_everything)."""
-    seed: int = 0
-    threads: int = field(default=2, metadata=rule(ge=1))
 
 
 @dataclass(frozen=True)

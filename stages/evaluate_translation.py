@@ -1,0 +1,36 @@
+"""Stage evaluate_translation: the DESIGN.md measures → metrics/translation.json, a translation grid."""
+from pipeline.atomic import write_bytes, write_json
+from pipeline.compute import seed_everything
+from pipeline.config import load_config
+from pipeline.progress import say
+from pipeline.stage import run_stage
+from pipeline.tracking import stage_run
+from translation.config import EvaluateTranslation
+from translation.datasets import GlyphsConfig
+from translation.evaluate import evaluate
+from translation.images import ImageData, encode_png
+from translation.plots import translation_grid
+from translation.train import load_checkpoint
+
+GRID = "plots/translation_grid.png"
+
+
+def main():
+    cfg = load_config(EvaluateTranslation, "evaluate_translation")
+    seed_everything(cfg.seed, cfg.threads)
+    data = ImageData.load("data/images")
+    model, _, step, _ = load_checkpoint("models/translation/drit.pt")
+    glyph_cfg = GlyphsConfig(**data.meta["glyphs"]) if "glyphs" in data.meta else None
+    with stage_run("evaluate_translation", cfg) as run:
+        metrics, extras = evaluate(model, data, cfg.classifier, cfg.seed, cfg.codes_per_input, cfg.da_copies,
+                                   cfg.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m))
+        metrics = {"data": data.name, "steps": step} | metrics
+        run.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+        write_json("metrics/translation.json", metrics | extras)
+        write_bytes(GRID, encode_png(translation_grid(model, data, cfg.grid_inputs, cfg.grid_codes, cfg.seed)))
+        run.log_artifact(GRID, "plots")
+        say("evaluate_translation", ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float)))
+
+
+if __name__ == "__main__":
+    run_stage("evaluate_translation", main, (ValueError,))

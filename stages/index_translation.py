@@ -1,0 +1,35 @@
+"""Stage index_translation: FAISS indexes of content codes per domain; cross-domain precision@k by class."""
+from pipeline.atomic import write_json
+from pipeline.config import load_config
+from pipeline.progress import say
+from pipeline.stage import run_stage
+from pipeline.tracking import stage_run
+from translation.config import IndexTranslation
+from translation.images import ImageData
+from translation.serving import build_indexes, precision_at_k, save_indexes
+from translation.train import load_checkpoint
+
+OUT = "indexes/translation"
+
+
+def main():
+    cfg = load_config(IndexTranslation, "index_translation")
+    data = ImageData.load("data/images")
+    model, _, _, _ = load_checkpoint("models/translation/drit.pt")
+    with stage_run("index_translation", cfg) as run:
+        try:
+            indexes = build_indexes(model, data, cfg.content_pool, cfg.factory, cfg.nprobe)
+        except ValueError as e:
+            raise ValueError(f"params.yaml: index_translation.factory: {e}") from None
+        save_indexes(OUT, indexes, cfg.content_pool)
+        report = {"factory": cfg.factory, "dim": indexes["a"].dim,
+                  "images": {d: len(i) for d, i in indexes.items()}}
+        if (data.splits["a_test"].labels >= 0).all():
+            report |= precision_at_k(model, data, indexes, cfg.content_pool, cfg.k)
+            run.log_metrics({k: v for k, v in report.items() if k.startswith("precision")})
+        write_json("metrics/translation_index.json", report)
+        say("translation_index", f"{report}")
+
+
+if __name__ == "__main__":
+    run_stage("index_translation", main, (ValueError,))

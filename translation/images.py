@@ -1,0 +1,149 @@
+"""Image sets for translation: two domains (A, B), each with a train and a test split.
+
+An ImageSet holds uint8 images (N, H, W, 3), integer labels (-1 where unknown) and, for generated
+data, the factors each image was made from (so the true answer of an attribute swap exists).
+Images enter models as float tensors in [-1, 1], channels first.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.atomic import atomic_path
+
+SPLITS = ("a_train", "a_test", "b_train", "b_test")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+class ImageError(ValueError):
+    """An image that cannot be used: unreadable, wrong mode or size, or an empty folder."""
+
+
+@dataclass
+class ImageSet:
+    images: np.ndarray                      # (N, H, W, 3) uint8
+    labels: np.ndarray                      # (N,) int64, -1 = unknown
+    factors: dict[str, np.ndarray] = field(default_factory=dict)  # per-image generating factors
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, idx) -> "ImageSet":
+        return ImageSet(self.images[idx], self.labels[idx], {k: v[idx] for k, v in self.factors.items()})
+
+    @staticmethod
+    def concat(parts: list["ImageSet"]) -> "ImageSet":
+        keys = parts[0].factors.keys()
+        return ImageSet(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]),
+                        {k: np.concatenate([p.factors[k] for p in parts]) for k in keys})
+
+
+@dataclass
+class ImageData:
+    """The four splits of one benchmark, plus what they mean (class names, factor names)."""
+    name: str
+    splits: dict[str, ImageSet]
+    class_names: list[str]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return int(self.splits["a_train"].images.shape[1])
+
+    def summary(self) -> dict:
+        return {f"{s}_images": len(self.splits[s]) for s in SPLITS} | {"classes": len(self.class_names),
+                                                                        "size": self.size}
+
+    def save(self, folder: str | Path) -> None:
+        """Write the whole folder atomically (a killed stage leaves the previous one)."""
+        import json
+
+        with atomic_path(folder) as tmp:
+            tmp.mkdir()
+            for s in SPLITS:
+                part = self.splits[s]
+                arrays = {"images": part.images, "labels": part.labels}
+                arrays |= {f"factor_{k}": v for k, v in part.factors.items()}
+                np.savez_compressed(tmp / f"{s}.npz", **arrays)
+            (tmp / "meta.json").write_text(json.dumps({"name": self.name, "class_names": self.class_names,
+                                                       "meta": self.meta}, indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "ImageData":
+        import json
+
+        folder = Path(folder)
+        if not (folder / "meta.json").exists():
+            raise FileNotFoundError(f"{folder}: no prepared image data (run the prepare_images stage)")
+        meta = json.loads((folder / "meta.json").read_text())
+        splits = {}
+        for s in SPLITS:
+            with np.load(folder / f"{s}.npz") as z:
+                factors = {k[len("factor_"):]: z[k] for k in z.files if k.startswith("factor_")}
+                splits[s] = ImageSet(z["images"], z["labels"], factors)
+        return cls(meta["name"], splits, meta["class_names"], meta.get("meta", {}))
+
+
+def to_tensor(images: np.ndarray):
+    """uint8 (N, H, W, 3) → float32 (N, 3, H, W) in [-1, 1]."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+def to_uint8(tensor) -> np.ndarray:
+    """float (N, 3, H, W) in [-1, 1] → uint8 (N, H, W, 3)."""
+    x = tensor.detach().clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 1)
+    return x.cpu().numpy()
+
+
+def decode_image(data: bytes, name: str, size: int, resize: bool = True) -> np.ndarray:
+    """Bytes of an image file → uint8 (size, size, 3). Errors name the file.
+
+    Grey, palette and alpha images are converted to RGB; with resize=False an image of another size
+    is refused (the service's rule), else it is resized (folders of user photos).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise ImageError(f"{name}: empty file")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            if im.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I"):
+                raise ImageError(f"{name}: unsupported image mode {im.mode}")
+            rgb = im.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise ImageError(f"{name}: not a readable image ({type(e).__name__})") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"{name}: image too large") from None
+    if rgb.size != (size, size):
+        if not resize:
+            raise ImageError(f"{name}: image is {rgb.size[0]}x{rgb.size[1]}, expected {size}x{size}")
+        rgb = rgb.resize((size, size), Image.BILINEAR)
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def read_folder(folder: str | Path, size: int) -> np.ndarray:
+    """Every image file in a folder (sorted by name) → uint8 (N, size, size, 3)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder of images")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise ImageError(f"{folder}: empty folder, no images")
+    bad = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if bad:
+        raise ImageError(f"{bad[0]}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})")
+    return np.stack([decode_image(p.read_bytes(), str(p), size) for p in files])

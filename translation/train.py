@@ -1,0 +1,135 @@
+"""Training DRIT: one step = content discriminator, domain discriminators, then encoders+generators.
+
+Each step draws its batch and its noise from generators keyed by (seed, step), so a run resumed
+from a checkpoint (model, four optimizers, step counter) takes exactly the step it would have taken.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.atomic import atomic_path
+from pipeline.config import rule
+from pipeline.progress import Progress
+from translation.drit import DRIT, DRITConfig
+from translation.images import ImageData, to_tensor
+
+
+@dataclass(frozen=True)
+class TranslationTrainConfig:
+    iterations: int = field(default=600, metadata=rule(ge=1))
+    batch_size: int = field(default=32, metadata=rule(ge=2))
+    lr: float = field(default=2e-4, metadata=rule(gt=0))
+    beta1: float = field(default=0.5, metadata=rule(ge=0, lt=1))
+    beta2: float = field(default=0.999, metadata=rule(ge=0, lt=1))
+    weight_decay: float = field(default=1e-4, metadata=rule(ge=0))
+    log_every: int = field(default=50, metadata=rule(ge=1))
+    checkpoint_every: int = field(default=500, metadata=rule(ge=1))
+
+
+GROUPS = ("encoders", "generators", "domain_discriminators", "content_discriminator")
+
+
+def make_optimizers(model: DRIT, cfg: TranslationTrainConfig) -> dict[str, torch.optim.Adam]:
+    return {g: torch.optim.Adam(getattr(model, g)(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
+                                weight_decay=cfg.weight_decay) for g in GROUPS}
+
+
+def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor) -> dict[str, float]:
+    """One DRIT update; returns every named loss."""
+    model.train()
+    f = model.forward_pass(xa, xb)
+
+    opts["content_discriminator"].zero_grad(set_to_none=True)
+    loss_dc = model.content_discriminator_loss(f)   # on detached content codes
+    loss_dc.backward()
+    opts["content_discriminator"].step()
+
+    opts["domain_discriminators"].zero_grad(set_to_none=True)
+    loss_d = model.domain_discriminator_loss(xa, xb, f)  # on detached fakes
+    loss_d.backward()
+    opts["domain_discriminators"].step()
+
+    eg = model.encoder_generator_losses(xa, xb, f)
+    g_only = model.generator_only_losses(f)
+    opts["encoders"].zero_grad(set_to_none=True)
+    opts["generators"].zero_grad(set_to_none=True)
+    sum(eg.values()).backward(retain_graph=True)
+    # DRIT's backward_G_alone: latent regression, random-attribute GAN and mode seeking move only G.
+    params = model.generators()
+    grads = torch.autograd.grad(sum(g_only.values()), params, allow_unused=True)
+    for p, g in zip(params, grads):
+        if g is not None:
+            p.grad = g if p.grad is None else p.grad + g
+    opts["encoders"].step()
+    opts["generators"].step()
+    out = {"content_dis": loss_dc.item(), "domain_dis": loss_d.item()}
+    out |= {k: v.item() for k, v in eg.items()} | {k: v.item() for k, v in g_only.items()}
+    return out
+
+
+def batch_for_step(data: ImageData, step: int, batch_size: int, seed: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    rng = np.random.default_rng([seed, step])
+    a, b = data.splits["a_train"].images, data.splits["b_train"].images
+    ia, ib = rng.integers(len(a), size=batch_size), rng.integers(len(b), size=batch_size)
+    return to_tensor(a[ia]).to(device), to_tensor(b[ib]).to(device)
+
+
+def save_checkpoint(path: str | Path, model: DRIT, opts: dict, step: int, extra: dict | None = None) -> None:
+    """Model, optimizers and step in one file; written through a buffer so equal states give equal bytes."""
+    state = {"config": asdict(model.cfg), "model": model.state_dict(), "step": step,
+             "optimizers": {k: o.state_dict() for k, o in opts.items()}} | (extra or {})
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buf.getvalue())
+
+
+def load_checkpoint(path: str | Path, device="cpu", train_cfg: TranslationTrainConfig | None = None):
+    """→ (model, optimizers or None, step, the whole state dict)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no translation model (run the train_translation stage)")
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        model = DRIT(DRITConfig(**state["config"])).to(device)
+        model.load_state_dict(state["model"])
+    except Exception as e:
+        raise ValueError(f"{path}: not a DRIT checkpoint ({type(e).__name__}: {e})") from None
+    opts = None
+    if train_cfg is not None:
+        opts = make_optimizers(model, train_cfg)
+        for k, o in opts.items():
+            o.load_state_dict(state["optimizers"][k])
+    model.eval()
+    return model, opts, int(state["step"]), state
+
+
+def fit(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int, device, name: str,
+        opts: dict | None = None, start: int = 0, on_log=None, checkpoint=None) -> list[dict]:
+    """Train from step `start` to cfg.iterations; `on_log(step, mean losses)` every log_every steps;
+    `checkpoint(step, opts)` every checkpoint_every steps (so a killed run resumes)."""
+    opts = opts or make_optimizers(model, cfg)
+    progress = Progress(name, cfg.iterations)
+    history, window = [], []
+    for step in range(start, cfg.iterations):
+        torch.manual_seed(hash((seed, step)) % (2**63))
+        xa, xb = batch_for_step(data, step, cfg.batch_size, seed, device)
+        window.append(train_step(model, opts, xa, xb))
+        done = step + 1
+        if done % cfg.log_every == 0 or done == cfg.iterations:
+            row = {"step": done} | {k: float(np.mean([w[k] for w in window])) for k in window[0]}
+            history.append(row)
+            window = []
+            if on_log:
+                on_log(done, row)
+            progress.step(done, f"cycle {row['cycle']:.3f} recon {row['recon']:.3f} "
+                                f"D {row['domain_dis']:.3f} Dc {row['content_dis']:.3f}")
+        if checkpoint and (done % cfg.checkpoint_every == 0 or done == cfg.iterations):
+            checkpoint(done, opts)
+    model.eval()
+    return history
