@@ -1,5 +1,9 @@
-"""Shared fixtures: tiny synthetic data split on a real Dask LocalCluster, a briefly trained model."""
+"""Shared fixtures: tiny data built on a real Dask LocalCluster, briefly trained models, and a real
+uvicorn server on a free port."""
 import os
+import socket
+import threading
+import time
 
 import pytest
 import torch
@@ -40,3 +44,46 @@ def tiny_model(tiny_data):
     result = fit(model, tiny_data, TrainConfig(epochs=5, batch_size=64, anneal_steps=20, patience=5),
                  0.2, 0, torch.device("cpu"), "test")
     return model, result
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """serve_app(app) → (server, thread, base url): the app on uvicorn in a thread, on a free port."""
+    import uvicorn
+
+    def serve(app):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        return server, thread, f"http://127.0.0.1:{port}"
+
+    return serve
+
+
+TINY_MNIST_M = dict(a_train=60, a_test=30, b_train=60, b_test=30)
+
+
+@pytest.fixture(scope="session")
+def tiny_images(dask):
+    from translation.datasets import MnistMConfig, build_mnist_m
+
+    return build_mnist_m(MnistMConfig(**TINY_MNIST_M), seed=3, client=dask)
+
+
+@pytest.fixture(scope="session")
+def tiny_drit(tiny_images):
+    from pipeline.compute import seed_everything
+    from translation.drit import DRIT, DRITConfig
+    from translation.train import TranslationTrainConfig, fit
+
+    seed_everything(0, 2)
+    model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1))
+    fit(model, tiny_images, TranslationTrainConfig(iterations=3, batch_size=4), 0, torch.device("cpu"), "test")
+    return model

@@ -13,7 +13,19 @@ TINY = {
     "train_recsys.model.concepts": 3, "train_recsys.model.dim": 8, "train_recsys.model.hidden": 16,
     "train_recsys.train.epochs": 3, "evaluate_recsys.multvae.hidden": 16, "evaluate_recsys.multvae.latent": 8,
     "evaluate_recsys.multvae_train.epochs": 3, "evaluate_recsys.ease_lambdas": [100.0],
+    "prepare_images.mnist_m.a_train": 60, "prepare_images.mnist_m.a_test": 30,
+    "prepare_images.mnist_m.b_train": 60, "prepare_images.mnist_m.b_test": 30,
+    "train_translation.model.width": 4, "train_translation.model.attr_dim": 3,
+    "train_translation.model.content_blocks": 1, "train_translation.model.gen_blocks": 1,
+    "train_translation.train.iterations": 4, "train_translation.train.batch_size": 4,
+    "train_translation.train.log_every": 2, "train_translation.train.checkpoint_every": 2,
+    "evaluate_translation.classifier.steps": 5, "evaluate_translation.classifier.batch_size": 8,
+    "evaluate_translation.classifier.width": 4, "evaluate_translation.codes_per_input": 2,
+    "evaluate_translation.da_copies": 1, "evaluate_translation.grid_inputs": 2,
+    "evaluate_translation.grid_codes": 2, "index_translation.content_pool": 2,
 }
+STAGES = ["prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys",
+          "prepare_images", "train_translation", "evaluate_translation", "index_translation"]
 
 
 def _run(cmd, cwd, env, check=True):
@@ -32,7 +44,7 @@ def repo(tmp_path_factory):
 def test_repro_end_to_end_then_nothing_to_do(repo):
     dest, env = repo
     first = _run([sys.executable, "-m", "dvc", "repro"], dest, env)
-    for stage in ("prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys"):
+    for stage in STAGES:
         assert f"[{stage}] done" in first.stderr
     metrics = json.loads((dest / "metrics/recsys.json").read_text())
     for model in ("macridvae", "multvae", "ease", "most_popular"):
@@ -45,10 +57,18 @@ def test_repro_end_to_end_then_nothing_to_do(repo):
 
     client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
     runs = client.search_runs([client.get_experiment_by_name("mdr").experiment_id])
-    assert sorted(r.data.tags["stage"] for r in runs) == sorted(
-        ["prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys"])
+    assert sorted(r.data.tags["stage"] for r in runs) == sorted(STAGES)
     train_run = next(r for r in runs if r.data.tags["stage"] == "train_recsys")
     assert len(client.get_metric_history(train_run.info.run_id, "val_ndcg_at_100")) == 3  # one per epoch
+    translation = json.loads((dest / "metrics/translation.json").read_text())
+    for k in ("content_preservation", "diversity_ratio", "da_translated", "da_source_only", "da_target_only"):
+        assert k in translation, k
+    index = json.loads((dest / "metrics/translation_index.json").read_text())
+    assert 0 <= index["precision@10_a2b"] <= 1
+    for f in ("models/translation/drit.pt", "indexes/translation/manifest.json", "plots/translation_grid.png",
+              "plots/translation_train.csv", "plots/images_samples.png"):
+        assert (dest / f).exists(), f
+    assert not (dest / "models/translation/drit.partial.pt").exists()
     second = _run([sys.executable, "-m", "dvc", "repro"], dest, env)
     assert "Running stage" not in second.stdout + second.stderr
     status = _run([sys.executable, "-m", "dvc", "status"], dest, env)
@@ -80,3 +100,51 @@ def test_a_bad_param_stops_the_stage_naming_the_key_and_keeps_outputs(repo):
     assert out.returncode != 0
     assert "prepare_interactions.split.min_positives: must be >= 1, got -2" in out.stderr
     assert (dest / "data/recsys/matrices.npz").read_bytes() == before
+
+
+def test_cli_translates_and_searches_from_the_pipeline_outputs(repo, tmp_path):
+    dest, env = repo
+    from translation.images import ImageData, encode_png
+
+    image = ImageData.load(dest / "data/images").splits["a_test"].images[0]
+    (tmp_path / "digit.png").write_bytes(encode_png(image))
+    out = _run([sys.executable, "-m", "pipeline.cli", "translate", str(tmp_path / "digit.png"), "--n", "3",
+                "--out", str(tmp_path / "out")], dest, env)
+    assert (tmp_path / "out" / "digit_a2b.png").exists() and "3 translation(s)" in out.stdout
+    out = _run([sys.executable, "-m", "pipeline.cli", "search-images", str(tmp_path / "digit.png"), "--k", "4",
+                "--json"], dest, env)
+    assert [r["domain"] for r in json.loads(out.stdout)] == ["b"] * 4
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    bad = _run([sys.executable, "-m", "pipeline.cli", "translate", str(tmp_path / "bad.png")], dest, env, check=False)
+    assert bad.returncode == 2 and "bad.png" in bad.stderr and "not a readable image" in bad.stderr
+
+
+def test_a_killed_translation_run_resumes_where_it_stopped(repo):
+    """A partial checkpoint with the same config and data is resumed; the result equals a straight run."""
+    dest, env = repo
+    import torch
+
+    straight = torch.load(dest / "models/translation/drit.pt", weights_only=False)
+    params = (dest / "params.yaml").read_text()
+    (dest / "params.yaml").write_text(params.replace("iterations: 4", "iterations: 2"))
+    try:
+        _run([sys.executable, "-m", "stages.train_translation"], dest, env)
+        (dest / "models/translation/drit.pt").rename(dest / "models/translation/drit.partial.pt")
+        # the checkpoint of a 2-step run stands in for a run killed after step 2 of 4
+        state = torch.load(dest / "models/translation/drit.partial.pt", weights_only=False)
+        (dest / "params.yaml").write_text(params)
+        from stages.train_translation import fingerprint
+        from translation.config import TrainTranslation
+        from pipeline.config import load_config
+        from translation.images import ImageData
+        state["fingerprint"] = fingerprint(load_config(TrainTranslation, "train_translation", dest / "params.yaml"),
+                                           ImageData.load(dest / "data/images"))
+        torch.save(state, dest / "models/translation/drit.partial.pt")
+        out = _run([sys.executable, "-m", "stages.train_translation"], dest, env)
+    finally:
+        (dest / "params.yaml").write_text(params)
+    assert "resuming from step 2" in out.stderr
+    resumed = torch.load(dest / "models/translation/drit.pt", weights_only=False)
+    assert resumed["step"] == 4
+    for k, v in straight["model"].items():
+        assert torch.equal(v, resumed["model"][k]), k

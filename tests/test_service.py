@@ -1,39 +1,16 @@
 """The service over real HTTP: uvicorn on a free port, httpx as the client."""
-import socket
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 
 from pipeline.service import ServeConfig, create_app
 from recsys.serving import Recommender, build_item_index
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(app):
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
-def service(tiny_model, tiny_data):
+def service(tiny_model, tiny_data, serve_app):
     model, _ = tiny_model
     rec = Recommender(model, tiny_data, build_item_index(model, "Flat", 1))
-    server, thread, url = _serve(create_app(lambda: rec, ServeConfig(max_k=50, max_history=30, max_batch=4,
+    server, thread, url = serve_app(create_app(lambda: rec, ServeConfig(max_k=50, max_history=30, max_batch=4,
                                                                       max_body_bytes=4096)))
     with httpx.Client(base_url=url, timeout=10) as client:
         yield client, rec
@@ -133,11 +110,11 @@ def test_bad_requests_get_a_4xx_json_error(service, tiny_data, method, path, bod
     assert words in r.json()["error"]
 
 
-def test_a_service_whose_artifacts_fail_to_load_says_why(tmp_path):
+def test_a_service_whose_artifacts_fail_to_load_says_why(tmp_path, serve_app):
     def broken():
         raise FileNotFoundError(f"{tmp_path}: no index manifest (run index_recsys)")
 
-    server, thread, url = _serve(create_app(broken))
+    server, thread, url = serve_app(create_app(broken))
     try:
         assert httpx.get(url + "/livez").status_code == 200
         r = httpx.get(url + "/readyz")

@@ -91,7 +91,7 @@ def to_tensor(images: np.ndarray):
     """uint8 (N, H, W, 3) → float32 (N, 3, H, W) in [-1, 1]."""
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return torch.from_numpy(np.array(images, copy=True)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 def to_uint8(tensor) -> np.ndarray:

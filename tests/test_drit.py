@@ -1,0 +1,177 @@
+"""DRIT: every loss finite, each update moves the parameters it should (and only those), resume is
+exact, translation is seeded and diverse, and the evaluation measures run."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from translation.drit import DRIT, DRITConfig
+from translation.images import to_tensor
+from translation.train import (TranslationTrainConfig, batch_for_step, fit, load_checkpoint, make_optimizers,
+                               save_checkpoint, train_step)
+
+SMALL = DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1)
+
+
+def _batch(data, n=4):
+    return batch_for_step(data, 0, n, 0, "cpu")
+
+
+def test_every_loss_is_a_finite_scalar(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(SMALL)
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    assert f["fake_b"].shape == xa.shape and f["ca"].shape == (4, 16, 8, 8) and f["rand_a"].shape == (8, 3, 32, 32)
+    losses = model.encoder_generator_losses(xa, xb, f) | model.generator_only_losses(f)
+    losses |= {"content_dis": model.content_discriminator_loss(f),
+               "domain_dis": model.domain_discriminator_loss(xa, xb, f)}
+    assert set(losses) >= {"content_adv", "domain_adv", "cycle", "recon", "kl", "latent", "mode_seeking",
+                           "domain_adv_random"}
+    for name, v in losses.items():
+        assert v.dim() == 0 and torch.isfinite(v), name
+
+
+def _grads(model, loss):
+    model.zero_grad(set_to_none=True)
+    loss.backward(retain_graph=True)
+    return {n for n, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+
+
+def test_discriminator_losses_reach_only_discriminators(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(SMALL)
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    touched = _grads(model, model.content_discriminator_loss(f))
+    assert touched and all(n.startswith("dis_content") for n in touched)  # content codes detached
+    touched = _grads(model, model.domain_discriminator_loss(xa, xb, f))
+    assert touched and all(n.startswith(("dis_enc", "dis_rand")) for n in touched)  # fakes detached
+    touched = _grads(model, model.encoder_generator_losses(xa, xb, f)["content_adv"])
+    assert any(n.startswith("content") for n in touched)  # the content encoders are what fools D_c
+
+
+def test_one_step_moves_each_group_the_intended_way(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(SMALL)
+    opts = make_optimizers(model, TranslationTrainConfig(lr=1e-3))
+    xa, xb = _batch(tiny_images, 8)
+
+    def losses():
+        torch.manual_seed(1)
+        with torch.no_grad():
+            f = model.forward_pass(xa, xb)
+            return (model.domain_discriminator_loss(xa, xb, f).item(), model.content_discriminator_loss(f).item(),
+                    sum(model.encoder_generator_losses(xa, xb, f)[k] for k in ("cycle", "recon")).item())
+
+    before = losses()
+    snapshot = copy.deepcopy(model.state_dict())
+    for _ in range(5):
+        torch.manual_seed(1)
+        train_step(model, opts, xa, xb)
+    after = losses()
+    assert after[0] < before[0]          # discriminators got better at telling real from fake
+    assert after[1] < before[1]          # the content discriminator learned domains from codes
+    assert after[2] < before[2]          # reconstructions improved
+    for name, p in model.state_dict().items():
+        if p.dtype.is_floating_point and "running" not in name:
+            assert not torch.equal(p, snapshot[name]), f"{name} did not move"
+
+
+def test_generator_only_losses_do_not_move_encoders(tiny_images):
+    """Latent regression, random-attribute GAN and mode seeking update G alone (DRIT's backward_G_alone)."""
+    def step(cfg):
+        torch.manual_seed(0)
+        model = DRIT(cfg)
+        opts = make_optimizers(model, TranslationTrainConfig())
+        xa, xb = _batch(tiny_images)
+        torch.manual_seed(1)
+        train_step(model, opts, xa, xb)
+        return model
+
+    with_g = step(SMALL)
+    without = step(DRITConfig(**{**SMALL.__dict__, "lambda_latent": 0.0, "lambda_mode_seeking": 0.0}))
+    for (n, p), q in zip(with_g.content.named_parameters(), without.content.parameters()):
+        assert torch.equal(p, q), n
+    for (n, p), q in zip(with_g.attribute.named_parameters(), without.attribute.parameters()):
+        assert torch.equal(p, q), n
+    assert any(not torch.equal(p, q) for p, q in zip(with_g.generator.parameters(), without.generator.parameters()))
+
+
+def test_save_and_resume_take_the_same_next_step(tiny_images, tmp_path):
+    cfg = TranslationTrainConfig(iterations=3, batch_size=4)
+    torch.manual_seed(0)
+    straight = DRIT(SMALL)
+    fit(straight, tiny_images, cfg, 7, "cpu", "test")
+
+    torch.manual_seed(0)
+    first = DRIT(SMALL)
+    opts = make_optimizers(first, cfg)
+    fit(first, tiny_images, TranslationTrainConfig(iterations=2, batch_size=4), 7, "cpu", "test", opts)
+    save_checkpoint(tmp_path / "m.pt", first, opts, 2)
+    resumed, ropts, step, _ = load_checkpoint(tmp_path / "m.pt", "cpu", cfg)
+    assert step == 2
+    fit(resumed, tiny_images, cfg, 7, "cpu", "test", ropts, start=step)
+    for (n, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(p, q), n
+    save_checkpoint(tmp_path / "again.pt", resumed, ropts, 3)
+    save_checkpoint(tmp_path / "again2.pt", resumed, ropts, 3)
+    assert (tmp_path / "again.pt").read_bytes() == (tmp_path / "again2.pt").read_bytes()
+
+
+def test_a_foreign_checkpoint_is_refused(tmp_path):
+    (tmp_path / "x.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a DRIT checkpoint"):
+        load_checkpoint(tmp_path / "x.pt")
+    with pytest.raises(FileNotFoundError, match="run the train_translation stage"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_translate_is_seeded_diverse_and_follows_a_reference(tiny_drit, tiny_images):
+    from translation.evaluate import translate_batch
+
+    x = tiny_images.splits["a_test"].images[:3]
+    g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    one = translate_batch(tiny_drit, x, "a2b", n=4, generator=g())
+    two = translate_batch(tiny_drit, x, "a2b", n=4, generator=g())
+    assert one.shape == (3, 4, 32, 32, 3) and np.array_equal(one, two)
+    assert not np.array_equal(one[:, 0], one[:, 1])
+    ref = tiny_images.splits["b_test"].images[:3]
+    by_ref = translate_batch(tiny_drit, x, "a2b", reference=ref)
+    z = tiny_drit.encode_attribute(to_tensor(ref), "b")
+    with torch.no_grad():
+        direct = tiny_drit.decode(tiny_drit.encode_content(to_tensor(x), "a"), z, "b")
+    from translation.images import to_uint8
+    assert np.array_equal(by_ref[:, 0], to_uint8(direct))
+
+
+def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
+    from translation.classifier import ClassifierConfig
+    from translation.evaluate import evaluate, frechet_distance, mean_pairwise_distance
+
+    metrics, extras = evaluate(tiny_drit, tiny_images, ClassifierConfig(steps=5, batch_size=8, width=4), 0,
+                               n_codes=2, da_copies=1, say=lambda m: None)
+    for k in ("content_preservation", "da_source_only", "da_translated", "da_target_only",
+              "probe_content_to_class", "probe_attribute_to_class", "probe_content_to_domain"):
+        assert 0 <= metrics[k] <= 1, k
+    assert metrics["diversity_ratio"] > 0 and metrics["frechet_classifier_features"] >= 0
+    assert len(extras["per_class_preservation"]) == 10
+    x = np.random.default_rng(0).normal(size=(200, 4))
+    assert frechet_distance(x, x) == pytest.approx(0, abs=1e-6)
+    assert frechet_distance(x, x + 3) == pytest.approx(4 * 9, rel=1e-6)
+    groups = np.array([[[0.0, 0.0], [3.0, 4.0]]])
+    assert mean_pairwise_distance(groups) == pytest.approx(5.0)
+
+
+def test_glyph_swap_l1_scores_the_true_render_as_zero(dask):
+    from translation.datasets import GlyphsConfig, build_glyphs
+    from translation.evaluate import glyph_swap_l1
+
+    cfg = GlyphsConfig(a_train=10, a_test=10, b_train=10, b_test=10)
+    data = build_glyphs(cfg, 0, dask)
+
+    torch.manual_seed(0)
+    scores = glyph_swap_l1(DRIT(SMALL), data, cfg, 0, pairs=20)
+    assert 0 < scores["swap_l1_copy_input"] and 0 < scores["swap_l1_copy_reference"]
+    assert 0 <= scores["swap_l1"] <= 1

@@ -1,0 +1,110 @@
+"""Image benchmarks: determinism, disjointness, stratification, true renders, and bad images."""
+import io
+
+import numpy as np
+import pytest
+
+from conftest import TINY_MNIST_M
+from translation.datasets import (FACTORS, GlyphsConfig, MnistMConfig, build_folders, build_glyphs,
+                                  build_mnist_m, render_glyph, FoldersConfig)
+from translation.images import ImageData, ImageError, decode_image, encode_png, read_folder
+from pipeline.config import ConfigError, from_dict
+
+
+def test_mnist_m_is_deterministic_disjoint_and_stratified(tiny_images, dask):
+    again = build_mnist_m(MnistMConfig(**TINY_MNIST_M), seed=3, client=dask)
+    for s, part in tiny_images.splits.items():
+        assert np.array_equal(part.images, again.splits[s].images), s
+        assert part.images.shape[1:] == (32, 32, 3) and part.images.dtype == np.uint8
+        assert np.bincount(part.labels, minlength=10).min() >= len(part) // 10 - 1  # stratified
+    digits = [set(tiny_images.splits[s].factors["digit"].tolist()) for s in tiny_images.splits]
+    assert sum(len(d) for d in digits) == len(set().union(*digits))  # no digit in two splits
+    other = build_mnist_m(MnistMConfig(**TINY_MNIST_M), seed=4, client=dask)
+    assert not np.array_equal(other.splits["b_train"].images, tiny_images.splits["b_train"].images)
+
+
+def test_mnist_m_target_inverts_a_photo_crop_where_the_digit_is(tiny_images):
+    a = tiny_images.splits["a_train"]
+    b = tiny_images.splits["b_train"]
+    assert (a.images[..., 0] == a.images[..., 2]).all()                 # source: grey
+    assert b.images.std(axis=(1, 2)).mean() > a.images.std(axis=(1, 2)).mean() * 0.3
+    assert (b.images[..., 0] != b.images[..., 1]).any()                 # target: colour
+
+
+def test_photo_lists_must_be_disjoint_and_shipped():
+    with pytest.raises(ConfigError, match="disjoint"):
+        from_dict(MnistMConfig, {"train_photos": ["astronaut"], "test_photos": ["astronaut"]}, "p: mnist_m")
+    with pytest.raises(ConfigError, match="no photo named 'nonesuch'"):
+        from_dict(MnistMConfig, {"test_photos": ["nonesuch"]}, "p: mnist_m")
+
+
+def test_glyph_factors_redraw_every_image(dask):
+    cfg = GlyphsConfig(a_train=20, a_test=10, b_train=20, b_test=10)
+    data = build_glyphs(cfg, 0, dask)
+    for split in ("a_test", "b_test"):
+        part = data.splits[split]
+        for i in range(len(part)):
+            f = {k: int(part.factors[k][i]) for k in FACTORS}
+            assert np.array_equal(render_glyph(cfg, split[0], int(part.labels[i]), **f), part.images[i])
+    a = data.splits["a_train"].images
+    assert set(np.unique(a)) <= set(range(256)) and (a[..., 0] == a[..., 1]).all()  # black on white
+    with pytest.raises(ConfigError, match="no font named 'NoFace'"):
+        from_dict(GlyphsConfig, {"b_faces": ["NoFace"]}, "p: glyphs")
+
+
+def test_image_data_round_trip(tiny_images, tmp_path):
+    tiny_images.save(tmp_path / "img")
+    back = ImageData.load(tmp_path / "img")
+    assert back.class_names == tiny_images.class_names
+    for s in tiny_images.splits:
+        assert np.array_equal(back.splits[s].images, tiny_images.splits[s].images)
+        assert np.array_equal(back.splits[s].factors["digit"], tiny_images.splits[s].factors["digit"])
+
+
+def _png(size=32, mode="RGB"):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new(mode, (size, size), 128).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_bad_images_are_named(tmp_path):
+    with pytest.raises(ImageError, match="x.png: empty file"):
+        decode_image(b"", "x.png", 32)
+    with pytest.raises(ImageError, match="y.png: not a readable image"):
+        decode_image(b"\x89PNG garbage", "y.png", 32)
+    with pytest.raises(ImageError, match="z.png: image is 20x20, expected 32x32"):
+        decode_image(_png(20), "z.png", 32, resize=False)
+    with pytest.raises(ImageError, match="unsupported image mode CMYK"):
+        from PIL import Image
+        buf = io.BytesIO()
+        Image.new("CMYK", (32, 32)).save(buf, format="JPEG")
+        decode_image(buf.getvalue(), "c.jpg", 32)
+    assert decode_image(_png(40, "L"), "grey.png", 32).shape == (32, 32, 3)   # resized, grey → RGB
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ImageError, match="empty folder"):
+        read_folder(empty, 32)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (folder / "good.png").write_bytes(_png())
+    (folder / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(ImageError, match="broken.png"):
+        read_folder(folder, 32)
+    (folder / "broken.png").unlink()
+    (folder / "notes.txt").write_text("hello")
+    with pytest.raises(ImageError, match="notes.txt: not an image file"):
+        read_folder(folder, 32)
+
+
+def test_two_user_folders_make_an_unlabelled_benchmark(tmp_path):
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        for i in range(5):
+            (tmp_path / d / f"{i}.png").write_bytes(_png())
+    data = build_folders(FoldersConfig(a=str(tmp_path / "a"), b=str(tmp_path / "b"), test_fraction=0.2), 0)
+    assert len(data.splits["a_train"]) == 4 and len(data.splits["b_test"]) == 1
+    assert (data.splits["a_train"].labels == -1).all()
+    with pytest.raises(ConfigError, match="both folders are required"):
+        build_folders(FoldersConfig(a=str(tmp_path / "a")), 0)
