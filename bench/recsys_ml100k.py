@@ -14,10 +14,7 @@ import time
 import numpy as np
 
 from pipeline.compute import dask_client, seed_everything, torch_device
-import yaml
-
-from pipeline.config import from_dict, read_params
-from pipeline.scratch import set_param
+from pipeline.config import from_dict, read_params_with
 from recsys.config import EvaluateRecsys, PrepareInteractions, TrainRecsys
 from recsys.disentanglement import nmi
 from recsys.fetch import fetch_ml100k
@@ -33,10 +30,7 @@ METRICS = ("ndcg@100", "recall@20", "recall@50")
 
 def configs(overrides: list[str]):
     """The params.yaml blocks, with dvc-style `-S block.key=value` overrides (value parsed as YAML)."""
-    params = read_params()
-    for item in overrides:
-        key, _, value = item.partition("=")
-        set_param(params, key, yaml.safe_load(value))
+    params = read_params_with(overrides)
     return (from_dict(PrepareInteractions, params["prepare_interactions"], "prepare_interactions"),
             from_dict(TrainRecsys, params["train_recsys"], "train_recsys"),
             from_dict(EvaluateRecsys, params["evaluate_recsys"], "evaluate_recsys"))

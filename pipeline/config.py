@@ -135,6 +135,25 @@ def read_params(path: str | Path = "params.yaml") -> dict:
     return params
 
 
+def read_params_with(overrides: list[str], path: str | Path = "params.yaml") -> dict:
+    """params.yaml with dvc-style `block.key=value` overrides (the value parsed as YAML)."""
+    params = read_params(path)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"override {item!r}: expected block.key=value")
+        *parents, last = key.split(".")
+        node = params
+        for p in parents:
+            if not isinstance(node.get(p) if isinstance(node, dict) else None, dict):
+                raise ConfigError(f"override {item!r}: params.yaml has no {key}")
+            node = node[p]
+        if last not in node:
+            raise ConfigError(f"override {item!r}: params.yaml has no {key}")
+        node[last] = yaml.safe_load(value)
+    return params
+
+
 def load_config(cls, stage: str, params_path: str | Path = "params.yaml"):
     """Build `cls` from the `stage` block of params.yaml, raising ConfigError naming the bad key."""
     params = read_params(params_path)

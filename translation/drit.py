@@ -271,13 +271,12 @@ class DRIT(nn.Module):
             mu, _ = self.attribute[d](f[f"rand_{d}"])
             latent = latent + F.l1_loss(mu, f["zr"])
         losses["latent"] = c.lambda_latent * latent
-        # Mode seeking: the image distance per unit of code distance between the two random codes
-        # should be large; its inverse is the loss.
-        dz = (f["zr"][:n] - f["zr"][n:]).abs().mean(1)
+        # Mode seeking (DRIT++): image distance per unit of code distance between the two random
+        # codes, as a ratio of means; its inverse is the loss, so collapsed outputs cost the most.
+        dz = (f["zr"][:n] - f["zr"][n:]).abs().mean()
         ms = 0.0
         for d in DOMAINS:
             r = f[f"rand_{d}"]
-            dimg = (r[:n] - r[n:]).abs().mean((1, 2, 3))
-            ms = ms + 1.0 / (torch.mean(dimg / dz) + 1e-5)
+            ms = ms + 1.0 / ((r[:n] - r[n:]).abs().mean() / dz + 1e-5)
         losses["mode_seeking"] = c.lambda_mode_seeking * ms
         return losses
