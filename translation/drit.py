@@ -108,6 +108,15 @@ class AttributeEncoder(nn.Module):
         return self.mu(h), self.logvar(h).clamp(-10, 10)
 
 
+class Upsample2x(nn.Module):
+    """Nearest 2× upsampling as a broadcast: its backward is a plain sum, fast under deterministic
+    mode (torch's upsample_nearest2d backward is not)."""
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        return x[:, :, :, None, :, None].expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
+
+
 # ---------------------------------------------------------------- generator
 class Generator(nn.Module):
     """(content map, attribute code) → image; the code is concatenated at every stage (DRIT G_concat)."""
@@ -115,8 +124,9 @@ class Generator(nn.Module):
     def __init__(self, w: int, zdim: int, blocks: int):
         super().__init__()
         self.blocks = nn.ModuleList([ConcatResBlock(4 * w, zdim) for _ in range(blocks)])
-        self.up1 = nn.ConvTranspose2d(4 * w + zdim, 2 * w, 4, 2, 1)
-        self.up2 = nn.ConvTranspose2d(2 * w + zdim, w, 4, 2, 1)
+        # Nearest upsampling + conv instead of DRIT's transposed convs: same shapes, no checkerboard.
+        self.up1 = nn.Sequential(Upsample2x(), nn.Conv2d(4 * w + zdim, 2 * w, 3, 1, 1))
+        self.up2 = nn.Sequential(Upsample2x(), nn.Conv2d(2 * w + zdim, w, 3, 1, 1))
         self.out = nn.Conv2d(w + zdim, 3, 7, 1, 3, padding_mode="reflect")
 
     def forward(self, content, z):
@@ -214,6 +224,24 @@ class DRIT(nn.Module):
 
     def random_attribute(self, n: int, device=None, generator=None):
         return torch.randn(n, self.cfg.attr_dim, generator=generator, device=device)
+
+    @torch.no_grad()
+    def translate(self, x, direction: str, z=None, reference=None, n: int = 1, generator=None):
+        """x (N, 3, S, S) → (N, n, 3, S, S) in the other domain: under the codes `z` (n, attr_dim),
+        under the posterior means of `reference` images (one per input, n = 1), or under n prior draws."""
+        src, dst = direction[0], direction[-1]
+        if direction not in ("a2b", "b2a"):
+            raise ValueError(f"direction: must be 'a2b' or 'b2a', got {direction!r}")
+        content = self.encode_content(x, src)
+        if reference is not None:
+            z = self.encode_attribute(reference, dst)[:, None]                       # (N, 1, zdim)
+        else:
+            if z is None:
+                z = self.random_attribute(n, device=x.device, generator=generator)
+            z = z[None].expand(len(x), -1, -1)                                       # (N, n, zdim)
+        k = z.shape[1]
+        out = self.decode(content.repeat_interleave(k, 0), z.reshape(-1, z.shape[-1]), dst)
+        return out.reshape(len(x), k, *x.shape[1:])
 
     # ---- training losses
     def forward_pass(self, xa, xb):

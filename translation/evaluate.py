@@ -23,26 +23,13 @@ from translation.drit import DRIT
 from translation.images import ImageData, to_tensor, to_uint8
 
 
-@torch.no_grad()
 def translate_batch(model: DRIT, images: np.ndarray, direction: str, z: torch.Tensor | None = None,
                     reference: np.ndarray | None = None, n: int = 1, generator=None) -> np.ndarray:
-    """uint8 (N, H, W, 3) → uint8 (N, n, H, W, 3): each input under n attribute codes of the target domain.
-
-    Codes are `z` (n, attr_dim) if given, else the posterior means of `reference` images (one per
-    input, n = 1), else n draws from the prior.
-    """
-    src, dst = direction[0], direction[-1]
+    """DRIT.translate on uint8 images: (N, H, W, 3) → (N, n, H, W, 3)."""
     model.eval()
-    content = model.encode_content(to_tensor(images), src)
-    if reference is not None:
-        z = model.encode_attribute(to_tensor(reference), dst)[:, None]      # (N, 1, zdim)
-    else:
-        if z is None:
-            z = model.random_attribute(n, generator=generator)
-        z = z[None].expand(len(images), -1, -1)                             # (N, n, zdim)
-    k = z.shape[1]
-    out = model.decode(content.repeat_interleave(k, 0), z.reshape(-1, z.shape[-1]), dst)
-    return to_uint8(out).reshape(len(images), k, *images.shape[1:])
+    ref = to_tensor(reference) if reference is not None else None
+    out = model.translate(to_tensor(images), direction, z=z, reference=ref, n=n, generator=generator)
+    return to_uint8(out.flatten(0, 1)).reshape(len(images), out.shape[1], *images.shape[1:])
 
 
 def translate_many(model: DRIT, images: np.ndarray, direction: str, n: int, seed: int, batch: int = 250) -> np.ndarray:
