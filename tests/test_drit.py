@@ -175,3 +175,4 @@ def test_glyph_swap_l1_scores_the_true_render_as_zero(dask):
     scores = glyph_swap_l1(DRIT(SMALL), data, cfg, 0, pairs=20)
     assert 0 < scores["swap_l1_copy_input"] and 0 < scores["swap_l1_copy_reference"]
     assert 0 <= scores["swap_l1"] <= 1
+

@@ -108,15 +108,6 @@ class AttributeEncoder(nn.Module):
         return self.mu(h), self.logvar(h).clamp(-10, 10)
 
 
-class Upsample2x(nn.Module):
-    """Nearest 2× upsampling as a broadcast: its backward is a plain sum, fast under deterministic
-    mode (torch's upsample_nearest2d backward is not)."""
-
-    def forward(self, x):
-        n, c, h, w = x.shape
-        return x[:, :, :, None, :, None].expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
-
-
 # ---------------------------------------------------------------- generator
 class Generator(nn.Module):
     """(content map, attribute code) → image; the code is concatenated at every stage (DRIT G_concat)."""
@@ -124,9 +115,10 @@ class Generator(nn.Module):
     def __init__(self, w: int, zdim: int, blocks: int):
         super().__init__()
         self.blocks = nn.ModuleList([ConcatResBlock(4 * w, zdim) for _ in range(blocks)])
-        # Nearest upsampling + conv instead of DRIT's transposed convs: same shapes, no checkerboard.
-        self.up1 = nn.Sequential(Upsample2x(), nn.Conv2d(4 * w + zdim, 2 * w, 3, 1, 1))
-        self.up2 = nn.Sequential(Upsample2x(), nn.Conv2d(2 * w + zdim, w, 3, 1, 1))
+        # DRIT's transposed convs. (Nearest upsampling + conv removed the checkerboard but measured
+        # worse at 600 steps: content preservation 0.316 vs 0.332, adaptation 0.208 vs 0.288.)
+        self.up1 = nn.ConvTranspose2d(4 * w + zdim, 2 * w, 4, 2, 1)
+        self.up2 = nn.ConvTranspose2d(2 * w + zdim, w, 4, 2, 1)
         self.out = nn.Conv2d(w + zdim, 3, 7, 1, 3, padding_mode="reflect")
 
     def forward(self, content, z):
