@@ -176,3 +176,15 @@ def test_glyph_swap_l1_scores_the_true_render_as_zero(dask):
     assert 0 < scores["swap_l1_copy_input"] and 0 < scores["swap_l1_copy_reference"]
     assert 0 <= scores["swap_l1"] <= 1
 
+
+
+def test_evaluation_of_unlabelled_folders_reports_what_it_can(tiny_drit, tiny_images):
+    from translation.classifier import ClassifierConfig
+    from translation.evaluate import evaluate
+    from translation.images import ImageData
+
+    unlabelled = ImageData("folders", {s: type(p)(p.images, np.full(len(p), -1), {}) for s, p in tiny_images.splits.items()}, [])
+    metrics, _ = evaluate(tiny_drit, unlabelled, ClassifierConfig(steps=2, batch_size=4, width=4), 0, n_codes=2,
+                          say=lambda m: None)
+    assert metrics["pixel_diversity_ratio"] > 0 and 0 <= metrics["probe_content_to_domain"] <= 1
+    assert "content_preservation" not in metrics and "probe_content_to_class" not in metrics

@@ -118,17 +118,20 @@ def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int
 def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int, n_codes: int = 5,
              da_copies: int = 5, pool: int = 4, glyph_cfg=None, say=print) -> tuple[dict, dict]:
     """→ (metrics, extras for plots). Label-based measures need labelled data (not user folders)."""
-    a, b = data.splits, data.splits
     labelled = all((data.splits[s].labels >= 0).all() for s in data.splits)
     metrics: dict[str, float] = {}
     extras: dict = {}
     trans = translate_many(model, data.splits["a_test"].images, "a2b", n_codes, seed)   # (N, n, H, W, 3)
-    if not labelled:
-        say("labels unknown: reporting probes on domain only")
+    if not labelled:  # user folders: no judge; diversity in pixel space, probes on domain only
+        say("labels unknown: pixel-space diversity and domain probes only")
+        pixels = trans.reshape(*trans.shape[:2], -1).astype(np.float32) / 255.0
+        real = data.splits["b_test"].images.reshape(len(data.splits["b_test"]), -1).astype(np.float32) / 255.0
+        groups = np.random.default_rng(seed).integers(len(real), size=(len(trans), n_codes))
+        metrics["pixel_diversity_ratio"] = mean_pairwise_distance(pixels) / max(mean_pairwise_distance(real[groups]), 1e-9)
         metrics |= probes(model, data, pool)
         return metrics, extras
     n_classes = len(data.class_names)
-    b_train, b_test, a_train, a_test = b["b_train"], b["b_test"], a["a_train"], a["a_test"]
+    a_train, a_test, b_train, b_test = (data.splits[s] for s in ("a_train", "a_test", "b_train", "b_test"))
 
     say("training the judge (target-only classifier)")
     judge = train_classifier(b_train.images, b_train.labels, n_classes, cls_cfg, seed)
