@@ -271,10 +271,12 @@ class DRIT(nn.Module):
 
     def encoder_generator_losses(self, xa, xb, f) -> dict[str, torch.Tensor]:
         """DRIT's backward_EG: adversarial (content, encoded-attribute domain), cycle, recon, KL, L2."""
-        c = self.cfg
+        c, dc = self.cfg, self.dis_content
         return {
-            "content_adv": c.lambda_content_adv * (bce(self.dis_content(f["ca"]), 0.5) + bce(self.dis_content(f["cb"]), 0.5)),
-            "domain_adv": c.lambda_domain_adv * (bce(self.dis_enc["a"](f["fake_a"]), 1.0) + bce(self.dis_enc["b"](f["fake_b"]), 1.0)),
+            # the content encoders fool D_c by making it answer 0.5 for both domains
+            "content_adv": c.lambda_content_adv * (bce(dc(f["ca"]), 0.5) + bce(dc(f["cb"]), 0.5)),
+            "domain_adv": c.lambda_domain_adv * (bce(self.dis_enc["a"](f["fake_a"]), 1.0)
+                                                 + bce(self.dis_enc["b"](f["fake_b"]), 1.0)),
             "cycle": c.lambda_cycle * (F.l1_loss(f["cycle_a"], xa) + F.l1_loss(f["cycle_b"], xb)),
             "recon": c.lambda_recon * (F.l1_loss(f["recon_a"], xa) + F.l1_loss(f["recon_b"], xb)),
             "kl": c.lambda_kl * (kl_standard_normal(f["mua"], f["lva"]) + kl_standard_normal(f["mub"], f["lvb"])),
