@@ -20,9 +20,6 @@ from translation.evaluate import codes, translate_batch
 from translation.images import ImageData, ImageError
 from translation.train import load_checkpoint
 
-DIRECTIONS = ("a2b", "b2a")
-
-
 def content_vectors(model: DRIT, images: np.ndarray, domain: str, pool: int) -> np.ndarray:
     c, _ = codes(model, images, domain, pool)
     return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
@@ -93,9 +90,7 @@ class Translator:
     def translate(self, image: np.ndarray, direction: str, n: int = 1, seed: int = 0,
                   reference: np.ndarray | None = None) -> np.ndarray:
         """→ uint8 (n, H, W, 3): n diverse outputs (seeded prior draws) or 1 with the reference's attribute."""
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction: must be one of {list(DIRECTIONS)}, got {direction!r}")
-        image = self.check_image(image)
+        image = self.check_image(image)   # DRIT.translate checks the direction
         if reference is not None:
             ref = self.check_image(reference, "reference")[None]
             return translate_batch(self.model, image[None], direction, reference=ref)[0]
