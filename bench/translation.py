@@ -26,6 +26,7 @@ from translation.drit import DRIT
 from translation.evaluate import evaluate, translate_batch
 from translation.images import encode_png, to_tensor
 from translation.plots import translation_grid
+from translation.train import fit
 
 KEYS = ("da_translated", "da_source_only", "da_target_only", "da_gain_over_source_only", "content_preservation",
         "diversity_ratio", "frechet_classifier_features", "probe_content_to_class", "probe_attribute_to_class",
@@ -62,8 +63,6 @@ def run_seed(seed: int, client, args) -> dict:
             else build_glyphs(prep.glyphs, seed, client, prep.size))
     seed_everything(seed, train_cfg.threads)
     model = DRIT(train_cfg.model).to(torch_device())
-    from translation.train import fit
-
     start = time.perf_counter()
     fit(model, data, train_cfg.train, seed, torch_device(), f"bench/{args.data}/seed{seed}")
     train_s = time.perf_counter() - start

@@ -48,15 +48,13 @@ def cmd_serve(args):
 
 def _read_inputs(path: str, size: int):
     """An image file or a folder of images → (names, uint8 images)."""
-    from translation.images import decode_image, read_folder
+    from translation.images import image_files, read_images
 
     p = Path(path)
-    if p.is_dir():
-        files = sorted(f.name for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
-        return files, read_folder(p, size)
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such image file or folder")
-    return [p.name], decode_image(p.read_bytes(), str(p), size)[None]
+    files = image_files(p) if p.is_dir() else [p]
+    return [f.name for f in files], read_images(files, size)
 
 
 def cmd_translate(args):

@@ -135,8 +135,8 @@ def encode_png(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def read_folder(folder: str | Path, size: int) -> np.ndarray:
-    """Every image file in a folder (sorted by name) → uint8 (N, size, size, 3)."""
+def image_files(folder: str | Path) -> list[Path]:
+    """The image files of a folder, sorted by name; an empty folder or a non-image file is an error."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a folder of images")
@@ -146,4 +146,14 @@ def read_folder(folder: str | Path, size: int) -> np.ndarray:
     bad = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
     if bad:
         raise ImageError(f"{bad[0]}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def read_images(files: list[Path], size: int) -> np.ndarray:
+    """Image files → uint8 (N, size, size, 3), resized; errors name the file."""
     return np.stack([decode_image(p.read_bytes(), str(p), size) for p in files])
+
+
+def read_folder(folder: str | Path, size: int) -> np.ndarray:
+    """Every image file in a folder (sorted by name) → uint8 (N, size, size, 3)."""
+    return read_images(image_files(folder), size)
