@@ -9,6 +9,12 @@ if [ -f "$stamp" ]; then
   echo "setup: $VENV is already up to date"
   exit 0
 fi
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  # speech synthesis for the text-speech model (Debian package)
+  echo "setup: installing espeak-ng (apt-get)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq espeak-ng >/dev/null
+fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 pip() { "$VENV/bin/python" -m pip "$@"; }
 echo "setup: installing torch, torchvision (a CUDA build from local disk, about a minute)"

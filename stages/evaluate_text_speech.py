@@ -1,0 +1,50 @@
+"""Stage evaluate_text_speech: G2P/P2G error rates (learning curve, semi vs supervised-only),
+spelling ↔ speech retrieval and the voice probes → metrics/text_speech.json, plots/text_speech_curve.png."""
+from pathlib import Path
+
+from pipeline.atomic import write_bytes, write_json
+from pipeline.compute import seed_everything, torch_device
+from pipeline.config import load_config
+from pipeline.progress import say
+from pipeline.stage import run_stage
+from pipeline.tracking import stage_run
+from translation.text_speech_config import EvaluateTextSpeech
+from translation.text_speech_data import TextSpeechData
+from translation.text_speech_models import load_acoustic, load_channel
+from translation.text_speech_report import curve_png, learning_curve, retrieval, voice_probe
+
+DIR = Path("models/text_speech")
+CURVE = "plots/text_speech_curve.png"
+
+
+def main():
+    cfg = load_config(EvaluateTextSpeech, "evaluate_text_speech")
+    seed_everything(cfg.seed, cfg.threads)
+    device = torch_device()
+    data = TextSpeechData.load("data/text_speech")
+    channels = {}
+    for path in sorted(DIR.glob("channel_*_*.pt")):
+        model, state = load_channel(path, device)
+        channels[(state["training"], state["paired_size"])] = model
+    served, served_state = load_channel(DIR / "channel.pt", device)
+    acoustic, _ = load_acoustic(DIR / "acoustic.pt", device)
+    with stage_run("evaluate_text_speech", cfg) as run:
+        curve = learning_curve(channels, data, device)
+        size = str(served_state["paired_size"])
+        main_metrics = {"paired_size": int(size), "test_words": len(data.splits["test"])}
+        for kind in ("semi", "supervised"):
+            main_metrics |= {f"{kind}_{k}": v for k, v in curve[size].get(kind, {}).items()}
+        if "supervised" in curve[size]:
+            for k in ("g2p_per", "p2g_ler"):
+                main_metrics[f"{k}_ratio_semi_to_supervised"] = curve[size]["semi"][k] / max(curve[size]["supervised"][k], 1e-9)
+        main_metrics |= retrieval(served, acoustic, data, device)
+        main_metrics |= voice_probe(acoustic, data, device)
+        run.log_metrics({k: v for k, v in main_metrics.items() if isinstance(v, (int, float))})
+        write_json("metrics/text_speech.json", main_metrics | {"learning_curve": curve})
+        write_bytes(CURVE, curve_png(curve))
+        run.log_artifact(CURVE, "plots")
+        say("evaluate_text_speech", ", ".join(f"{k} {v:.3f}" for k, v in main_metrics.items() if isinstance(v, float)))
+
+
+if __name__ == "__main__":
+    run_stage("evaluate_text_speech", main, (ValueError,))

@@ -1,0 +1,30 @@
+"""Stage prepare_text_speech: CMUdict word splits and espeak-ng clips with log-mel features, on Dask."""
+from pipeline.atomic import write_json
+from pipeline.compute import dask_client
+from pipeline.config import load_config
+from pipeline.progress import Progress, say
+from pipeline.stage import run_stage
+from pipeline.tracking import stage_run
+from translation.lexicon import LexiconError
+from translation.speech import SpeechError
+from translation.text_speech_config import PrepareTextSpeech
+from translation.text_speech_data import build_text_speech
+
+OUT = "data/text_speech"
+
+
+def main():
+    cfg = load_config(PrepareTextSpeech, "prepare_text_speech")
+    progress = Progress("prepare_text_speech")
+    with stage_run("prepare_text_speech", cfg) as run:
+        with dask_client() as client:
+            data, licence = build_text_speech(cfg, client, lambda m: say("prepare_text_speech", m))
+        data.save(OUT, licence)
+        summary = data.summary()
+        run.log_metrics(summary)
+        write_json("metrics/text_speech_data.json", summary)
+        progress.done(f"{summary}")
+
+
+if __name__ == "__main__":
+    run_stage("prepare_text_speech", main, (LexiconError, SpeechError, ValueError))

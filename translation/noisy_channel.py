@@ -1,0 +1,100 @@
+"""The noisy-channel model of spellings and phoneme strings (Mariooryad et al., arXiv 2212.03232).
+
+Two generative stories share two attention seq2seq networks:
+  A: p(g) p(ph | g)  — text prior × channel G2P; its recognizer q(g | ph) is the P2G network.
+  B: p(ph) p(g | ph) — phoneme prior × channel P2G; its recognizer q(ph | g) is the G2P network.
+Training (all losses are per-word negative log-likelihoods, averaged over the batch):
+  supervised  paired words: -log G2P(ph|g) - log P2G(g|ph)
+  prior       unpaired data: -log p(g) and -log p(ph) (character / phoneme LMs)
+  wake        unpaired ph: g ~ q(g|ph), maximise the ELBO's channel term log p(ph|g)
+              (and symmetrically for unpaired spellings through story B)
+  sleep       dream g ~ p(g), ph ~ p(ph|g); fit q(g|ph) to the dream: the KL-encoder loss
+              E_p[-log q(g|ph)] = KL(p(g|ph) || q(g|ph)) + const (and symmetrically)
+Categorical latent sequences have no reparameterization, so q is trained by the sleep phase
+rather than through the ELBO (the paper's choice).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from pipeline.config import rule
+from translation.lexicon import GRAPHEMES, PHONES
+from translation.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM
+
+
+@dataclass(frozen=True)
+class ChannelLossWeights:
+    supervised: float = field(default=1.0, metadata=rule(ge=0))
+    wake: float = field(default=0.5, metadata=rule(ge=0))
+    sleep: float = field(default=0.5, metadata=rule(ge=0))
+    temperature: float = field(default=1.0, metadata=rule(gt=0))   # of q and the dreams' samples
+
+
+class NoisyChannel(nn.Module):
+    def __init__(self, cfg: Seq2SeqConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.g2p = Seq2Seq(len(GRAPHEMES), len(PHONES), cfg)
+        self.p2g = Seq2Seq(len(PHONES), len(GRAPHEMES), cfg)
+        self.text_lm = SymbolLM(len(GRAPHEMES), cfg)
+        self.phone_lm = SymbolLM(len(PHONES), cfg)
+
+    def _sampled(self, fn, *args, **kw):
+        """Draw discrete samples with dropout off (the samples stand for the model, not its noise)."""
+        was = self.training
+        self.eval()
+        try:
+            return fn(*args, **kw)
+        finally:
+            self.train(was)
+
+    def supervised_loss(self, g: torch.Tensor, ph: torch.Tensor) -> dict:
+        return {"g2p": self.g2p.nll(g, ph).mean(), "p2g": self.p2g.nll(ph, g).mean()}
+
+    def prior_loss(self, g: torch.Tensor, ph: torch.Tensor) -> dict:
+        return {"text_lm": self.text_lm.nll(g).mean(), "phone_lm": self.phone_lm.nll(ph).mean()}
+
+    def wake_loss(self, g: torch.Tensor, ph: torch.Tensor, temperature: float = 1.0, generator=None) -> dict:
+        """Channel terms of the ELBOs of unpaired phoneme strings (story A) and spellings (story B)."""
+        g_q = self._sampled(self.p2g.decode, ph, sample=True, temperature=temperature, generator=generator)
+        ph_q = self._sampled(self.g2p.decode, g, sample=True, temperature=temperature, generator=generator)
+        return {"wake_phones": self.g2p.nll(g_q, ph).mean(), "wake_text": self.p2g.nll(ph_q, g).mean()}
+
+    def sleep_loss(self, n: int, device=None, temperature: float = 1.0, generator=None) -> dict:
+        """KL-encoder losses of both recognizers on pairs dreamed by the model itself."""
+        g_d = self._sampled(self.text_lm.sample, n, device, temperature, generator)
+        ph_d = self._sampled(self.g2p.decode, g_d, sample=True, temperature=temperature, generator=generator)
+        ph_d2 = self._sampled(self.phone_lm.sample, n, device, temperature, generator)
+        g_d2 = self._sampled(self.p2g.decode, ph_d2, sample=True, temperature=temperature, generator=generator)
+        return {"sleep_p2g": self.p2g.nll(ph_d, g_d).mean(), "sleep_g2p": self.g2p.nll(g_d2, ph_d2).mean()}
+
+    @torch.no_grad()
+    def elbo(self, ph: torch.Tensor, generator=None) -> torch.Tensor:
+        """(B,) single-sample ELBO of phoneme strings under story A: log p(g) + log p(ph|g) - log q(g|ph)."""
+        g = self._sampled(self.p2g.decode, ph, sample=True, generator=generator)
+        return -self.text_lm.nll(g) - self.g2p.nll(g, ph) + self.p2g.nll(ph, g)
+
+    def forward(self, paired, unpaired=None, w: ChannelLossWeights = ChannelLossWeights(), generator=None) -> dict:
+        """Named losses of one step and their weighted sum under "loss".
+
+        paired: (g, ph) id tensors of paired words; unpaired: (g, ph) of unrelated spellings and
+        phoneme strings, or None for the supervised-only model.
+        """
+        losses = self.supervised_loss(*paired)
+        total = w.supervised * (losses["g2p"] + losses["p2g"])
+        if unpaired is not None:
+            losses |= self.prior_loss(*unpaired)
+            total = total + losses["text_lm"] + losses["phone_lm"]
+            if w.wake > 0:
+                wake = self.wake_loss(*unpaired, temperature=w.temperature, generator=generator)
+                losses |= wake
+                total = total + w.wake * (wake["wake_phones"] + wake["wake_text"])
+            if w.sleep > 0:
+                sleep = self.sleep_loss(unpaired[0].shape[0], unpaired[0].device, w.temperature, generator)
+                losses |= sleep
+                total = total + w.sleep * (sleep["sleep_p2g"] + sleep["sleep_g2p"])
+        losses["loss"] = total
+        return losses

@@ -1,0 +1,154 @@
+"""Sequence models over symbol ids: an attention encoder–decoder and a symbol language model.
+
+Sequences are padded id tensors (B, L) ending in <eos>, <pad>=0 after it (translation.lexicon.Vocab).
+Both models give per-sequence log-likelihoods (summed over symbols), and decode greedily or by
+sampling in batches, so the noisy channel can score and dream whole words.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pipeline.config import rule
+from translation.lexicon import Vocab
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    embed: int = field(default=64, metadata=rule(ge=4))
+    hidden: int = field(default=192, metadata=rule(ge=8))
+    dropout: float = field(default=0.1, metadata=rule(ge=0, lt=1))
+    max_len: int = field(default=20, metadata=rule(ge=2))   # decoding stops here (symbols incl. <eos>)
+
+
+def pad_batch(seqs: list[list[int]], device=None) -> torch.Tensor:
+    width = max(len(s) for s in seqs)
+    out = torch.zeros(len(seqs), width, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    return out.to(device) if device is not None else out
+
+
+def with_bos(y: torch.Tensor) -> torch.Tensor:
+    """Decoder inputs: <bos> then y without its last column."""
+    bos = torch.full((y.shape[0], 1), Vocab.BOS, dtype=y.dtype, device=y.device)
+    return torch.cat([bos, y[:, :-1]], dim=1)
+
+
+def sequence_nll(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(B,) negative log-likelihood of each padded target sequence."""
+    nll = F.cross_entropy(logits.transpose(1, 2), y, reduction="none", ignore_index=Vocab.PAD)
+    return nll.sum(dim=1)
+
+
+def trim_after_eos(ids: torch.Tensor) -> torch.Tensor:
+    """Zero (pad) everything after the first <eos> of each row; rows without <eos> end with one."""
+    ids = ids.clone()
+    ids[:, -1] = torch.where(ids[:, -1] == Vocab.PAD, ids[:, -1], torch.full_like(ids[:, -1], Vocab.EOS))
+    seen = (ids == Vocab.EOS).long().cumsum(dim=1)
+    after = (seen - (ids == Vocab.EOS).long()) > 0
+    ids[after] = Vocab.PAD
+    return ids
+
+
+class Seq2Seq(nn.Module):
+    """BiGRU encoder, GRU decoder with dot-product (Luong) attention over the encoder states."""
+
+    def __init__(self, n_in: int, n_out: int, cfg: Seq2SeqConfig):
+        super().__init__()
+        self.cfg, self.n_out = cfg, n_out
+        self.src_embed = nn.Embedding(n_in, cfg.embed, padding_idx=Vocab.PAD)
+        self.encoder = nn.GRU(cfg.embed, cfg.hidden, batch_first=True, bidirectional=True)
+        self.bridge = nn.Linear(2 * cfg.hidden, cfg.hidden)
+        self.keys = nn.Linear(2 * cfg.hidden, cfg.hidden, bias=False)
+        self.tgt_embed = nn.Embedding(n_out, cfg.embed, padding_idx=Vocab.PAD)
+        self.decoder = nn.GRUCell(cfg.embed + 2 * cfg.hidden, cfg.hidden)
+        self.out = nn.Linear(3 * cfg.hidden, n_out)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def encode(self, x: torch.Tensor):
+        mask = x != Vocab.PAD
+        states, _ = self.encoder(self.drop(self.src_embed(x)))
+        states = states * mask.unsqueeze(-1)
+        mean = states.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+        return states, self.keys(states), mask, torch.tanh(self.bridge(mean))
+
+    def _step(self, prev: torch.Tensor, h, context, memory):
+        states, keys, mask = memory
+        h = self.decoder(torch.cat([self.drop(self.tgt_embed(prev)), context], dim=-1), h)
+        scores = torch.einsum("bh,bsh->bs", h, keys).masked_fill(~mask, float("-inf"))
+        context = torch.einsum("bs,bsh->bh", scores.softmax(dim=-1), states)
+        return self.out(self.drop(torch.cat([h, context], dim=-1))), h, context
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits (B, L_y, n_out)."""
+        states, keys, mask, h = self.encode(x)
+        context = torch.zeros(x.shape[0], states.shape[-1], device=x.device)
+        inputs, logits = with_bos(y), []
+        for t in range(y.shape[1]):
+            step_logits, h, context = self._step(inputs[:, t], h, context, (states, keys, mask))
+            logits.append(step_logits)
+        return torch.stack(logits, dim=1)
+
+    def nll(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return sequence_nll(self(x, y), y)
+
+    @torch.no_grad()
+    def decode(self, x: torch.Tensor, sample: bool = False, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Greedy (or sampled) outputs (B, ≤max_len), padded after <eos>."""
+        states, keys, mask, h = self.encode(x)
+        context = torch.zeros(x.shape[0], states.shape[-1], device=x.device)
+        prev = torch.full((x.shape[0],), Vocab.BOS, dtype=torch.long, device=x.device)
+        out, done = [], torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+        for _ in range(self.cfg.max_len):
+            logits, h, context = self._step(prev, h, context, (states, keys, mask))
+            logits[:, : Vocab.EOS] = float("-inf")            # never emit <pad> or <bos>
+            prev = pick(logits, sample, temperature, generator)
+            out.append(prev)
+            done |= prev == Vocab.EOS
+            if bool(done.all()):
+                break
+        return trim_after_eos(torch.stack(out, dim=1))
+
+
+def pick(logits: torch.Tensor, sample: bool, temperature: float, generator) -> torch.Tensor:
+    if not sample:
+        return logits.argmax(dim=-1)
+    probs = (logits / temperature).softmax(dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+class SymbolLM(nn.Module):
+    """A GRU language model over symbols: the prior p(text) (or p(phonemes)) of the noisy channel."""
+
+    def __init__(self, n: int, cfg: Seq2SeqConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(n, cfg.embed, padding_idx=Vocab.PAD)
+        self.rnn = nn.GRU(cfg.embed, cfg.hidden, batch_first=True)
+        self.out = nn.Linear(cfg.hidden, n)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        states, _ = self.rnn(self.embed(with_bos(y)))
+        return self.out(states)
+
+    def nll(self, y: torch.Tensor) -> torch.Tensor:
+        return sequence_nll(self(y), y)
+
+    @torch.no_grad()
+    def sample(self, n: int, device=None, temperature: float = 1.0, generator=None) -> torch.Tensor:
+        prev = torch.full((n,), Vocab.BOS, dtype=torch.long, device=device)
+        h, out = None, []
+        for _ in range(self.cfg.max_len):
+            states, h = self.rnn(self.embed(prev).unsqueeze(1), h)
+            logits = self.out(states[:, 0])
+            logits[:, : Vocab.EOS] = float("-inf")
+            if not out:
+                logits[:, Vocab.EOS] = float("-inf")          # no empty sequences
+            prev = pick(logits, True, temperature, generator)
+            out.append(prev)
+        return trim_after_eos(torch.stack(out, dim=1))

@@ -1,0 +1,124 @@
+"""Speech: espeak-ng synthesis from ARPAbet phonemes, wav reading and log-mel features (torchaudio).
+
+espeak-ng accepts phoneme input between ``[[ ]]`` in its own mnemonics; we map the 39 ARPAbet
+phonemes (CMUdict stress kept for natural prosody) and separate them with ``|`` so that e.g. T+SH
+is not read as the affricate CH.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import wave
+
+import numpy as np
+
+from translation.lexicon import PHONEMES, strip_stress
+
+SAMPLE_RATE = 16000
+ESPEAK_VOWELS = {"AA": "A:", "AE": "a", "AO": "O:", "AW": "aU", "AY": "aI", "EH": "E", "EY": "eI",
+                 "IH": "I", "IY": "i:", "OW": "oU", "OY": "OI", "UH": "U", "UW": "u:"}
+ESPEAK_CONSONANTS = {"B": "b", "CH": "tS", "D": "d", "DH": "D", "F": "f", "G": "g", "HH": "h", "JH": "dZ",
+                     "K": "k", "L": "l", "M": "m", "N": "n", "NG": "N", "P": "p", "R": "r", "S": "s", "SH": "S",
+                     "T": "t", "TH": "T", "V": "v", "W": "w", "Y": "j", "Z": "z", "ZH": "Z"}
+# AH and ER depend on stress: unstressed AH is schwa, unstressed ER is the r-coloured schwa
+ESPEAK_STRESS_DEPENDENT = {"AH": ("@", "V"), "ER": ("3", "3:")}
+
+
+class SpeechError(ValueError):
+    """Audio that cannot be made or used: no espeak-ng, an unknown phoneme, an unreadable wav."""
+
+
+def espeak_phoneme(phoneme: str) -> str:
+    """One ARPAbet phoneme (stress digit optional) → espeak-ng mnemonic with its stress mark."""
+    base, digit = strip_stress(phoneme), phoneme[len(strip_stress(phoneme)):]
+    if base not in PHONEMES:
+        raise SpeechError(f"unknown phoneme {phoneme!r} (known: {' '.join(PHONEMES)})")
+    if base in ESPEAK_CONSONANTS:
+        return ESPEAK_CONSONANTS[base]
+    stressed = digit in ("1", "2")
+    sound = ESPEAK_STRESS_DEPENDENT[base][stressed] if base in ESPEAK_STRESS_DEPENDENT else ESPEAK_VOWELS[base]
+    return {"1": "'", "2": ","}.get(digit, "") + sound
+
+
+def espeak_input(phonemes) -> str:
+    return "[[" + "|".join(espeak_phoneme(p) for p in phonemes) + "]]"
+
+
+def espeak_binary() -> str:
+    path = shutil.which("espeak-ng")
+    if path is None:
+        raise SpeechError("espeak-ng not found on PATH: run scripts/setup.sh (it installs the Debian package)")
+    return path
+
+
+def synthesize(phonemes, voice: str, speed: int = 160) -> np.ndarray:
+    """Speak an ARPAbet phoneme string with an espeak-ng voice; float32 mono at 16 kHz."""
+    cmd = [espeak_binary(), "-v", voice, "-s", str(speed), "--stdout", espeak_input(phonemes)]
+    done = subprocess.run(cmd, capture_output=True, timeout=30)
+    if done.returncode != 0 or not done.stdout:
+        raise SpeechError(f"espeak-ng failed for voice {voice!r}: {done.stderr.decode(errors='replace')[:200]}")
+    return read_wav(done.stdout, f"espeak-ng output for {' '.join(phonemes)}")
+
+
+def read_wav(data: bytes, name: str, max_seconds: float | None = None) -> np.ndarray:
+    """PCM wav bytes → float32 mono at 16 kHz; anything else raises SpeechError naming `name`."""
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            rate, width, channels, n = w.getframerate(), w.getsampwidth(), w.getnchannels(), w.getnframes()
+            raw = w.readframes(n)
+    except (wave.Error, EOFError) as e:
+        raise SpeechError(f"{name}: not a readable PCM wav file ({e})") from None
+    if width not in (1, 2, 4) or channels < 1 or rate <= 0:
+        raise SpeechError(f"{name}: unsupported wav format ({width * 8}-bit, {channels} channels)")
+    if n == 0:
+        raise SpeechError(f"{name}: the wav file holds no audio")
+    if max_seconds is not None and n / rate > max_seconds:
+        raise SpeechError(f"{name}: {n / rate:.1f} s of audio, more than the {max_seconds:g} s allowed")
+    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
+    audio = np.frombuffer(raw[: len(raw) - len(raw) % (width * channels)], dtype=dtype).astype(np.float32)
+    audio = (audio - 128) / 128 if width == 1 else audio / float(np.iinfo(dtype).max)
+    audio = audio.reshape(-1, channels).mean(axis=1)
+    return resample(audio, rate)
+
+
+def resample(audio: np.ndarray, rate: int) -> np.ndarray:
+    if rate == SAMPLE_RATE:
+        return audio.astype(np.float32)
+    import torch
+    import torchaudio.functional as F
+
+    return F.resample(torch.from_numpy(audio), rate, SAMPLE_RATE).numpy().astype(np.float32)
+
+
+def wav_bytes(audio: np.ndarray) -> bytes:
+    """float mono 16 kHz → 16-bit PCM wav bytes."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes())
+    return buf.getvalue()
+
+
+def trim_silence(audio: np.ndarray, threshold: float = 0.01, pad: int = 800) -> np.ndarray:
+    """Cut leading and trailing samples quieter than `threshold` (keeping `pad` samples each side)."""
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    if len(loud) == 0:
+        return audio
+    return audio[max(0, loud[0] - pad): loud[-1] + pad]
+
+
+_MEL = {}
+
+
+def log_mel(audio: np.ndarray, n_mels: int = 40) -> np.ndarray:
+    """(T, n_mels) float32 log-mel frames: 25 ms windows every 10 ms (torchaudio MelSpectrogram)."""
+    import torch
+    import torchaudio
+
+    if n_mels not in _MEL:
+        _MEL[n_mels] = torchaudio.transforms.MelSpectrogram(SAMPLE_RATE, n_fft=400, hop_length=160, n_mels=n_mels)
+    spec = _MEL[n_mels](torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+    return torch.log(spec + 1e-6).T.numpy().astype(np.float32)

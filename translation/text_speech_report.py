@@ -1,0 +1,78 @@
+"""The whole evaluation of a trained text–speech model (metrics/text_speech.json) and its plots."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from translation.text_speech_data import TextSpeechData
+from translation.text_speech_eval import channel_metrics, g2p_words, linear_probe, recall_at
+from translation.text_speech_train import phoneme_codes, speech_codes
+
+
+def learning_curve(channels: dict, data: TextSpeechData, device) -> dict:
+    """{size: {kind: test metrics}} for every trained channel ({(kind, size): model})."""
+    words = data.splits["test"]
+    phonemes = data.phonemes(words)
+    curve = {}
+    for (kind, size), model in sorted(channels.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        curve.setdefault(str(size), {})[kind] = channel_metrics(model, words, phonemes, device)
+    return curve
+
+
+def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
+    """Spelling ↔ speech Recall@k on the test words, spoken in voices unseen in training.
+
+    A spelling's code is the phoneme code of its G2P output; a clip's is its acoustic content code.
+    `oracle_*` uses the true phonemes instead of G2P (the acoustic side alone)."""
+    clips = data.clips["test"]
+    audio, _ = speech_codes(acoustic, clips, device)
+    text = phoneme_codes(acoustic, g2p_words(channel, clips.words, device), device)
+    oracle = phoneme_codes(acoustic, data.phonemes(clips.words), device)
+    sim, sim_oracle = text @ audio.T, oracle @ audio.T
+    out = {"retrieval_words": len(clips)}
+    for k in (1, 10):
+        out[f"text2speech_recall@{k}"] = recall_at(sim, k)
+        out[f"speech2text_recall@{k}"] = recall_at(sim.T, k)
+        out[f"oracle_text2speech_recall@{k}"] = recall_at(sim_oracle, k)
+    return out
+
+
+def voice_probe(acoustic, data: TextSpeechData, device) -> dict:
+    """Linear voice classifiers on each code, trained on half the probe words, tested on the others."""
+    clips = data.clips["probe"]
+    content, voice = speech_codes(acoustic, clips, device)
+    voices = sorted(set(clips.voices))
+    y = np.array([voices.index(v) for v in clips.voices])
+    words = sorted(set(clips.words))
+    held = set(words[len(words) // 2:])
+    test = np.array([w in held for w in clips.words])
+    return {"voice_probe_content": linear_probe(content[~test], y[~test], content[test], y[test]),
+            "voice_probe_voice": linear_probe(voice[~test], y[~test], voice[test], y[test]),
+            "voice_probe_chance": 1 / len(voices), "voice_probe_voices": len(voices)}
+
+
+def curve_png(curve: dict) -> bytes:
+    """G2P PER and P2G LER against paired words, semi-supervised beside supervised-only."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(int(s) for s in curve)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, key, title in ((axes[0], "g2p_per", "G2P phoneme error rate"), (axes[1], "p2g_ler", "P2G letter error rate")):
+        for kind, style in (("supervised", "o--"), ("semi", "s-")):
+            pts = [(s, curve[str(s)][kind][key]) for s in sizes if kind in curve[str(s)]]
+            if pts:
+                ax.plot(*zip(*pts), style, label="semi-supervised" if kind == "semi" else "supervised only")
+        ax.set_xscale("log")
+        ax.set_xlabel("paired words")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()

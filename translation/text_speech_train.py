@@ -1,0 +1,139 @@
+"""Training of the text–speech model: the noisy channel (supervised-only or semi-supervised) and the
+acoustic encoder; plus the encoders' batch helpers used by evaluation and serving.
+
+Batches are drawn from a generator seeded by (seed, step), so a run repeats exactly. The channel
+keeps the weights with the best dev-set G2P PER + P2G LER (both models are selected the same way).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from pipeline.config import rule
+from translation.acoustic import AcousticEncoder
+from translation.lexicon import GRAPHEMES, PHONES
+from translation.noisy_channel import ChannelLossWeights, NoisyChannel
+from translation.seq2seq import pad_batch
+from translation.text_speech_data import ClipSet
+from translation.text_speech_eval import channel_metrics
+
+
+@dataclass(frozen=True)
+class ChannelTrainConfig:
+    steps: int = field(default=3000, metadata=rule(ge=1))
+    batch_size: int = field(default=64, metadata=rule(ge=1))        # paired words per step
+    unpaired_batch: int = field(default=128, metadata=rule(ge=1))   # unpaired spellings and phoneme strings
+    lr: float = field(default=0.002, metadata=rule(gt=0))
+    warmup: int = field(default=500, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
+    eval_every: int = field(default=250, metadata=rule(ge=1))
+    dev_words: int = field(default=500, metadata=rule(ge=1))        # dev words for model selection
+    weights: ChannelLossWeights = field(default_factory=ChannelLossWeights)
+
+
+@dataclass(frozen=True)
+class AcousticTrainConfig:
+    steps: int = field(default=1500, metadata=rule(ge=1))
+    batch_size: int = field(default=64, metadata=rule(ge=2))
+    lr: float = field(default=0.002, metadata=rule(gt=0))
+    log_every: int = field(default=100, metadata=rule(ge=1))
+
+
+def step_rng(seed: int, step: int) -> np.random.Generator:
+    return np.random.default_rng([seed, step])
+
+
+def encode_pairs(words, phonemes, device):
+    return (pad_batch([GRAPHEMES.encode(w) for w in words], device),
+            pad_batch([PHONES.encode(p) for p in phonemes], device))
+
+
+def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[list, list] | None,
+                dev: tuple[list, list], cfg: ChannelTrainConfig, seed: int, device, on_log=None) -> list[dict]:
+    """Train `model` in place (semi-supervised when `unpaired` is given); returns the eval history."""
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    dev_words, dev_ph = dev[0][: cfg.dev_words], dev[1][: cfg.dev_words]
+    best, best_state, history = float("inf"), None, []
+    model.train()
+    for step in range(1, cfg.steps + 1):
+        rng = step_rng(seed, step)
+        idx = rng.integers(0, len(paired[0]), cfg.batch_size)
+        batch = encode_pairs([paired[0][i] for i in idx], [paired[1][i] for i in idx], device)
+        ub, w = None, cfg.weights
+        if unpaired is not None:
+            ti = rng.integers(0, len(unpaired[0]), cfg.unpaired_batch)
+            pi = rng.integers(0, len(unpaired[1]), cfg.unpaired_batch)
+            ub = (pad_batch([GRAPHEMES.encode(unpaired[0][i]) for i in ti], device),
+                  pad_batch([PHONES.encode(unpaired[1][i]) for i in pi], device))
+            if step <= cfg.warmup:
+                w = ChannelLossWeights(w.supervised, 0.0, 0.0, w.temperature)
+        losses = model(batch, ub, w, generator=gen)
+        opt.zero_grad()
+        losses["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            row = {"step": step, **{k: float(v) for k, v in losses.items()},
+                   **{f"dev_{k}": v for k, v in channel_metrics(model, dev_words, dev_ph, device).items()}}
+            history.append(row)
+            if on_log:
+                on_log(row)
+            score = row["dev_g2p_per"] + row["dev_p2g_ler"]
+            if score < best:
+                best, best_state = score, copy.deepcopy(model.state_dict())
+    model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def mel_batch(clips: ClipSet, idx, device):
+    feats = [torch.from_numpy(clips.features(i)) for i in idx]
+    lengths = torch.tensor([len(f) for f in feats])
+    mel = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
+    return mel.to(device), lengths.to(device)
+
+
+def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list, voice_ids: np.ndarray,
+                 cfg: AcousticTrainConfig, seed: int, device, on_log=None) -> list[dict]:
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    history = []
+    model.train()
+    for step in range(1, cfg.steps + 1):
+        idx = step_rng(seed, step).choice(len(clips), min(cfg.batch_size, len(clips)), replace=False)
+        mel, lengths = mel_batch(clips, idx, device)
+        ph = pad_batch([PHONES.encode(phonemes[i]) for i in idx], device)
+        losses = model(mel, lengths, ph, torch.as_tensor(voice_ids[idx], device=device))
+        opt.zero_grad()
+        losses["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            row = {"step": step, **{k: float(v) for k, v in losses.items()}}
+            history.append(row)
+            if on_log:
+                on_log(row)
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def speech_codes(model: AcousticEncoder, clips: ClipSet, device, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """(content codes, voice codes) of every clip."""
+    model.eval()
+    content, voice = [], []
+    for i in range(0, len(clips), batch):
+        mel, lengths = mel_batch(clips, range(i, min(i + batch, len(clips))), device)
+        content.append(model.content(mel, lengths).cpu().numpy())
+        voice.append(model.voice(mel, lengths).cpu().numpy())
+    return np.concatenate(content), np.concatenate(voice)
+
+
+@torch.no_grad()
+def phoneme_codes(model: AcousticEncoder, phonemes: list, device, batch: int = 1024) -> np.ndarray:
+    model.eval()
+    out = [model.phonemes(pad_batch([PHONES.encode(p) for p in phonemes[i: i + batch]], device)).cpu().numpy()
+           for i in range(0, len(phonemes), batch)]
+    return np.concatenate(out) if out else np.zeros((0, model.cfg.code), np.float32)
