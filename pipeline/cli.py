@@ -29,6 +29,12 @@ def _translator(args):
     return Translator.load(args.image_data, args.translation_model, args.translation_indexes)
 
 
+def _speech_text(args):
+    from translation.text_speech_serving import SpeechText
+
+    return SpeechText.load(args.speech_data, args.speech_models, args.speech_indexes)
+
+
 def cmd_serve(args):
     import uvicorn
 
@@ -36,13 +42,15 @@ def cmd_serve(args):
 
     cfg = serve_config(args.params)
     models = args.models.split(",") if args.models else [
-        m for m, path in (("recsys", args.model), ("translation", args.translation_model)) if Path(path).exists()]
-    unknown = set(models) - {"recsys", "translation"}
+        m for m, path in (("recsys", args.model), ("translation", args.translation_model),
+                          ("text_speech", Path(args.speech_models) / "channel.pt")) if Path(path).exists()]
+    unknown = set(models) - {"recsys", "translation", "text_speech"}
     if unknown or not models:
-        raise ValueError(f"--models: choose from recsys,translation (got {args.models!r}; "
+        raise ValueError(f"--models: choose from recsys,translation,text_speech (got {args.models!r}; "
                          "with no --models, the ones whose model files exist are served)")
-    app = create_app(lambda: _recommender(args) if "recsys" in models else None, cfg,
-                     (lambda: _translator(args)) if "translation" in models else None)
+    app = create_app((lambda: _recommender(args)) if "recsys" in models else None, cfg,
+                     (lambda: _translator(args)) if "translation" in models else None,
+                     (lambda: _speech_text(args)) if "text_speech" in models else None)
     uvicorn.run(app, host=args.host or cfg.host, port=args.port or cfg.port, log_level="warning")
 
 
@@ -125,6 +133,38 @@ def cmd_similar(args):
     _print(rec, cols, scores, args.json)
 
 
+def cmd_g2p(args):
+    st = _speech_text(args)
+    for word in args.words:
+        print(f"{word}\t{' '.join(st.g2p(word))}")
+
+
+def cmd_p2g(args):
+    print(_speech_text(args).p2g(args.phonemes))
+
+
+def cmd_search_speech(args):
+    out = _speech_text(args).search_speech(args.word, args.k)
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(f"{out['word']} → {' '.join(out['phonemes'])}")
+    for r in out["results"]:
+        print(f"clip {r['clip']}\t{r['score']:.3f}\t{r['word']}\t{r['voice']}")
+
+
+def cmd_search_text(args):
+    path = Path(args.wav)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such wav file")
+    out = _speech_text(args).search_text(path.read_bytes(), args.k, str(path))
+    if args.json:
+        print(json.dumps(out))
+        return
+    for r in out["results"]:
+        print(f"{r['word']}\t{r['score']:.3f}")
+
+
 def cmd_fetch(args):
     from recsys.fetch import LICENCE, fetch_ml100k
 
@@ -150,10 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--translation-model", default="models/translation/drit.pt")
         sp.add_argument("--translation-indexes", default="indexes/translation")
 
+    def speech_artifacts(sp):
+        sp.add_argument("--speech-data", default="data/text_speech")
+        sp.add_argument("--speech-models", default="models/text_speech")
+        sp.add_argument("--speech-indexes", default="indexes/text_speech")
+
     s = sub.add_parser("serve", help="serve the HTTP API (OpenAPI page at /docs)")
     artifacts(s)
     image_artifacts(s)
-    s.add_argument("--models", help="comma-separated: recsys,translation (default: those trained)")
+    speech_artifacts(s)
+    s.add_argument("--models", help="comma-separated: recsys,translation,text_speech (default: those trained)")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--params", default="params.yaml")
@@ -192,6 +238,30 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--k", type=int, default=10)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_search_images)
+
+    g = sub.add_parser("g2p", help="phonemes of spellings")
+    speech_artifacts(g)
+    g.add_argument("words", nargs="+")
+    g.set_defaults(func=cmd_g2p)
+
+    pg = sub.add_parser("p2g", help="the spelling of a phoneme string")
+    speech_artifacts(pg)
+    pg.add_argument("phonemes", nargs="+", help="ARPAbet phonemes, e.g. HH AH L OW")
+    pg.set_defaults(func=cmd_p2g)
+
+    ss = sub.add_parser("search-speech", help="stored clips that say a spelling")
+    speech_artifacts(ss)
+    ss.add_argument("word")
+    ss.add_argument("--k", type=int, default=10)
+    ss.add_argument("--json", action="store_true")
+    ss.set_defaults(func=cmd_search_speech)
+
+    st = sub.add_parser("search-text", help="spellings of what a wav clip says")
+    speech_artifacts(st)
+    st.add_argument("wav")
+    st.add_argument("--k", type=int, default=10)
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_search_text)
 
     d = sub.add_parser("data", help="data helpers")
     dsub = d.add_subparsers(dest="data_command", required=True)

@@ -63,10 +63,13 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list]:
     return "; ".join(details) or "invalid request", details
 
 
-def create_app(load_recommender=None, cfg: ServeConfig = ServeConfig(), load_translator=None) -> FastAPI:
-    """Each loader returns a served model (recsys.serving.Recommender, translation.serving.Translator);
-    models are loaded once, on start-up. A model whose loader is None is not served."""
-    loaders = {name: f for name, f in (("recommender", load_recommender), ("translator", load_translator)) if f}
+def create_app(load_recommender=None, cfg: ServeConfig = ServeConfig(), load_translator=None,
+               load_speech_text=None) -> FastAPI:
+    """Each loader returns a served model (recsys.serving.Recommender, translation.serving.Translator,
+    translation.text_speech_serving.SpeechText); models are loaded once, on start-up. A model whose
+    loader is None is not served."""
+    loaders = {name: f for name, f in (("recommender", load_recommender), ("translator", load_translator),
+                                       ("speech_text", load_speech_text)) if f}
     state = {name: None for name in loaders}
     errors = {name: "starting" for name in loaders}
     lock = threading.Lock()
@@ -85,7 +88,7 @@ def create_app(load_recommender=None, cfg: ServeConfig = ServeConfig(), load_tra
 
     app = FastAPI(title="mdr", version="0.1.0", lifespan=lifespan,
                   description="Disentangled representations served: MacridVAE recommendations, "
-                              "DRIT image translation and content search.")
+                              "DRIT image translation and content search, text–speech G2P/P2G and retrieval.")
 
     def served(name: str):
         if name not in state:
@@ -211,4 +214,8 @@ def create_app(load_recommender=None, cfg: ServeConfig = ServeConfig(), load_tra
         from pipeline.translation_routes import add_translation_routes
 
         add_translation_routes(app, lambda: served("translator"), cfg, lock)
+    if "speech_text" in loaders:
+        from pipeline.text_speech_routes import add_text_speech_routes
+
+        add_text_speech_routes(app, lambda: served("speech_text"), cfg, lock)
     return app

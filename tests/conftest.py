@@ -87,3 +87,45 @@ def tiny_drit(tiny_images):
     model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1))
     fit(model, tiny_images, TranslationTrainConfig(iterations=3, batch_size=4), 0, torch.device("cpu"), "test")
     return model
+
+
+TINY_TEXT_SPEECH = dict(test=24, dev=20, paired_sizes=[20, 40], unpaired_text=60, unpaired_phonemes=60,
+                        audio_unpaired=20, audio_paired=40, probe_words=6, chunk=25,
+                        train_voices=["en-us+m1", "en-us+f2"], test_voices=["en-us+m3"])
+
+
+@pytest.fixture(scope="session")
+def tiny_text_speech(dask):
+    from translation.text_speech_data import PrepareTextSpeech, build_text_speech
+
+    data, _ = build_text_speech(PrepareTextSpeech(**TINY_TEXT_SPEECH), dask)
+    return data
+
+
+@pytest.fixture(scope="session")
+def tiny_speech_models(tiny_text_speech):
+    """(noisy channel, acoustic encoder), each trained for a few steps on the tiny data."""
+    import numpy as np
+
+    from pipeline.compute import seed_everything
+    from translation.acoustic import AcousticConfig, AcousticEncoder
+    from translation.noisy_channel import NoisyChannel
+    from translation.seq2seq import Seq2SeqConfig
+    from translation.text_speech_data import ClipSet
+    from translation.text_speech_train import AcousticTrainConfig, ChannelTrainConfig, fit_acoustic, fit_channel
+
+    data = tiny_text_speech
+    seed_everything(0, 2)
+    channel = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16))
+    words = data.paired(20)
+    fit_channel(channel, ([list(w) for w in words], data.phonemes(words)),
+                ([list(w) for w in data.splits["unpaired_text"]], data.phonemes(data.splits["unpaired_phonemes"])),
+                (data.splits["dev"], data.phonemes(data.splits["dev"])),
+                ChannelTrainConfig(steps=4, batch_size=8, unpaired_batch=8, warmup=2, eval_every=2, dev_words=10),
+                0, torch.device("cpu"))
+    clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
+    voices = data.voices["train"]
+    acoustic = AcousticEncoder(AcousticConfig(hidden=16, code=8, voice=4), len(voices))
+    fit_acoustic(acoustic, clips, data.phonemes(clips.words), np.array([voices.index(v) for v in clips.voices]),
+                 AcousticTrainConfig(steps=3, batch_size=8, log_every=1), 0, torch.device("cpu"))
+    return channel, acoustic

