@@ -1,0 +1,136 @@
+"""The noisy channel and the acoustic encoder: finite losses that fall, exact recall of a small
+training set, gradients where they belong, save/load round trips."""
+import numpy as np
+import pytest
+import torch
+
+from pipeline.compute import seed_everything
+from translation.acoustic import AcousticConfig, AcousticEncoder
+from translation.lexicon import GRAPHEMES, PHONES
+from translation.noisy_channel import ChannelLossWeights, NoisyChannel
+from translation.seq2seq import Seq2SeqConfig, trim_after_eos
+from translation.text_speech_eval import edit_distance, error_rates, g2p_words, p2g_phonemes, recall_at
+from translation.text_speech_models import load_acoustic, load_channel, save_acoustic, save_channel
+from translation.text_speech_train import encode_pairs, mel_batch
+
+WORDS = {"cat": "K AE T", "dog": "D AO G", "fish": "F IH SH", "bird": "B ER D", "horse": "HH AO R S",
+         "mouse": "M AW S", "sheep": "SH IY P", "goat": "G OW T", "duck": "D AH K", "frog": "F R AA G",
+         "lion": "L AY AH N", "tiger": "T AY G ER", "bear": "B EH R", "wolf": "W UH L F", "fox": "F AA K S",
+         "deer": "D IH R", "crab": "K R AE B", "snail": "S N EY L", "whale": "W EY L", "seal": "S IY L"}
+UNPAIRED_TEXT = ["cap", "dot", "fig", "bear", "hose", "mice", "shop", "gate", "dusk", "frost"]
+UNPAIRED_PH = ["K AE P", "D AA T", "F IH G", "B EH R", "HH OW Z", "M AY S", "SH AA P", "G EY T"]
+
+
+def batch(words):
+    return encode_pairs([list(w) for w in words], [WORDS[w].split() for w in words], "cpu")
+
+
+def unpaired():
+    from translation.seq2seq import pad_batch
+    return (pad_batch([GRAPHEMES.encode(w) for w in UNPAIRED_TEXT]),
+            pad_batch([PHONES.encode(p.split()) for p in UNPAIRED_PH]))
+
+
+def test_error_rates_and_recall_on_known_values():
+    assert edit_distance("kitten", "sitting") == 3
+    assert error_rates([["A", "B"], ["C"]], [["A", "B"], ["D", "E"]]) == (2 / 4, 1 / 2)
+    sim = np.array([[0.9, 0.1, 0.0], [0.5, 0.2, 0.4], [0.0, 0.3, 0.1]])
+    assert recall_at(sim, 1) == pytest.approx(1 / 3) and recall_at(sim, 2) == pytest.approx(2 / 3)
+    assert recall_at(sim, 3) == 1.0
+
+
+def test_trim_after_eos_pads_the_tail():
+    ids = torch.tensor([[5, 2, 7, 8], [5, 6, 7, 8]])
+    assert trim_after_eos(ids).tolist() == [[5, 2, 0, 0], [5, 6, 7, 2]]
+
+
+def test_all_losses_finite_and_elbo_and_kl_encoder_losses_fall_on_a_tiny_set():
+    seed_everything(0, 2)
+    model = NoisyChannel(Seq2SeqConfig(embed=16, hidden=32, dropout=0.0))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    paired, extra = batch(list(WORDS)), unpaired()
+
+    @torch.no_grad()
+    def measure():
+        g = torch.Generator().manual_seed(7)
+        wake = model.wake_loss(*extra, generator=g)
+        sleep = model.sleep_loss(16, generator=torch.Generator().manual_seed(8))
+        elbo = model.elbo(extra[1], generator=torch.Generator().manual_seed(9))
+        return float(wake["wake_phones"] + wake["wake_text"]), float(sleep["sleep_p2g"] + sleep["sleep_g2p"]), elbo
+
+    wake0, sleep0, elbo0 = measure()
+    losses = model(paired, extra, ChannelLossWeights(), torch.Generator().manual_seed(0))
+    assert set(losses) == {"g2p", "p2g", "text_lm", "phone_lm", "wake_phones", "wake_text", "sleep_p2g",
+                           "sleep_g2p", "loss"}
+    assert all(torch.isfinite(v) for v in losses.values()) and torch.isfinite(elbo0).all()
+    for step in range(40):
+        loss = model(paired, extra, ChannelLossWeights(), torch.Generator().manual_seed(step))["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    wake1, sleep1, elbo1 = measure()
+    assert wake1 < wake0 and sleep1 < sleep0
+    assert elbo1.mean() > elbo0.mean()           # the ELBO rises
+
+
+def test_supervised_only_step_reaches_no_language_model():
+    model = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16))
+    model(batch(["cat", "dog"]))["loss"].backward()
+    assert all(p.grad is None for p in model.text_lm.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.g2p.parameters())
+
+
+def test_greedy_decoding_reproduces_the_20_training_words():
+    seed_everything(0, 2)
+    model = NoisyChannel(Seq2SeqConfig(embed=32, hidden=64, dropout=0.0))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    paired = batch(list(WORDS))
+    for _ in range(150):
+        losses = model.supervised_loss(*paired)
+        opt.zero_grad()
+        (losses["g2p"] + losses["p2g"]).backward()
+        opt.step()
+    assert [" ".join(p) for p in g2p_words(model, list(WORDS), "cpu")] == list(WORDS.values())
+    assert p2g_phonemes(model, [p.split() for p in WORDS.values()], "cpu") == list(WORDS)
+
+
+def test_acoustic_losses_finite_and_voice_critic_reversed(tiny_text_speech):
+    seed_everything(0, 2)
+    clips = tiny_text_speech.clips["paired"]
+    model = AcousticEncoder(AcousticConfig(hidden=16, code=8, voice=4), 2)
+    idx = list(range(6))
+    mel, lengths = mel_batch(clips, idx, "cpu")
+    ph = encode_pairs(["x"] * 6, tiny_text_speech.phonemes(clips.words[:6]), "cpu")[1]
+    voices = torch.tensor([tiny_text_speech.voices["train"].index(v) for v in clips.voices[:6]])
+    losses = model(mel, lengths, ph, voices)
+    assert all(torch.isfinite(v) for v in losses.values())
+    losses["voice_adv"].backward()
+    # the critic learns to find the voice while the content projection is pushed the other way
+    critic_grad = model.voice_critic[0].weight.grad.clone()
+    model.zero_grad()
+    code = model.content(mel, lengths)
+    torch.nn.functional.cross_entropy(model.voice_critic(code), voices).backward()
+    assert torch.allclose(model.voice_critic[0].weight.grad, critic_grad, atol=1e-6)
+    reversed_grad = model.content_proj.weight.grad.clone()
+    model.zero_grad()
+    losses = model(mel, lengths, ph, voices)
+    losses["voice_adv"].backward()
+    assert torch.allclose(model.content_proj.weight.grad, -reversed_grad, atol=1e-6)
+    assert model.content(mel, lengths).shape == (6, 8) and model.voice(mel, lengths).shape == (6, 4)
+
+
+def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
+    channel, acoustic = tiny_speech_models
+    save_channel(tmp_path / "c.pt", channel, {"paired_size": 20, "training": "semi"})
+    save_acoustic(tmp_path / "a.pt", acoustic, {"voices": ["a", "b"]})
+    c2, state = load_channel(tmp_path / "c.pt")
+    a2, _ = load_acoustic(tmp_path / "a.pt")
+    assert state["paired_size"] == 20
+    assert g2p_words(c2, ["hello", "world"], "cpu") == g2p_words(channel, ["hello", "world"], "cpu")
+    for k, v in acoustic.state_dict().items():
+        assert torch.equal(v, a2.state_dict()[k])
+    with pytest.raises(ValueError, match="a.pt: not a noisy_channel checkpoint"):
+        load_channel(tmp_path / "a.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="junk.pt: not a readable checkpoint"):
+        load_acoustic(tmp_path / "junk.pt")

@@ -1,0 +1,88 @@
+"""Text–speech over real HTTP: g2p, p2g, retrieval both ways, clips; every bad input → 4xx JSON."""
+import io
+import wave
+
+import httpx
+import numpy as np
+import pytest
+
+from pipeline.service import ServeConfig, create_app
+from translation.text_speech_serving import SpeechText, build_indexes, catalogue
+
+
+@pytest.fixture(scope="module")
+def service(tiny_text_speech, tiny_speech_models, serve_app):
+    channel, acoustic = tiny_speech_models
+    clips = catalogue(tiny_text_speech)
+    speech, text, words, _ = build_indexes(channel, acoustic, clips, "Flat", "cpu")
+    st = SpeechText(channel, acoustic, clips, speech, text, words, max_seconds=3.0)
+    server, thread, url = serve_app(create_app(None, ServeConfig(max_body_bytes=200_000), None, lambda: st))
+    with httpx.Client(base_url=url, timeout=20) as client:
+        yield client, st
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_ready_and_documented(service):
+    client, _ = service
+    assert client.get("/readyz").json()["models"] == ["speech_text"]
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/g2p", "/p2g", "/speech/search", "/text/search", "/clips/{clip}"} <= set(paths)
+
+
+def test_g2p_and_p2g_match_the_model(service):
+    client, st = service
+    r = client.get("/g2p", params={"word": " Hello "})
+    assert r.status_code == 200 and r.json() == {"word": "hello", "phonemes": st.g2p("hello")}
+    r = client.get("/p2g", params={"phonemes": "hh ah0 l ow1"})
+    assert r.status_code == 200 and r.json()["word"] == st.p2g(["HH", "AH", "L", "OW"])
+
+
+def test_search_both_ways_and_fetch_a_clip(service, tiny_text_speech):
+    client, st = service
+    r = client.get("/speech/search", params={"word": "hello", "k": 3})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert len(results) == 3 and all({"clip", "word", "voice", "score"} <= set(x) for x in results)
+    assert [x["score"] for x in results] == sorted((x["score"] for x in results), reverse=True)
+    wav = client.get(f"/clips/{results[0]['clip']}")
+    assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
+    r = client.post("/text/search", files={"audio": ("c.wav", wav.content, "audio/wav")}, data={"k": "4"})
+    assert r.status_code == 200 and len(r.json()["results"]) == 4
+    assert r.json() == st.search_text(wav.content, 4)
+    assert r.json()["results"][0]["word"] in st.words
+
+
+def _wav(seconds, rate=16000) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.sin(np.arange(int(seconds * rate)) / 5) * 8000).astype(np.int16).tobytes())
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("method,path,kwargs,status,needle", [
+    ("get", "/g2p", {"params": {"word": "he11o"}}, 422, "only the letters a-z"),
+    ("get", "/g2p", {"params": {"word": ""}}, 422, "empty"),
+    ("get", "/g2p", {"params": {"word": "a" * 40}}, 422, "longer than 15"),
+    ("get", "/g2p", {}, 422, "word"),
+    ("get", "/p2g", {"params": {"phonemes": "HH QQ"}}, 422, "unknown phoneme 'QQ'"),
+    ("get", "/p2g", {"params": {"phonemes": "   "}}, 422, "empty phoneme string"),
+    ("get", "/p2g", {"params": {"phonemes": "AA " * 31}}, 422, "at most 30"),
+    ("get", "/speech/search", {"params": {"word": "cat", "k": 0}}, 422, "k: must be between"),
+    ("get", "/speech/search", {"params": {"word": "c4t"}}, 422, "only the letters"),
+    ("post", "/text/search", {"files": {"audio": ("a.png", b"\x89PNG....", "image/png")}}, 415, "not a readable PCM wav"),
+    ("post", "/text/search", {"files": {"audio": ("e.wav", b"", "audio/wav")}}, 415, "not a readable PCM wav"),
+    ("post", "/text/search", {"files": {"audio": ("l.wav", _wav(4, 8000), "audio/wav")}}, 413, "more than the 3 s"),
+    ("post", "/text/search", {"files": {"audio": ("h.wav", _wav(7), "audio/wav")}}, 413, "over 200000 bytes"),
+    ("post", "/text/search", {}, 422, "audio"),
+    ("get", "/clips/99999", {}, 404, "no such clip"),
+    ("get", "/clips/abc", {}, 422, "clip"),
+])
+def test_bad_inputs_get_a_4xx_that_says_what(service, method, path, kwargs, status, needle):
+    client, _ = service
+    r = getattr(client, method)(path, **kwargs)
+    assert r.status_code == status, r.text
+    assert needle in r.text
