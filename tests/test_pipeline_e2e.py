@@ -23,9 +23,20 @@ TINY = {
     "evaluate_translation.classifier.width": 4, "evaluate_translation.codes_per_input": 2,
     "evaluate_translation.da_copies": 1, "evaluate_translation.grid_inputs": 2,
     "evaluate_translation.grid_codes": 2, "index_translation.content_pool": 2,
+    "prepare_text_speech.test": 24, "prepare_text_speech.dev": 20, "prepare_text_speech.paired_sizes": [20, 40],
+    "prepare_text_speech.unpaired_text": 60, "prepare_text_speech.unpaired_phonemes": 60,
+    "prepare_text_speech.audio_unpaired": 20, "prepare_text_speech.audio_paired": 40,
+    "prepare_text_speech.probe_words": 6, "prepare_text_speech.train_voices": ["en-us+m1", "en-us+f2"],
+    "prepare_text_speech.test_voices": ["en-us+m3"], "train_text_speech.paired_size": 40,
+    "train_text_speech.model.embed": 8, "train_text_speech.model.hidden": 16,
+    "train_text_speech.channel.steps": 4, "train_text_speech.channel.warmup": 2,
+    "train_text_speech.channel.eval_every": 2, "train_text_speech.channel.dev_words": 10,
+    "train_text_speech.acoustic.hidden": 16, "train_text_speech.acoustic.code": 8,
+    "train_text_speech.acoustic_train.steps": 3, "train_text_speech.acoustic_train.log_every": 1,
 }
 STAGES = ["prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys",
-          "prepare_images", "train_translation", "evaluate_translation", "index_translation"]
+          "prepare_images", "train_translation", "evaluate_translation", "index_translation",
+          "prepare_text_speech", "train_text_speech", "evaluate_text_speech", "index_text_speech"]
 
 
 def _run(cmd, cwd, env, check=True):
@@ -69,6 +80,16 @@ def test_repro_end_to_end_then_nothing_to_do(repo):
               "plots/translation_train.csv", "plots/images_samples.png"):
         assert (dest / f).exists(), f
     assert not (dest / "models/translation/drit.partial.pt").exists()
+    speech = json.loads((dest / "metrics/text_speech.json").read_text())
+    assert set(speech["learning_curve"]) == {"20", "40"}
+    for k in ("semi_g2p_per", "supervised_g2p_per", "semi_p2g_ler"):   # edits per reference symbol
+        assert 0 <= speech[k] < 25, k
+    for k in ("text2speech_recall@10", "speech2text_recall@1", "voice_probe_content", "voice_probe_voice"):
+        assert 0 <= speech[k] <= 1, k
+    for f in ("models/text_speech/channel.pt", "models/text_speech/channel_supervised_20.pt",
+              "models/text_speech/acoustic.pt", "indexes/text_speech/speech.faiss", "plots/text_speech_curve.png",
+              "data/text_speech/CMUDICT_LICENSE"):
+        assert (dest / f).exists(), f
     second = _run([sys.executable, "-m", "dvc", "repro"], dest, env)
     assert "Running stage" not in second.stdout + second.stderr
     status = _run([sys.executable, "-m", "dvc", "status"], dest, env)
@@ -117,6 +138,23 @@ def test_cli_translates_and_searches_from_the_pipeline_outputs(repo, tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a png")
     bad = _run([sys.executable, "-m", "pipeline.cli", "translate", str(tmp_path / "bad.png")], dest, env, check=False)
     assert bad.returncode == 2 and "bad.png" in bad.stderr and "not a readable image" in bad.stderr
+
+
+def test_cli_speaks_to_the_text_speech_outputs(repo, tmp_path):
+    dest, env = repo
+    out = _run([sys.executable, "-m", "pipeline.cli", "g2p", "hello", "world"], dest, env)
+    assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["hello", "world"]
+    out = _run([sys.executable, "-m", "pipeline.cli", "search-speech", "hello", "--k", "2", "--json"], dest, env)
+    assert len(json.loads(out.stdout)["results"]) == 2
+    from translation.text_speech_data import TextSpeechData
+    from translation.speech import wav_bytes
+
+    clips = TextSpeechData.load(dest / "data/text_speech").clips["test"]
+    (tmp_path / "w.wav").write_bytes(wav_bytes(clips.waveform(0)))
+    out = _run([sys.executable, "-m", "pipeline.cli", "search-text", str(tmp_path / "w.wav"), "--k", "3"], dest, env)
+    assert len(out.stdout.splitlines()) == 3
+    bad = _run([sys.executable, "-m", "pipeline.cli", "p2g", "HH", "QQ"], dest, env, check=False)
+    assert bad.returncode == 2 and "unknown phoneme 'QQ'" in bad.stderr
 
 
 def test_a_killed_translation_run_resumes_where_it_stopped(repo):
