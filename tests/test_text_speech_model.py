@@ -9,8 +9,19 @@ from translation.acoustic import AcousticConfig, AcousticEncoder
 from translation.lexicon import GRAPHEMES, PHONES
 from translation.noisy_channel import ChannelLossWeights, NoisyChannel
 from translation.seq2seq import Seq2SeqConfig, trim_after_eos
-from translation.text_speech_eval import edit_distance, error_rates, g2p_words, p2g_phonemes, recall_at
-from translation.text_speech_models import load_acoustic, load_channel, save_acoustic, save_channel
+from translation.text_speech_eval import (
+    edit_distance,
+    error_rates,
+    g2p_words,
+    p2g_phonemes,
+    recall_at,
+)
+from translation.text_speech_models import (
+    load_acoustic,
+    load_channel,
+    save_acoustic,
+    save_channel,
+)
 from translation.text_speech_train import encode_pairs, mel_batch
 
 WORDS = {"cat": "K AE T", "dog": "D AO G", "fish": "F IH SH", "bird": "B ER D", "horse": "HH AO R S",

@@ -6,7 +6,12 @@ import io
 import numpy as np
 
 from translation.text_speech_data import TextSpeechData
-from translation.text_speech_eval import channel_metrics, g2p_words, linear_probe, recall_at
+from translation.text_speech_eval import (
+    channel_metrics,
+    g2p_words,
+    linear_probe,
+    recall_at,
+)
 from translation.text_speech_train import phoneme_codes, speech_codes
 
 
