@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench.seeds import seed_table
 from pipeline.compute import dask_client, seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.acoustic import AcousticEncoder
@@ -102,14 +103,7 @@ def main():
     with dask_client() as client:
         runs = {s: run_seed(s, client, args.set) for s in args.seeds}
     print(f"\ntext-speech, seeds {args.seeds}, overrides {args.set}")
-    table = {}
-    for k in runs[args.seeds[0]]:
-        values = [runs[s][k] for s in args.seeds]
-        if not all(isinstance(v, (int, float)) for v in values):
-            continue
-        se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
-        table[k] = {"mean": float(np.mean(values)), "se": se, "seeds": values}
-        print(f"{k:34s} {np.mean(values):10.4f} ± {se:.4f}   " + "  ".join(f"{v:.4f}" for v in values))
+    table = seed_table(runs, args.seeds)
     m = {k: v["mean"] for k, v in table.items()}
     print(f"ratios: semi/supervised G2P PER {m['g2p_per_ratio']:.2f}, P2G LER {m['p2g_ler_ratio']:.2f}; "
           f"g2p one word / espeak-ng one word {m['g2p_one_word_ms'] / m['espeak_g2p_one_word_ms']:.2f}×")

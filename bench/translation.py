@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench.seeds import seed_table
 from pipeline.compute import dask_client, seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.classifier import Classifier
@@ -88,13 +89,7 @@ def main():
     with dask_client() as client:
         runs = {s: run_seed(s, client, args) for s in args.seeds}
     print(f"\n{args.data}, seeds {args.seeds}, overrides {args.set}")
-    table = {}
-    for k in KEYS + ("train_seconds", "translate_1x10", "classifier_forward_1"):
-        values = [runs[s][k] for s in args.seeds if k in runs[s]]
-        if values:
-            se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
-            table[k] = {"mean": float(np.mean(values)), "se": se, "seeds": values}
-            print(f"{k:32s} {np.mean(values):10.4f} ± {se:.4f}   " + "  ".join(f"{v:.4f}" for v in values))
+    table = seed_table(runs, args.seeds, KEYS + ("train_seconds", "translate_1x10", "classifier_forward_1"))
     t = {k: v["mean"] for k, v in table.items()}
     print("ratios: translated / source-only accuracy "
           f"{t['da_translated'] / max(t['da_source_only'], 1e-9):.2f}×, translated / target-only "
