@@ -4,11 +4,11 @@ prepared paired size, then the acoustic encoder. Histories go to plots/ and MLfl
 Files: models/text_speech/channel_{semi,supervised}_{n}.pt per paired size n; the served model is
 channel.pt (semi-supervised at `paired_size`) beside acoustic.pt.
 """
-import shutil
+from pathlib import Path
 
 import numpy as np
 
-from pipeline.atomic import write_json
+from pipeline.atomic import write_bytes, write_json
 from pipeline.compute import seed_everything, torch_device
 from pipeline.config import ConfigError, load_config
 from pipeline.progress import Progress, say
@@ -57,7 +57,8 @@ def main():
                                       cfg.seed, device, on_log)
                 histories[f"{kind}_{size}"] = history
                 save_channel(channel_path(kind, size), model, {"paired_size": size, "training": kind})
-        shutil.copyfile(channel_path("semi", cfg.paired_size), f"{DIR}/channel.pt")
+        # the served model, replaced atomically like every other output
+        write_bytes(f"{DIR}/channel.pt", Path(channel_path("semi", cfg.paired_size)).read_bytes())
 
         seed_everything(cfg.seed, cfg.threads)
         clips = data.clips["paired"]

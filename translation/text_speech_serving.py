@@ -68,10 +68,11 @@ class SpeechText:
 
     def search_speech(self, word: str, k: int) -> dict:
         """Clips that say `word` (its spelling → G2P → content code → nearest clip codes)."""
+        word = check_word(word)
         phonemes = self.g2p(word)
         code = phoneme_codes(self.acoustic, [phonemes], self.device)
         scores, ids = self.speech_index.search(code, k)
-        return {"word": check_word(word), "phonemes": phonemes,
+        return {"word": word, "phonemes": phonemes,
                 "results": [{"clip": int(i), "word": self.clips.words[i], "voice": self.clips.voices[i],
                              "score": float(s)} for s, i in zip(scores[0], ids[0]) if i >= 0]}
 
