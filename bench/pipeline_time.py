@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from recsys.fetch import fetch_ml100k
+from recsys.fetch import ML100K_PARAMS, fetch_ml100k
 
 BUDGETS = {"default": 600.0, "ml-100k": 120.0}
 RECSYS_BUDGET = 180.0
@@ -41,7 +41,7 @@ def main():
     cases = {"default": {}}
     if args.only != "default":
         ml = fetch_ml100k()
-        cases["ml-100k"] = {"prepare_interactions.source": "recbole", "prepare_interactions.path": str(ml.resolve())}
+        cases["ml-100k"] = {**ML100K_PARAMS, "prepare_interactions.path": str(ml.resolve())}
     for name, overrides in cases.items():
         if args.only and name != args.only:
             continue

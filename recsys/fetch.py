@@ -17,6 +17,10 @@ WHEEL = "recbole==1.2.1"
 MEMBER_DIR = "recbole/dataset_example/ml-100k/"
 FILES = ("ml-100k.inter", "ml-100k.item")
 
+# The params that point the pipeline at the extracted ml-100k (README: `dvc exp run -S ...`).
+ML100K_PARAMS = {"prepare_interactions.source": "recbole",
+                 "prepare_interactions.path": "external/ml-100k"}
+
 LICENCE = """MovieLens ml-100k is provided by GroupLens Research (University of Minnesota) under these terms:
   * it may be used for research only, not for commercial or revenue-bearing purposes without permission;
   * it may NOT be redistributed (do not commit it, share it or publish it);

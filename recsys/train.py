@@ -2,6 +2,9 @@
 
 Mini-batches of training users; β annealed as β_t = min(β_cap, step / anneal_steps) (Liang et al.);
 validation NDCG@100 after every epoch, early stopping with patience, the best weights kept.
+With `ema` > 0 the weights validated and kept are an exponential moving average of the trained
+ones (Polyak averaging), which smooths the epoch-to-epoch noise that selection on a small
+validation set would otherwise pick up.
 The step counter and optimizer state are saved with the model so training can resume.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ class TrainConfig:
     weight_decay: float = field(default=0.0, metadata=rule(ge=0))
     anneal_steps: int = field(default=2000, metadata=rule(ge=1))
     patience: int = field(default=10, metadata=rule(ge=1))
+    ema: float = field(default=0.0, metadata=rule(ge=0, lt=1))  # EMA decay per step; 0 = off
 
 
 @dataclass
@@ -57,6 +61,9 @@ def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: i
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(seed)
     n = data.train.shape[0]
+    averaged = (torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema))
+                if cfg.ema else None)
+    judged = averaged.module if averaged else model  # the weights validated and kept
     best = FitResult(copy.deepcopy(model.state_dict()), {}, 0, -1.0, 0)
     step, stale = 0, 0
     progress = Progress(name, cfg.epochs)
@@ -70,11 +77,13 @@ def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: i
             opt.zero_grad()
             losses["loss"].backward()
             opt.step()
+            if averaged:
+                averaged.update_parameters(model)
             step += 1
             for k, v in losses.items():
                 totals[k] = totals.get(k, 0.0) + float(v.detach()) * min(cfg.batch_size, n - i) / n
-        model.eval()
-        val = evaluate_scores(score_users(model, data.val_foldin, device), data.val_foldin, data.val_target)
+        judged.eval()
+        val = evaluate_scores(score_users(judged, data.val_foldin, device), data.val_foldin, data.val_target)
         ndcg = val["ndcg@100"]["mean"]
         record = {"epoch": epoch, "beta": beta, **totals, "val_ndcg@100": ndcg,
                   "val_recall@20": val["recall@20"]["mean"]}
@@ -82,7 +91,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: i
         if on_epoch:
             on_epoch(record)
         if ndcg > best.best_ndcg:
-            best.state, best.optimizer = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+            best.state, best.optimizer = copy.deepcopy(judged.state_dict()), copy.deepcopy(opt.state_dict())
             best.best_epoch, best.best_ndcg, best.step = epoch, ndcg, step
             stale = 0
         else:

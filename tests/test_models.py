@@ -11,6 +11,7 @@ from recsys.train import dense, save_checkpoint, score_users
 
 @pytest.mark.parametrize("make", [
     lambda n: MacridVAE(n, MacridVAEConfig(concepts=3, dim=8, hidden=16, dropout=0.0)),
+    lambda n: MacridVAE(n, MacridVAEConfig(concepts=3, dim=8, hidden=16, dropout=0.0, concept_input_norm=True)),
     lambda n: MultVAE(n, MultVAEConfig(hidden=16, latent=8, dropout=0.0)),
 ])
 def test_train_steps_lower_the_loss_and_losses_are_named(tiny_data, make):
@@ -41,6 +42,50 @@ def test_macridvae_concepts_are_a_distribution_and_codes_unit_norm(tiny_model, t
     assert c.shape == (tiny_data.n_items, 4) and torch.allclose(c.sum(1), torch.ones(tiny_data.n_items))
     z = model.user_codes(dense(tiny_data.val_foldin[:5], "cpu"))
     assert z.shape == (5, 4, 16) and torch.allclose(z.norm(dim=-1), torch.ones(5, 4), atol=1e-5)
+
+
+@pytest.mark.parametrize("per_concept", [False, True])
+def test_sparse_first_layer_equals_the_dense_layer(tiny_data, per_concept):
+    """The encoder's first layer, computed from a history's nonzeros, equals the dense layer on
+    x ⊙ c_k normalized per concept (the authors' code) or x normalized once (RecBole), gradients included."""
+    import torch.nn.functional as F
+
+    model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=3, dim=8, hidden=16, concept_input_norm=per_concept))
+    model.eval()  # no dropout: both sides see the same input
+    x = dense(tiny_data.train[:6], "cpu")
+    x[2] = 0  # an empty history gives the bias alone
+    outs, grads = [], []
+    for sparse in (True, False):
+        cates = model.concept_weights()
+        if sparse:
+            out = model.first_layer(x, cates)
+        else:
+            xk = x.unsqueeze(1) * cates.T.unsqueeze(0) if per_concept else F.normalize(x, dim=1).unsqueeze(1) * cates.T.unsqueeze(0)
+            out = model.encoder[0](F.normalize(xk, dim=-1) if per_concept else xk)
+        model.zero_grad()
+        (out ** 2).sum().backward()
+        outs.append(out.detach())
+        grads.append((model.items.grad.clone(), model.encoder[0].weight.grad.clone()))
+    assert outs[0].shape == (6, 3, 16)
+    torch.testing.assert_close(outs[0], outs[1])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+
+
+def test_ema_keeps_averaged_weights(tiny_data):
+    """The kept weights are the moving average: a decay near 0 reproduces the raw weights, 0.9 does not."""
+    from pipeline.compute import seed_everything
+    from recsys.train import TrainConfig, fit
+
+    def kept(ema):
+        seed_everything(3, 2)
+        model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=3, dim=8, hidden=16))
+        fit(model, tiny_data, TrainConfig(epochs=1, batch_size=16, anneal_steps=10, ema=ema), 0.2, 3, torch.device("cpu"))
+        return model.items.detach().clone()
+
+    raw, near_raw, averaged = kept(0.0), kept(1e-9), kept(0.9)
+    torch.testing.assert_close(near_raw, raw)
+    assert not torch.allclose(averaged, raw, atol=1e-4)
 
 
 def test_save_load_round_trip(tiny_model, tiny_data, tmp_path):

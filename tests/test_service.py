@@ -44,15 +44,18 @@ def test_concept_weights_steer(service, tiny_data):
     client, rec = service
     user = str(tiny_data.user_ids["train"][1])
     plain = client.post("/recommend", json={"user": user, "k": 20}).json()["items"]
+    shares = []
     for concept in range(rec.concepts):
         only = [0.0] * rec.concepts
         only[concept] = 1.0
         r = client.post("/recommend", json={"user": user, "k": 20, "concept_weights": only})
         assert r.status_code == 200
         steered = r.json()["items"]
-        # only concept `concept` counts: its items dominate the list
+        # only concept `concept` counts: its items gain a large share over the unsteered list
         share = sum(i["concept"] == concept for i in steered) / len(steered)
-        assert share >= 0.5 and share >= sum(i["concept"] == concept for i in plain) / len(plain)
+        assert share >= sum(i["concept"] == concept for i in plain) / len(plain) + 0.25
+        shares.append(share)
+    assert sum(shares) / len(shares) >= 0.5  # and on average they make up most of it
 
 
 def test_batch_and_similar(service, tiny_data):
