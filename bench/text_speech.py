@@ -77,11 +77,9 @@ def run_seed(seed: int, client, overrides: list[str]) -> dict:
         out |= {f"{kind}_{k}": v for k, v in channel_metrics(models[kind], *test, device).items()}
     seed_everything(seed, cfg.threads)
     clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
-    voices = data.voices["train"]
-    acoustic = AcousticEncoder(cfg.acoustic, len(voices)).to(device)
+    acoustic = AcousticEncoder(cfg.acoustic).to(device)
     t = time.perf_counter()
-    fit_acoustic(acoustic, clips, data.phonemes(clips.words), np.array([voices.index(v) for v in clips.voices]),
-                 cfg.acoustic_train, seed, device,
+    fit_acoustic(acoustic, clips, data.phonemes(clips.words), cfg.acoustic_train, seed, device,
                  lambda row: print(f"[bench seed {seed} acoustic] {row}", flush=True))
     out["acoustic_train_seconds"] = time.perf_counter() - t
     out["train_seconds"] = out["semi_train_seconds"] + out["acoustic_train_seconds"]

@@ -6,7 +6,6 @@ channel.pt (semi-supervised at `paired_size`) beside acoustic.pt.
 """
 from pathlib import Path
 
-import numpy as np
 
 from pipeline.atomic import write_bytes, write_json
 from pipeline.compute import seed_everything, torch_device
@@ -61,22 +60,17 @@ def main():
         write_bytes(f"{DIR}/channel.pt", Path(channel_path("semi", cfg.paired_size)).read_bytes())
 
         seed_everything(cfg.seed, cfg.threads)
-        clips = data.clips["paired"]
-        speech = {"words": clips.words + data.clips["unpaired"].words,
-                  "voices": clips.voices + data.clips["unpaired"].voices}
-        both = ClipSet.concat([clips, data.clips["unpaired"]])
-        voices = data.voices["train"]
-        voice_ids = np.array([voices.index(v) for v in speech["voices"]])
-        acoustic = AcousticEncoder(cfg.acoustic, len(voices)).to(device)
+        both = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
+        acoustic = AcousticEncoder(cfg.acoustic).to(device)
         progress = Progress("train_text_speech acoustic", cfg.acoustic_train.steps)
 
         def on_log_acoustic(row):
             progress.step(row["step"], " ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "step"))
             run.log_metrics({f"acoustic.{k}": v for k, v in row.items() if k != "step"}, row["step"])
 
-        histories["acoustic"] = fit_acoustic(acoustic, both, data.phonemes(speech["words"]), voice_ids,
+        histories["acoustic"] = fit_acoustic(acoustic, both, data.phonemes(both.words),
                                              cfg.acoustic_train, cfg.seed, device, on_log_acoustic)
-        save_acoustic(f"{DIR}/acoustic.pt", acoustic, {"voices": voices})
+        save_acoustic(f"{DIR}/acoustic.pt", acoustic, {"voices": data.voices["train"]})
         write_json("plots/text_speech_train.json", histories)
         run.log_artifact(DIR, "models")
         say("train_text_speech", "done")

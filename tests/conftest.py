@@ -105,7 +105,6 @@ def tiny_text_speech(dask):
 @pytest.fixture(scope="session")
 def tiny_speech_models(tiny_text_speech):
     """(noisy channel, acoustic encoder), each trained for a few steps on the tiny data."""
-    import numpy as np
 
     from pipeline.compute import seed_everything
     from translation.acoustic import AcousticConfig, AcousticEncoder
@@ -124,8 +123,7 @@ def tiny_speech_models(tiny_text_speech):
                 ChannelTrainConfig(steps=4, batch_size=8, unpaired_batch=8, warmup=2, eval_every=2, dev_words=10),
                 0, torch.device("cpu"))
     clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
-    voices = data.voices["train"]
-    acoustic = AcousticEncoder(AcousticConfig(hidden=16, code=8, voice=4), len(voices))
-    fit_acoustic(acoustic, clips, data.phonemes(clips.words), np.array([voices.index(v) for v in clips.voices]),
+    acoustic = AcousticEncoder(AcousticConfig(hidden=16, code=8, voice=4))
+    fit_acoustic(acoustic, clips, data.phonemes(clips.words),
                  AcousticTrainConfig(steps=3, batch_size=8, log_every=1), 0, torch.device("cpu"))
     return channel, acoustic

@@ -1,14 +1,17 @@
 """Speech into the phoneme-content space, with a separate voice code.
 
-- Content path: utterance-normalised log-mel → convolutions → BiGRU frames. A CTC head reads the
-  phonemes from the frames; the pooled frames give the content code, pulled towards the code of the
-  clip's phoneme string (PhonemeEncoder) by a symmetric InfoNCE loss, so spelling → G2P → phoneme
-  code and audio land in one space.
+- Content path: utterance-normalised log-mel → convolutions → BiGRU frames → a CTC head over the
+  phonemes. The content code of a clip is the phoneme code (PhonemeEncoder) of its greedy CTC
+  transcript, so it is a function of a discrete phoneme string: what the voice changes in the sound
+  cannot reach it except through recognition errors. Spelling → G2P → phoneme code and audio →
+  CTC → phoneme code land in one space.
+- The phoneme code is trained to be robust to both kinds of errors: a symmetric InfoNCE loss pulls
+  the code of each clip's true phoneme string towards the codes of its CTC transcript (the recognizer's
+  errors) and of a randomly corrupted copy (substitutions, deletions, insertions: G2P-like errors).
 - Voice path: raw log-mel → convolutions → mean and std over time → the voice code.
 - Reconstruction: a decoder rebuilds the log-mel frames from the phoneme posteriors (content only)
   plus the voice code, so what the posteriors cannot say about the sound (the voice) must go
   through the voice code.
-- A voice classifier behind gradient reversal removes what is left of the voice from the content code.
 """
 from __future__ import annotations
 
@@ -29,10 +32,10 @@ class AcousticConfig:
     code: int = field(default=128, metadata=rule(ge=4))      # content code (shared with phoneme strings)
     voice: int = field(default=16, metadata=rule(ge=2))      # voice code
     temperature: float = field(default=0.1, metadata=rule(gt=0))   # InfoNCE
+    corrupt: float = field(default=0.15, metadata=rule(ge=0, lt=1))  # edit rate of the corrupted copies
     w_ctc: float = field(default=1.0, metadata=rule(ge=0))
     w_match: float = field(default=1.0, metadata=rule(ge=0))
     w_recon: float = field(default=1.0, metadata=rule(ge=0))
-    w_voice_adv: float = field(default=0.3, metadata=rule(ge=0))
 
 
 def frame_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
@@ -51,16 +54,58 @@ def normalise_utterance(mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (mel - mean[:, None]) / (var[:, None] + 1e-5).sqrt() * mask.unsqueeze(-1)
 
 
-class GradReverse(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x.view_as(x)
+# ---------------------------------------------------------------- phoneme id sequences
+def ctc_greedy(log_probs: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+    """Best path per frame, repeats merged, blanks (<pad>) dropped: phoneme ids without <eos>."""
+    ids = log_probs.argmax(-1)
+    prev = F.pad(ids[:, :-1], (1, 0), value=Vocab.PAD)
+    keep = (ids != Vocab.PAD) & (ids != prev) & mask
+    return [row[k].tolist() for row, k in zip(ids, keep)]
 
-    @staticmethod
-    def backward(ctx, grad):
-        return -grad
+
+def phoneme_ids(ph: torch.Tensor) -> list[list[int]]:
+    """A padded (B, L) batch with <eos> → phoneme id lists."""
+    return [[i for i in row if i > Vocab.EOS] for row in ph.tolist()]
 
 
+def id_batch(seqs: list[list[int]], device=None) -> torch.Tensor:
+    """Phoneme id lists → a padded batch ending in <eos> (an empty transcript is just <eos>)."""
+    width = max(len(s) for s in seqs) + 1
+    out = torch.zeros(len(seqs), width, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s) + 1] = torch.tensor(s + [Vocab.EOS], dtype=torch.long)
+    return out.to(device)
+
+
+def corrupt(seqs: list[list[int]], rate: float, generator: torch.Generator | None = None) -> list[list[int]]:
+    """Copies with G2P-like errors: each phoneme is substituted with probability rate/2, dropped
+    with rate/4, or followed by an inserted random phoneme with rate/4. Never empties a string."""
+    out = []
+    for s in seqs:
+        u = torch.rand(len(s), generator=generator).tolist()
+        r = torch.randint(Vocab.EOS + 1, len(PHONES), (len(s),), generator=generator).tolist()
+        t = []
+        for x, ui, ri in zip(s, u, r):
+            if ui < rate / 2:
+                t.append(ri)
+            elif ui < 3 * rate / 4:
+                continue
+            elif ui < rate:
+                t += [x, ri]
+            else:
+                t.append(x)
+        out.append(t or list(s))
+    return out
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Symmetric InfoNCE of matching rows of two batches of unit codes."""
+    sim = a @ b.T / temperature
+    labels = torch.arange(len(sim), device=sim.device)
+    return (F.cross_entropy(sim, labels) + F.cross_entropy(sim.T, labels)) / 2
+
+
+# ---------------------------------------------------------------- encoders
 class PhonemeEncoder(nn.Module):
     """A phoneme string → unit content code."""
 
@@ -77,33 +122,35 @@ class PhonemeEncoder(nn.Module):
 
 
 class AcousticEncoder(nn.Module):
-    def __init__(self, cfg: AcousticConfig, n_voices: int):
+    def __init__(self, cfg: AcousticConfig):
         super().__init__()
         self.cfg, h = cfg, cfg.hidden
         self.front = nn.Sequential(nn.Conv1d(cfg.n_mels, h, 5, padding=2), nn.ReLU(),
                                    nn.Conv1d(h, h, 5, stride=2, padding=2), nn.ReLU())
         self.rnn = nn.GRU(h, h, batch_first=True, bidirectional=True)
         self.ctc_head = nn.Linear(2 * h, len(PHONES))      # index 0 (<pad>) doubles as the CTC blank
-        self.content_proj = nn.Linear(2 * h, cfg.code)
         self.voice_net = nn.Sequential(nn.Conv1d(cfg.n_mels, h, 5, padding=2), nn.ReLU(),
                                        nn.Conv1d(h, h, 5, padding=2), nn.ReLU())
         self.voice_proj = nn.Linear(2 * h, cfg.voice)
         self.decoder = nn.Sequential(nn.Conv1d(len(PHONES) + cfg.voice, h, 5, padding=2), nn.ReLU(),
                                      nn.Conv1d(h, 2 * cfg.n_mels, 5, padding=2))
-        self.voice_critic = nn.Sequential(nn.Linear(cfg.code, h), nn.ReLU(), nn.Linear(h, max(n_voices, 1)))
         self.phonemes = PhonemeEncoder(cfg)
 
-    def frames(self, mel: torch.Tensor, lengths: torch.Tensor):
-        """(B, T', 2h) content frames at half the frame rate, their mask."""
+    def posteriors(self, mel: torch.Tensor, lengths: torch.Tensor):
+        """(B, T', n_phones) CTC log-posteriors at half the frame rate, their mask and lengths."""
         mask = frame_mask(lengths, mel.shape[1])
         x = self.front(normalise_utterance(mel, mask).transpose(1, 2)).transpose(1, 2)
         out_len = (lengths + 1) // 2
         states, _ = self.rnn(x)
-        return states, frame_mask(out_len, states.shape[1]), out_len
+        return self.ctc_head(states).log_softmax(-1), frame_mask(out_len, states.shape[1]), out_len
+
+    def transcribe(self, mel: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
+        """Greedy CTC transcripts: phoneme ids per clip."""
+        log_probs, mask, _ = self.posteriors(mel, lengths)
+        return ctc_greedy(log_probs, mask)
 
     def content(self, mel: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        states, mask, _ = self.frames(mel, lengths)
-        return F.normalize(self.content_proj(masked_mean(states, mask)), dim=-1)
+        return self.phonemes(id_batch(self.transcribe(mel, lengths), mel.device))
 
     def voice(self, mel: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         mask = frame_mask(lengths, mel.shape[1])
@@ -112,20 +159,19 @@ class AcousticEncoder(nn.Module):
         std = (masked_mean((x - mean[:, None]) ** 2, mask) + 1e-5).sqrt()
         return self.voice_proj(torch.cat([mean, std], dim=-1))
 
-    def forward(self, mel, lengths, ph, voice_ids) -> dict:
+    def forward(self, mel, lengths, ph, generator: torch.Generator | None = None) -> dict:
         """Named losses of a batch of clips (mel (B,T,n_mels), lengths (B,)) with their phoneme ids."""
         cfg = self.cfg
-        states, mask, out_len = self.frames(mel, lengths)
-        log_probs = self.ctc_head(states).log_softmax(-1)
+        log_probs, mask, out_len = self.posteriors(mel, lengths)
         ph_len = ((ph != Vocab.PAD) & (ph != Vocab.EOS)).sum(1)
         targets = ph.masked_fill(ph == Vocab.EOS, Vocab.PAD)
         ctc = F.ctc_loss(log_probs.transpose(0, 1), targets, out_len, ph_len, blank=Vocab.PAD,
                          reduction="mean", zero_infinity=True)
-        audio_code = F.normalize(self.content_proj(masked_mean(states, mask)), dim=-1)
-        text_code = self.phonemes(ph)
-        sim = audio_code @ text_code.T / cfg.temperature
-        labels = torch.arange(len(sim), device=sim.device)
-        match = (F.cross_entropy(sim, labels) + F.cross_entropy(sim.T, labels)) / 2
+        # the phoneme code: true strings against their CTC transcripts and their corrupted copies
+        true_code = self.phonemes(ph)
+        heard = self.phonemes(id_batch(ctc_greedy(log_probs.detach(), mask), ph.device))
+        noisy = self.phonemes(id_batch(corrupt(phoneme_ids(ph), cfg.corrupt, generator), ph.device))
+        match = info_nce(true_code, heard, cfg.temperature) + info_nce(true_code, noisy, cfg.temperature)
         voice = self.voice(mel, lengths)
         posteriors = log_probs.exp() * mask.unsqueeze(-1)
         dec_in = torch.cat([posteriors, voice[:, None].expand(-1, posteriors.shape[1], -1)], dim=-1)
@@ -133,6 +179,5 @@ class AcousticEncoder(nn.Module):
         recon = recon.reshape(recon.shape[0], -1, cfg.n_mels)[:, : mel.shape[1]]  # back to T frames
         fmask = frame_mask(lengths, mel.shape[1])[:, : recon.shape[1]]
         recon_l1 = ((recon - mel[:, : recon.shape[1]]).abs().mean(-1) * fmask).sum() / fmask.sum()
-        voice_adv = F.cross_entropy(self.voice_critic(GradReverse.apply(audio_code)), voice_ids)
-        loss = cfg.w_ctc * ctc + cfg.w_match * match + cfg.w_recon * recon_l1 + cfg.w_voice_adv * voice_adv
-        return {"ctc": ctc, "match": match, "recon": recon_l1, "voice_adv": voice_adv, "loss": loss}
+        loss = cfg.w_ctc * ctc + cfg.w_match * match + cfg.w_recon * recon_l1
+        return {"ctc": ctc, "match": match, "recon": recon_l1, "loss": loss}

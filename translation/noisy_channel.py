@@ -30,7 +30,7 @@ class ChannelLossWeights:
     supervised: float = field(default=1.0, metadata=rule(ge=0))
     wake: float = field(default=0.5, metadata=rule(ge=0))
     sleep: float = field(default=0.5, metadata=rule(ge=0))
-    temperature: float = field(default=1.0, metadata=rule(gt=0))   # of q and the dreams' samples
+    temperature: float = field(default=0.5, metadata=rule(gt=0))   # of q's wake samples and the dreams
 
 
 class NoisyChannel(nn.Module):

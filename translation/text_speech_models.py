@@ -48,11 +48,11 @@ def load_channel(path, device="cpu") -> tuple[NoisyChannel, dict]:
 
 
 def save_acoustic(path, model: AcousticEncoder, extra: dict) -> None:
-    _save(path, "acoustic", model.cfg, model, {"n_voices": model.voice_critic[-1].out_features, **extra})
+    _save(path, "acoustic", model.cfg, model, extra)
 
 
 def load_acoustic(path, device="cpu") -> tuple[AcousticEncoder, dict]:
     state = _load(path, "acoustic")
-    model = AcousticEncoder(AcousticConfig(**state["config"]), state["n_voices"])
+    model = AcousticEncoder(AcousticConfig(**state["config"]))
     model.load_state_dict(state["state"])
     return model.to(device).eval(), state

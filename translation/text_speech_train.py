@@ -96,16 +96,17 @@ def mel_batch(clips: ClipSet, idx, device):
     return mel.to(device), lengths.to(device)
 
 
-def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list, voice_ids: np.ndarray,
+def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list,
                  cfg: AcousticTrainConfig, seed: int, device, on_log=None) -> list[dict]:
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    gen = torch.Generator().manual_seed(seed)             # the phoneme code's corrupted copies
     history = []
     model.train()
     for step in range(1, cfg.steps + 1):
         idx = step_rng(seed, step).choice(len(clips), min(cfg.batch_size, len(clips)), replace=False)
         mel, lengths = mel_batch(clips, idx, device)
         ph = pad_batch([PHONES.encode(phonemes[i]) for i in idx], device)
-        losses = model(mel, lengths, ph, torch.as_tensor(voice_ids[idx], device=device))
+        losses = model(mel, lengths, ph, generator=gen)
         opt.zero_grad()
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
