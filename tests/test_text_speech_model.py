@@ -5,10 +5,16 @@ import pytest
 import torch
 
 from pipeline.compute import seed_everything
-from translation.acoustic import AcousticConfig, AcousticEncoder, corrupt, ctc_greedy, id_batch
+from translation.acoustic import (
+    AcousticConfig,
+    AcousticEncoder,
+    corrupt,
+    ctc_greedy,
+    id_batch,
+)
 from translation.lexicon import GRAPHEMES, PHONES, Vocab
 from translation.noisy_channel import ChannelLossWeights, NoisyChannel
-from translation.seq2seq import Seq2SeqConfig, trim_after_eos
+from translation.seq2seq import Seq2Seq, Seq2SeqConfig, trim_after_eos, with_bos
 from translation.text_speech_eval import (
     edit_distance,
     error_rates,
@@ -161,3 +167,16 @@ def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="junk.pt: not a readable checkpoint"):
         load_acoustic(tmp_path / "junk.pt")
+
+
+def test_teacher_forced_logits_equal_the_stepwise_decoder():
+    """forward() batches embeddings and the output layer over steps; _step (decoding) does one at a time."""
+    torch.manual_seed(0)
+    net = Seq2Seq(len(GRAPHEMES), len(PHONES), Seq2SeqConfig(embed=8, hidden=16)).eval()
+    x, y = encode_pairs(["cat", "shoe"], [("K", "AE", "T"), ("SH", "UW")], "cpu")
+    states, keys, mask, h = net.encode(x)
+    context, inputs, steps = torch.zeros(2, states.shape[-1]), with_bos(y), []
+    for t in range(y.shape[1]):
+        logits, h, context = net._step(inputs[:, t], h, context, (states, keys, mask))
+        steps.append(logits)
+    assert torch.allclose(net(x, y), torch.stack(steps, dim=1), atol=1e-6)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.service import ServeConfig, create_app
+from translation.lexicon import PHONEMES
 from translation.text_speech_serving import SpeechText, build_indexes, catalogue
 
 
@@ -51,6 +52,7 @@ def test_search_both_ways_and_fetch_a_clip(service, tiny_text_speech):
     assert r.status_code == 200 and len(r.json()["results"]) == 4
     assert r.json() == st.search_text(wav.content, 4)
     assert r.json()["results"][0]["word"] in st.words
+    assert isinstance(r.json()["heard"], list) and set(r.json()["heard"]) <= set(PHONEMES)
 
 
 def _wav(seconds, rate=16000) -> bytes:

@@ -14,7 +14,7 @@ import torch
 
 from pipeline.atomic import write_json
 from pipeline.indexes import VectorIndex
-from translation.lexicon import check_phonemes, check_word
+from translation.lexicon import PHONES, check_phonemes, check_word
 from translation.speech import log_mel, read_wav, trim_silence, wav_bytes
 from translation.text_speech_data import ClipSet, TextSpeechData
 from translation.text_speech_eval import g2p_words, p2g_phonemes
@@ -77,13 +77,13 @@ class SpeechText:
                              "score": float(s)} for s, i in zip(scores[0], ids[0]) if i >= 0]}
 
     def search_text(self, wav: bytes, k: int, name: str = "audio") -> dict:
-        """Spellings whose code is nearest the clip's content code."""
+        """Spellings whose code is nearest the clip's content code (the code of what the CTC head heard)."""
         audio = trim_silence(read_wav(wav, name, self.max_seconds))
         mel = torch.from_numpy(log_mel(audio, self.acoustic.cfg.n_mels))[None]
         with torch.no_grad():
-            code = self.acoustic.content(mel, torch.tensor([mel.shape[1]])).numpy()
-        scores, ids = self.text_index.search(code, k)
-        return {"seconds": round(len(audio) / 16000, 3),
+            heard = PHONES.decode(self.acoustic.transcribe(mel, torch.tensor([mel.shape[1]]))[0])
+        scores, ids = self.text_index.search(phoneme_codes(self.acoustic, [heard], self.device), k)
+        return {"seconds": round(len(audio) / 16000, 3), "heard": heard,
                 "results": [{"word": self.words[i], "score": float(s)} for s, i in zip(scores[0], ids[0]) if i >= 0]}
 
     def clip_wav(self, clip: int) -> bytes:
