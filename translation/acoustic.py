@@ -23,6 +23,7 @@ from torch import nn
 
 from pipeline.config import rule
 from translation.lexicon import PHONES, Vocab
+from translation.seq2seq import pad_batch
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,7 @@ def phoneme_ids(ph: torch.Tensor) -> list[list[int]]:
 
 def id_batch(seqs: list[list[int]], device=None) -> torch.Tensor:
     """Phoneme id lists → a padded batch ending in <eos> (an empty transcript is just <eos>)."""
-    width = max(len(s) for s in seqs) + 1
-    out = torch.zeros(len(seqs), width, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        out[i, : len(s) + 1] = torch.tensor(s + [Vocab.EOS], dtype=torch.long)
-    return out.to(device)
+    return pad_batch([s + [Vocab.EOS] for s in seqs], device)
 
 
 def corrupt(seqs: list[list[int]], rate: float, generator: torch.Generator | None = None) -> list[list[int]]:
