@@ -6,7 +6,6 @@ channel.pt (semi-supervised at `paired_size`) beside acoustic.pt.
 """
 from pathlib import Path
 
-
 from pipeline.atomic import write_bytes, write_json
 from pipeline.compute import seed_everything, torch_device
 from pipeline.config import ConfigError, load_config

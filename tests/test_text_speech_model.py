@@ -167,6 +167,17 @@ def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="junk.pt: not a readable checkpoint"):
         load_acoustic(tmp_path / "junk.pt")
+    # a checkpoint of the earlier acoustic encoder (pooled content code, voice critic)
+    old = torch.load(tmp_path / "a.pt", weights_only=False)
+    old["config"]["w_voice_adv"] = 0.3
+    old["state"]["voice_critic.0.weight"] = torch.zeros(4, 8)
+    torch.save(old, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="old.pt: saved by a different version of the model"):
+        load_acoustic(tmp_path / "old.pt")
+    del old["config"]["w_voice_adv"]
+    torch.save(old, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="old.pt: saved by a different version.*voice_critic"):
+        load_acoustic(tmp_path / "old.pt")
 
 
 def test_teacher_forced_logits_equal_the_stepwise_decoder():
