@@ -43,7 +43,11 @@ def main():
     key = fingerprint(cfg, data)
     model, opts, start, history = DRIT(cfg.model).to(device), None, 0, []
     if cfg.resume and Path(PARTIAL).exists():
-        m, o, step, state = load_checkpoint(PARTIAL, device, cfg.train)
+        try:
+            m, o, step, state = load_checkpoint(PARTIAL, device, cfg.train)
+        except ValueError as e:   # another model version or a damaged file: start afresh
+            say("train_translation", f"not resuming: {e}")
+            step, state = None, {}
         if state.get("fingerprint") == key and step < cfg.train.iterations:
             model, opts, start, history = m, o, step, state.get("history", [])
             say("train_translation", f"resuming from step {start} ({PARTIAL})")

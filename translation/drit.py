@@ -6,7 +6,8 @@ Reads from small parts to the whole:
   concat generator) → domain discriminators (one for encoded-attribute fakes, one for random-attribute
   fakes) → the content discriminator → DRIT, whose `losses` returns every named loss of one step.
 
-Images are (N, 3, S, S) in [-1, 1] with S divisible by 4; content codes are (N, 4w, S/4, S/4) maps.
+Images are (N, 3, S, S) in [-1, 1] with S divisible by 2^d; content codes are (N, w·2^d, S/2^d, S/2^d) maps
+(d = `downsamples`).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ DOMAINS = ("a", "b")
 class DRITConfig:
     width: int = field(default=16, metadata=rule(ge=4))       # channels of the first stage (DRIT: 64)
     attr_dim: int = field(default=8, metadata=rule(ge=1))     # attribute code size (DRIT: 8)
+    downsamples: int = field(default=1, metadata=rule(ge=1, le=3))  # content map = image / 2**downsamples
     content_blocks: int = field(default=2, metadata=rule(ge=1))  # residual blocks, the last one shared
     gen_blocks: int = field(default=2, metadata=rule(ge=1))
     lambda_cycle: float = field(default=10.0, metadata=rule(ge=0))
@@ -35,6 +37,8 @@ class DRITConfig:
     lambda_content_adv: float = field(default=1.0, metadata=rule(ge=0))
     lambda_domain_adv: float = field(default=1.0, metadata=rule(ge=0))
     lambda_mode_seeking: float = field(default=1.0, metadata=rule(ge=0))  # DRIT++
+    content_noise: float = field(default=1.0, metadata=rule(ge=0))  # std of DRIT's training noise on content
+    spectral_norm: bool = True                                      # DRIT++'s --dis_spectral_norm
 
 
 # ---------------------------------------------------------------- blocks
@@ -79,17 +83,21 @@ class ConcatResBlock(nn.Module):
 
 # ---------------------------------------------------------------- encoders
 class ContentEncoder(nn.Module):
-    """Domain-specific stem and blocks; `shared` (the last block) is the same module in both domains."""
+    """Domain-specific stem and blocks; `shared` (the last block) is the same module in both domains.
+    In training, DRIT adds unit Gaussian noise to the code: the generators learn to read only what
+    survives it, and the content discriminator cannot rely on tiny domain-specific values."""
 
-    def __init__(self, w: int, blocks: int, shared: nn.Module):
+    def __init__(self, w: int, down: int, blocks: int, shared: nn.Module, noise: float):
         super().__init__()
-        self.stem = nn.Sequential(conv_block(3, w, 7, 1, act="lrelu"), conv_block(w, 2 * w, 4, 2),
-                                  conv_block(2 * w, 4 * w, 4, 2),
-                                  *[ResBlock(4 * w) for _ in range(blocks - 1)])
+        self.stem = nn.Sequential(conv_block(3, w, 7, 1, act="lrelu"),
+                                  *[conv_block(w << i, w << (i + 1), 3, 2) for i in range(down)],
+                                  *[ResBlock(w << down) for _ in range(blocks - 1)])
         self.shared = shared
+        self.noise = noise
 
     def forward(self, x):
-        return self.shared(self.stem(x))
+        c = self.shared(self.stem(x))
+        return c + self.noise * torch.randn_like(c) if self.training and self.noise > 0 else c
 
 
 class AttributeEncoder(nn.Module):
@@ -110,37 +118,44 @@ class AttributeEncoder(nn.Module):
 
 # ---------------------------------------------------------------- generator
 class Generator(nn.Module):
-    """(content map, attribute code) → image; the code is concatenated at every stage (DRIT G_concat)."""
+    """(content map, attribute code) → image; the code is concatenated at every stage (DRIT G_concat).
+    `shared` is DRIT's dec_share, the first block, common to both domains' generators."""
 
-    def __init__(self, w: int, zdim: int, blocks: int):
+    def __init__(self, w: int, down: int, zdim: int, blocks: int, shared: nn.Module):
         super().__init__()
-        self.blocks = nn.ModuleList([ConcatResBlock(4 * w, zdim) for _ in range(blocks)])
-        # DRIT's transposed convs. (Nearest upsampling + conv removed the checkerboard but measured
-        # worse at 600 steps: content preservation 0.316 vs 0.332, adaptation 0.208 vs 0.288.)
-        self.up1 = nn.ConvTranspose2d(4 * w + zdim, 2 * w, 4, 2, 1)
-        self.up2 = nn.ConvTranspose2d(2 * w + zdim, w, 4, 2, 1)
-        self.out = nn.Conv2d(w + zdim, 3, 7, 1, 3, padding_mode="reflect")
+        self.shared = shared
+        self.blocks = nn.ModuleList([ConcatResBlock(w << down, zdim) for _ in range(blocks)])
+        # Upsampling by nearest neighbours then a 3×3 conv: DRIT's 3×3 transposed convs striped the
+        # outputs and 4×4 ones left a checkerboard that a short CPU run never trains away. The 3×3
+        # output layer stands for DRIT's 1×1 (a 7×7 one cost a quarter of a CPU training step).
+        self.ups = nn.ModuleList([nn.Conv2d((w << i) + zdim, w << (i - 1), 3, 1, 1, padding_mode="reflect")
+                                  for i in range(down, 0, -1)])
+        self.out = nn.Conv2d(w + zdim, 3, 3, 1, 1, padding_mode="reflect")
 
     def forward(self, content, z):
-        h = content
+        h = self.shared(content)
         for block in self.blocks:
             h = block(h, z)
-        for up in (self.up1, self.up2):
-            h = up(torch.cat([h, tile(z, h)], 1))
+        for up in self.ups:
+            h = up(F.interpolate(torch.cat([h, tile(z, h)], 1), scale_factor=2, mode="nearest"))
             h = F.relu(F.layer_norm(h, h.shape[1:]))  # DRIT uses LayerNorm in the upsampling path
         return torch.tanh(self.out(torch.cat([h, tile(z, h)], 1)))
 
 
 # ---------------------------------------------------------------- discriminators
 class DomainDiscriminator(nn.Module):
-    """A patch discriminator: image → a map of real/fake logits."""
+    """A patch discriminator: image → a map of real/fake logits; spectral norm as DRIT++'s option."""
 
-    def __init__(self, w: int):
+    def __init__(self, w: int, spectral: bool):
         super().__init__()
         self.body = nn.Sequential(conv_block(3, w, 4, 2, norm=False, act="lrelu"),
                                   conv_block(w, 2 * w, 4, 2, norm=False, act="lrelu"),
                                   conv_block(2 * w, 4 * w, 4, 2, norm=False, act="lrelu"),
                                   nn.Conv2d(4 * w, 1, 1))
+        if spectral:
+            for m in self.body.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.utils.parametrizations.spectral_norm(m)
 
     def forward(self, x):
         return self.body(x)
@@ -149,11 +164,11 @@ class DomainDiscriminator(nn.Module):
 class ContentDiscriminator(nn.Module):
     """Content map → logit that it came from domain A (the content encoders try to make it 0.5)."""
 
-    def __init__(self, w: int):
+    def __init__(self, ch: int):
         super().__init__()
-        self.body = nn.Sequential(conv_block(4 * w, 4 * w, 3, 2, norm=False, act="lrelu"),
-                                  conv_block(4 * w, 4 * w, 3, 2, norm=False, act="lrelu"),
-                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 1))
+        self.body = nn.Sequential(conv_block(ch, ch, 3, 2, norm=False, act="lrelu"),
+                                  conv_block(ch, ch, 3, 2, norm=False, act="lrelu"),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ch, 1))
 
     def forward(self, c):
         return self.body(c)
@@ -178,14 +193,15 @@ class DRIT(nn.Module):
     def __init__(self, cfg: DRITConfig):
         super().__init__()
         self.cfg = cfg
-        w, z = cfg.width, cfg.attr_dim
-        shared = ResBlock(4 * w)
-        self.content = nn.ModuleDict({d: ContentEncoder(w, cfg.content_blocks, shared) for d in DOMAINS})
+        w, z, down = cfg.width, cfg.attr_dim, cfg.downsamples
+        enc_shared, gen_shared = ResBlock(w << down), ResBlock(w << down)
+        self.content = nn.ModuleDict({d: ContentEncoder(w, down, cfg.content_blocks, enc_shared, cfg.content_noise)
+                                      for d in DOMAINS})
         self.attribute = nn.ModuleDict({d: AttributeEncoder(w, z) for d in DOMAINS})
-        self.generator = nn.ModuleDict({d: Generator(w, z, cfg.gen_blocks) for d in DOMAINS})
-        self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w) for d in DOMAINS})
-        self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w) for d in DOMAINS})
-        self.dis_content = ContentDiscriminator(w)
+        self.generator = nn.ModuleDict({d: Generator(w, down, z, cfg.gen_blocks, gen_shared) for d in DOMAINS})
+        self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm) for d in DOMAINS})
+        self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm) for d in DOMAINS})
+        self.dis_content = ContentDiscriminator(w << down)
 
     # ---- parameter groups
     def encoders(self):

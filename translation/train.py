@@ -96,10 +96,15 @@ def load_checkpoint(path: str | Path, device="cpu", train_cfg: TranslationTrainC
         raise FileNotFoundError(f"{path}: no translation model (run the train_translation stage)")
     try:
         state = torch.load(path, map_location=device, weights_only=False)
-        model = DRIT(DRITConfig(**state["config"])).to(device)
-        model.load_state_dict(state["model"])
+        config, weights = state["config"], state["model"]
     except Exception as e:
         raise ValueError(f"{path}: not a DRIT checkpoint ({type(e).__name__}: {e})") from None
+    try:
+        model = DRIT(DRITConfig(**config)).to(device)
+        model.load_state_dict(weights)
+    except (TypeError, RuntimeError) as e:
+        raise ValueError(f"{path}: saved by a different version of DRIT, retrain it (dvc repro train_translation): "
+                         f"{' '.join(str(e).split())[:300]}") from None
     opts = None
     if train_cfg is not None:
         opts = make_optimizers(model, train_cfg)
