@@ -26,9 +26,9 @@ PARTIAL = "models/translation/drit.partial.pt"
 
 
 def fingerprint(cfg: TrainTranslation, data: ImageData) -> str:
-    """What a partial run must share with this one to be resumed (everything but the iteration count)."""
-    schedule_free = {k: v for k, v in asdict(cfg.train).items()
-                     if k not in ("iterations", "log_every", "checkpoint_every")}
+    """What a partial run must share with this one to be resumed: everything but the logging and
+    checkpoint intervals (the iteration count too, since the learning-rate decay depends on it)."""
+    schedule_free = {k: v for k, v in asdict(cfg.train).items() if k not in ("log_every", "checkpoint_every")}
     h = hashlib.sha256(repr((cfg.seed, asdict(cfg.model), schedule_free)).encode())
     for s in ("a_train", "b_train"):
         h.update(data.splits[s].images.tobytes())

@@ -8,8 +8,8 @@ import torch
 
 from translation.drit import DRIT, DRITConfig
 from translation.images import to_tensor
-from translation.train import (TranslationTrainConfig, batch_for_step, fit, load_checkpoint, make_optimizers,
-                               save_checkpoint, train_step)
+from translation.train import (TranslationTrainConfig, batch_for_step, fit, load_checkpoint, lr_at,
+                               make_optimizers, save_checkpoint, train_step)
 
 SMALL = DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1)
 
@@ -101,8 +101,16 @@ def test_generator_only_losses_do_not_move_encoders(tiny_images):
     assert any(not torch.equal(p, q) for p, q in zip(with_g.generator.parameters(), without.generator.parameters()))
 
 
+def test_the_learning_rate_holds_then_falls_linearly_to_zero():
+    cfg = TranslationTrainConfig(iterations=10, lr=1.0, decay_from=0.5)
+    rates = [lr_at(cfg, s) for s in range(10)]
+    assert rates[:5] == [1.0] * 5 and all(a > b > 0 for a, b in zip(rates[4:], rates[5:]))
+
+
 def test_save_and_resume_take_the_same_next_step(tiny_images, tmp_path):
-    cfg = TranslationTrainConfig(iterations=3, batch_size=4)
+    # A constant rate: the first, "killed" run below is simulated by a shorter one, whose decay
+    # would start earlier (the schedule depends only on the step and the configured length).
+    cfg = TranslationTrainConfig(iterations=3, batch_size=4, decay_from=1.0)
     torch.manual_seed(0)
     straight = DRIT(SMALL)
     fit(straight, tiny_images, cfg, 7, "cpu", "test")
@@ -110,7 +118,7 @@ def test_save_and_resume_take_the_same_next_step(tiny_images, tmp_path):
     torch.manual_seed(0)
     first = DRIT(SMALL)
     opts = make_optimizers(first, cfg)
-    fit(first, tiny_images, TranslationTrainConfig(iterations=2, batch_size=4), 7, "cpu", "test", opts)
+    fit(first, tiny_images, TranslationTrainConfig(iterations=2, batch_size=4, decay_from=1.0), 7, "cpu", "test", opts)
     save_checkpoint(tmp_path / "m.pt", first, opts, 2)
     resumed, ropts, step, _ = load_checkpoint(tmp_path / "m.pt", "cpu", cfg)
     assert step == 2

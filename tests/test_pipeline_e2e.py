@@ -18,6 +18,7 @@ TINY = {
     "train_translation.model.width": 4, "train_translation.model.attr_dim": 3,
     "train_translation.model.content_blocks": 1, "train_translation.model.gen_blocks": 1,
     "train_translation.train.iterations": 4, "train_translation.train.batch_size": 4,
+    "train_translation.train.decay_from": 1.0,   # constant rate: the resume test's 2-step stand-in run
     "train_translation.train.log_every": 2, "train_translation.train.checkpoint_every": 2,
     "evaluate_translation.classifier.steps": 5, "evaluate_translation.classifier.batch_size": 8,
     "evaluate_translation.classifier.width": 4, "evaluate_translation.codes_per_input": 2,
@@ -168,7 +169,8 @@ def test_a_killed_translation_run_resumes_where_it_stopped(repo):
     try:
         _run([sys.executable, "-m", "stages.train_translation"], dest, env)
         (dest / "models/translation/drit.pt").rename(dest / "models/translation/drit.partial.pt")
-        # the checkpoint of a 2-step run stands in for a run killed after step 2 of 4
+        # the checkpoint of a 2-step run stands in for a run killed after step 2 of 4 (the same
+        # steps at this repo's constant learning rate; the fingerprint is then set to the 4-step run's)
         state = torch.load(dest / "models/translation/drit.partial.pt", weights_only=False)
         (dest / "params.yaml").write_text(params)
         from pipeline.config import load_config

@@ -2,8 +2,8 @@
 
 Reads from small parts to the whole:
   blocks → content encoders (per domain, last block shared) → attribute encoders (Gaussian posterior)
-  → generators (content + attribute, the attribute tiled and concatenated at every stage, as DRIT's
-  concat generator) → domain discriminators (one for encoded-attribute fakes, one for random-attribute
+  → generators (content + attribute, the attribute entering every stage, as in DRIT's concat
+  generator) → domain discriminators (one for encoded-attribute fakes, one for random-attribute
   fakes) → the content discriminator → DRIT, whose `losses` returns every named loss of one step.
 
 Images are (N, 3, S, S) in [-1, 1] with S divisible by 2^d; content codes are (N, w·2^d, S/2^d, S/2^d) maps
@@ -64,21 +64,18 @@ class ResBlock(nn.Module):
         return x + self.body(x)
 
 
-def tile(z: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return z[:, :, None, None].expand(-1, -1, like.shape[2], like.shape[3])
+class CodeConv(nn.Module):
+    """A 3×3 conv over [x, the code z tiled over the map] (DRIT's concat). With reflect padding the
+    tiled code is constant, so its share of the conv is exactly a per-channel shift linear in z; it
+    is computed that way, which spares the conv the code's channels."""
 
-
-class ConcatResBlock(nn.Module):
-    """A residual block whose convs also see the attribute code tiled over the map."""
-
-    def __init__(self, ch: int, zdim: int):
+    def __init__(self, cin: int, cout: int, zdim: int):
         super().__init__()
-        self.c1 = nn.Conv2d(ch + zdim, ch, 3, 1, 1, padding_mode="reflect")
-        self.c2 = nn.Conv2d(ch + zdim, ch, 3, 1, 1, padding_mode="reflect")
+        self.conv = nn.Conv2d(cin, cout, 3, 1, 1, padding_mode="reflect")
+        self.code = nn.Linear(zdim, cout, bias=False)
 
     def forward(self, x, z):
-        h = F.relu(F.instance_norm(self.c1(torch.cat([x, tile(z, x)], 1))))
-        return x + F.instance_norm(self.c2(torch.cat([h, tile(z, h)], 1)))
+        return self.conv(x) + self.code(z)[:, :, None, None]
 
 
 # ---------------------------------------------------------------- encoders
@@ -118,28 +115,29 @@ class AttributeEncoder(nn.Module):
 
 # ---------------------------------------------------------------- generator
 class Generator(nn.Module):
-    """(content map, attribute code) → image; the code is concatenated at every stage (DRIT G_concat).
+    """(content map, attribute code) → image, the code concatenated to every upsampling stage (DRIT's G_concat).
     `shared` is DRIT's dec_share, the first block, common to both domains' generators."""
 
     def __init__(self, w: int, down: int, zdim: int, blocks: int, shared: nn.Module):
         super().__init__()
         self.shared = shared
-        self.blocks = nn.ModuleList([ConcatResBlock(w << down, zdim) for _ in range(blocks)])
+        # The code does not enter the residual blocks: concatenated there, as in DRIT, its share of
+        # each conv is a per-channel constant that the instance norm after it removes.
+        self.blocks = nn.ModuleList([ResBlock(w << down) for _ in range(blocks)])
         # Upsampling by nearest neighbours then a 3×3 conv: DRIT's 3×3 transposed convs striped the
         # outputs and 4×4 ones left a checkerboard that a short CPU run never trains away. The 3×3
         # output layer stands for DRIT's 1×1 (a 7×7 one cost a quarter of a CPU training step).
-        self.ups = nn.ModuleList([nn.Conv2d((w << i) + zdim, w << (i - 1), 3, 1, 1, padding_mode="reflect")
-                                  for i in range(down, 0, -1)])
-        self.out = nn.Conv2d(w + zdim, 3, 3, 1, 1, padding_mode="reflect")
+        self.ups = nn.ModuleList([CodeConv(w << i, w << (i - 1), zdim) for i in range(down, 0, -1)])
+        self.out = CodeConv(w, 3, zdim)
 
     def forward(self, content, z):
         h = self.shared(content)
         for block in self.blocks:
-            h = block(h, z)
+            h = block(h)
         for up in self.ups:
-            h = up(F.interpolate(torch.cat([h, tile(z, h)], 1), scale_factor=2, mode="nearest"))
+            h = up(F.interpolate(h, scale_factor=2, mode="nearest"), z)
             h = F.relu(F.layer_norm(h, h.shape[1:]))  # DRIT uses LayerNorm in the upsampling path
-        return torch.tanh(self.out(torch.cat([h, tile(z, h)], 1)))
+        return torch.tanh(self.out(h, z))
 
 
 # ---------------------------------------------------------------- discriminators

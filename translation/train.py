@@ -24,6 +24,7 @@ class TranslationTrainConfig:
     iterations: int = field(default=600, metadata=rule(ge=1))
     batch_size: int = field(default=32, metadata=rule(ge=2))
     lr: float = field(default=2e-4, metadata=rule(gt=0))
+    decay_from: float = field(default=0.5, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction (DRIT)
     beta1: float = field(default=0.5, metadata=rule(ge=0, lt=1))
     beta2: float = field(default=0.999, metadata=rule(ge=0, lt=1))
     weight_decay: float = field(default=1e-4, metadata=rule(ge=0))
@@ -37,6 +38,15 @@ GROUPS = ("encoders", "generators", "domain_discriminators", "content_discrimina
 def make_optimizers(model: DRIT, cfg: TranslationTrainConfig) -> dict[str, torch.optim.Adam]:
     return {g: torch.optim.Adam(getattr(model, g)(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
                                 weight_decay=cfg.weight_decay) for g in GROUPS}
+
+
+def lr_at(cfg: TranslationTrainConfig, step: int) -> float:
+    """DRIT's 'lambda' policy: constant, then linear to zero over the last (1 - decay_from) of the run.
+    A function of the step alone, so a resumed run follows the same schedule."""
+    start = cfg.decay_from * cfg.iterations
+    if step < start:
+        return cfg.lr
+    return cfg.lr * (cfg.iterations - step) / (cfg.iterations - start + 1)
 
 
 def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor) -> dict[str, float]:
@@ -123,6 +133,9 @@ def fit(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int, de
     history, window = [], []
     for step in range(start, cfg.iterations):
         torch.manual_seed(hash((seed, step)) % (2**63))
+        for opt in opts.values():
+            for group in opt.param_groups:
+                group["lr"] = lr_at(cfg, step)
         xa, xb = batch_for_step(data, step, cfg.batch_size, seed, device)
         window.append(train_step(model, opts, xa, xb))
         done = step + 1
