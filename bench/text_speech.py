@@ -1,6 +1,7 @@
 """The noisy-channel text–speech model at the issue's sizes, several seeds, against its supervised-only
 baseline in the same run (same paired words, architecture, steps and dev-set selection): G2P PER/WER,
-P2G LER/WER, their semi/supervised ratios; spelling ↔ speech retrieval on test words in unseen voices;
+P2G LER/WER, their semi/supervised ratios, with the served decoding (beam search; the semi-supervised
+model re-ranks with the other story, the supervised-only one has no trained priors to do so) and greedy; spelling ↔ speech retrieval on test words in unseen voices;
 voice probes; training time; and g2p latency of one word beside espeak-ng's own rule-based G2P.
 
     python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1200]
@@ -12,6 +13,7 @@ import json
 import platform
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,15 @@ def latency_ms(model: NoisyChannel, word: str, repeats: int = 50) -> dict:
     return {k: 1000 * float(np.median(v)) for k, v in timings.items()}
 
 
+def greedy_metrics(model: NoisyChannel, words, phonemes, device) -> dict:
+    served = model.cfg
+    model.cfg = replace(served, beam=1)
+    try:
+        return channel_metrics(model, words, phonemes, device)
+    finally:
+        model.cfg = served
+
+
 def run_seed(seed: int, client, overrides: list[str]) -> dict:
     prep, cfg = configs(overrides + [f"prepare_text_speech.seed={seed}"])
     device = torch_device()
@@ -75,6 +86,7 @@ def run_seed(seed: int, client, overrides: list[str]) -> dict:
                                                  f"{row['dev_g2p_per']:.3f} LER {row['dev_p2g_ler']:.3f}", flush=True))
         out[f"{kind}_train_seconds"] = time.perf_counter() - t
         out |= {f"{kind}_{k}": v for k, v in channel_metrics(models[kind], *test, device).items()}
+        out |= {f"{kind}_greedy_{k}": v for k, v in greedy_metrics(models[kind], *test, device).items()}
     seed_everything(seed, cfg.threads)
     clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
     acoustic = AcousticEncoder(cfg.acoustic).to(device)
@@ -87,6 +99,7 @@ def run_seed(seed: int, client, overrides: list[str]) -> dict:
     out |= latency_ms(models["semi"].cpu(), data.splits["test"][0])
     for k in ("g2p_per", "p2g_ler", "g2p_wer", "p2g_wer"):
         out[f"{k}_ratio"] = out[f"semi_{k}"] / max(out[f"supervised_{k}"], 1e-9)
+        out[f"greedy_{k}_ratio"] = out[f"semi_greedy_{k}"] / max(out[f"supervised_greedy_{k}"], 1e-9)
     print(f"[bench seed {seed}] {json.dumps(out)}", flush=True)
     return out
 

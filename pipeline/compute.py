@@ -45,3 +45,12 @@ def dask_client(n_workers: int | None = None):
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
         yield client
+
+
+def linear_decay(lr: float, step: int, steps: int, decay_from: float) -> float:
+    """DRIT's 'lambda' policy: `lr` until decay_from·steps, then linear to zero at the last step.
+    A function of the step alone, so a resumed run follows the same schedule."""
+    start = decay_from * steps
+    if step < start:
+        return lr
+    return lr * (steps - step) / (steps - start + 1)

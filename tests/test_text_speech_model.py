@@ -99,7 +99,7 @@ def test_supervised_only_step_reaches_no_language_model():
 
 def test_greedy_decoding_reproduces_the_20_training_words():
     seed_everything(0, 2)
-    model = NoisyChannel(Seq2SeqConfig(embed=32, hidden=64, dropout=0.0))
+    model = NoisyChannel(Seq2SeqConfig(embed=32, hidden=64, dropout=0.0, beam=1))
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     paired = batch(list(WORDS))
     for _ in range(150):
@@ -191,3 +191,42 @@ def test_teacher_forced_logits_equal_the_stepwise_decoder():
         logits, h, context = net._step(inputs[:, t], h, context, (states, keys, mask))
         steps.append(logits)
     assert torch.allclose(net(x, y), torch.stack(steps, dim=1), atol=1e-6)
+
+
+def _untrained_channel(**cfg):
+    """Random weights, but <eos> likely enough that every hypothesis ends within max_len."""
+    torch.manual_seed(0)
+    model = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16, max_len=12, **cfg)).eval()
+    with torch.no_grad():
+        model.g2p.out.bias[Vocab.EOS] += 2.5
+    return model
+
+
+def test_beam_search_scores_are_the_log_likelihoods_of_its_candidates():
+    model = _untrained_channel()
+    x = batch(["cat", "horse", "fox"])[0]
+    cands, score = model.g2p.beam(x, 4)
+    assert cands.shape[:2] == (3, 4) and torch.all(score[:, :-1] >= score[:, 1:])
+    assert torch.all((cands == Vocab.EOS).sum(dim=2) == 1)
+    assert torch.allclose(score, -model.g2p.nll(x.repeat_interleave(4, 0), cands.flatten(0, 1)).view(3, 4),
+                          atol=1e-4)
+    assert len({tuple(c) for c in cands[1].tolist()}) == 4                  # distinct hypotheses
+    greedy = model.g2p.decode(x)
+    best1, _ = model.g2p.beam(x, 1)
+    assert torch.equal(best1[:, 0, : greedy.shape[1]], greedy)
+    # the best of a wider beam is at least as likely as the greedy output
+    assert torch.all(score[:, 0] >= -model.g2p.nll(x, greedy) - 1e-4)
+
+
+def test_noisy_channel_decoding_maximises_the_sum_of_both_stories():
+    x = batch(["cat", "horse", "fox"])[0]
+    beam_only = _untrained_channel(beam=4, rerank=0.0)
+    cands, score = beam_only.g2p.beam(x, 4)
+    assert torch.equal(beam_only.transduce(x, "g2p")[:, : cands.shape[2]], cands[:, 0])
+    both = _untrained_channel(beam=4, rerank=1.0)
+    flat = cands.flatten(0, 1)
+    joint = score - (both.p2g.nll(flat, x.repeat_interleave(4, 0)) + both.phone_lm.nll(flat)).view(3, 4)
+    picked = both.transduce(x, "g2p")
+    assert torch.equal(picked[:, : cands.shape[2]], cands[torch.arange(3), joint.argmax(1)])
+    with pytest.raises(ValueError, match="direction"):
+        both.transduce(x, "x2y")

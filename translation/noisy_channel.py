@@ -12,6 +12,7 @@ Training (all losses are per-word negative log-likelihoods, averaged over the ba
               E_p[-log q(g|ph)] = KL(p(g|ph) || q(g|ph)) + const (and symmetrically)
 Categorical latent sequences have no reparameterization, so q is trained by the sleep phase
 rather than through the ELBO (the paper's choice).
+Decoding (transduce) re-ranks one network's n-best with the other story's joint: both stories vote.
 """
 from __future__ import annotations
 
@@ -70,6 +71,29 @@ class NoisyChannel(nn.Module):
         ph_d2 = self._sampled(self.phone_lm.sample, n, device, temperature, generator)
         g_d2 = self._sampled(self.p2g.decode, ph_d2, sample=True, temperature=temperature, generator=generator)
         return {"sleep_p2g": self.p2g.nll(ph_d, g_d).mean(), "sleep_g2p": self.g2p.nll(g_d2, ph_d2).mean()}
+
+    @torch.no_grad()
+    def transduce(self, x: torch.Tensor, direction: str) -> torch.Tensor:
+        """Best outputs (B, L) of inputs x, direction "g2p" or "p2g" (call in eval mode).
+
+        Noisy-channel decoding with both stories: the direct network's n-best (beam search) are
+        re-ranked by log p(y|x) + rerank · log p'(x, y), where p' is the other story's joint (for G2P:
+        log p(ph) + log p(g|ph)). With rerank 1 this is the argmax of the product of both stories'
+        joints, since log p(x) is constant over the candidates. beam 1: greedy, no re-ranking.
+        """
+        if direction not in ("g2p", "p2g"):
+            raise ValueError(f"direction: 'g2p' or 'p2g', got {direction!r}")
+        direct, reverse, prior = ((self.g2p, self.p2g, self.phone_lm) if direction == "g2p"
+                                  else (self.p2g, self.g2p, self.text_lm))
+        k = self.cfg.beam
+        if k == 1:
+            return direct.decode(x)
+        cands, score = direct.beam(x, k)
+        if self.cfg.rerank > 0:
+            flat = cands.flatten(0, 1)
+            other = -reverse.nll(flat, x.repeat_interleave(k, 0)) - prior.nll(flat)
+            score = score + self.cfg.rerank * other.view(x.shape[0], k)
+        return cands[torch.arange(x.shape[0], device=x.device), score.argmax(dim=1)]
 
     @torch.no_grad()
     def elbo(self, ph: torch.Tensor, generator=None) -> torch.Tensor:

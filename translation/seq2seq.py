@@ -22,6 +22,8 @@ class Seq2SeqConfig:
     hidden: int = field(default=192, metadata=rule(ge=8))
     dropout: float = field(default=0.1, metadata=rule(ge=0, lt=1))
     max_len: int = field(default=20, metadata=rule(ge=2))   # decoding stops here (symbols incl. <eos>)
+    beam: int = field(default=8, metadata=rule(ge=1))       # n-best size of decoding; 1 = greedy
+    rerank: float = field(default=1.0, metadata=rule(ge=0))  # weight of the other story in re-ranking (NoisyChannel)
 
 
 def pad_batch(seqs: list[list[int]], device=None) -> torch.Tensor:
@@ -113,6 +115,38 @@ class Seq2Seq(nn.Module):
             if bool(done.all()):
                 break
         return trim_after_eos(torch.stack(out, dim=1))
+
+    @torch.no_grad()
+    def beam(self, x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The k best outputs of each input by beam search: ids (B, k, ≤max_len) padded after <eos>,
+        and their log-probabilities (B, k), best first."""
+        b = x.shape[0]
+        states, keys, mask, h = self.encode(x)
+        memory = tuple(t.repeat_interleave(k, 0) for t in (states, keys, mask))
+        h = h.repeat_interleave(k, 0)
+        context = torch.zeros(b * k, states.shape[-1], device=x.device)
+        prev = torch.full((b * k,), Vocab.BOS, dtype=torch.long, device=x.device)
+        score = torch.full((b, k), float("-inf"), device=x.device)
+        score[:, 0] = 0.0                                     # one live beam at the start
+        done = torch.zeros(b * k, dtype=torch.bool, device=x.device)
+        out = torch.zeros(b * k, 0, dtype=torch.long, device=x.device)
+        for _ in range(self.cfg.max_len):
+            logits, h, context = self._step(prev, h, context, memory)
+            logp = logits.log_softmax(dim=-1)                 # the model's own log-probabilities (as nll)
+            logp[:, : Vocab.EOS] = float("-inf")
+            # a finished beam extends only by <pad>, at no cost
+            logp[done] = float("-inf")
+            logp[done, Vocab.PAD] = 0.0
+            total = (score.reshape(-1, 1) + logp).reshape(b, -1)          # (B, k·V)
+            score, flat = total.topk(k, dim=1)
+            parent = (flat // self.n_out + torch.arange(b, device=x.device).unsqueeze(1) * k).reshape(-1)
+            prev = (flat % self.n_out).reshape(-1)
+            h, context = h[parent], context[parent]
+            done = done[parent] | (prev == Vocab.EOS) | (prev == Vocab.PAD)
+            out = torch.cat([out[parent], prev.unsqueeze(1)], dim=1)
+            if bool(done.all()):
+                break
+        return trim_after_eos(out).reshape(b, k, -1), score
 
 
 def pick(logits: torch.Tensor, sample: bool, temperature: float, generator) -> torch.Tensor:

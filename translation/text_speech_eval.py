@@ -28,24 +28,25 @@ def error_rates(hyps, refs) -> tuple[float, float]:
 
 
 @torch.no_grad()
-def transduce(net, seqs, src_vocab, tgt_vocab, device, batch: int = 512) -> list[list[str]]:
-    """Greedy decoding of symbol sequences with a Seq2Seq (G2P or P2G)."""
-    was = net.training
-    net.eval()
+def transduce(model, direction: str, seqs, device, batch: int = 256) -> list[list[str]]:
+    """Decoding of symbol sequences by a NoisyChannel, direction "g2p" or "p2g"."""
+    src_vocab, tgt_vocab = (GRAPHEMES, PHONES) if direction == "g2p" else (PHONES, GRAPHEMES)
+    was = model.training
+    model.eval()
     out = []
     for i in range(0, len(seqs), batch):
         x = pad_batch([src_vocab.encode(s) for s in seqs[i: i + batch]], device)
-        out.extend(tgt_vocab.decode(row) for row in net.decode(x).tolist())
-    net.train(was)
+        out.extend(tgt_vocab.decode(row) for row in model.transduce(x, direction).tolist())
+    model.train(was)
     return out
 
 
 def g2p_words(model, words, device) -> list[list[str]]:
-    return transduce(model.g2p, [list(w) for w in words], GRAPHEMES, PHONES, device)
+    return transduce(model, "g2p", [list(w) for w in words], device)
 
 
 def p2g_phonemes(model, phonemes, device) -> list[str]:
-    return ["".join(s) for s in transduce(model.p2g, [list(p) for p in phonemes], PHONES, GRAPHEMES, device)]
+    return ["".join(s) for s in transduce(model, "p2g", [list(p) for p in phonemes], device)]
 
 
 def channel_metrics(model, words, phonemes, device) -> dict:

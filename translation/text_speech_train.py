@@ -7,11 +7,12 @@ keeps the weights with the best dev-set G2P PER + P2G LER (both models are selec
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
+from pipeline.compute import linear_decay
 from pipeline.config import rule
 from translation.acoustic import AcousticEncoder
 from translation.lexicon import GRAPHEMES, PHONES
@@ -28,6 +29,7 @@ class ChannelTrainConfig:
     unpaired_batch: int = field(default=128, metadata=rule(ge=1))   # unpaired spellings and phoneme strings
     lr: float = field(default=0.002, metadata=rule(gt=0))
     warmup: int = field(default=500, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
+    decay_from: float = field(default=1.0, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction
     eval_every: int = field(default=250, metadata=rule(ge=1))
     dev_words: int = field(default=500, metadata=rule(ge=1))        # dev words for model selection
     weights: ChannelLossWeights = field(default_factory=ChannelLossWeights)
@@ -52,13 +54,18 @@ def encode_pairs(words, phonemes, device):
 
 def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[list, list] | None,
                 dev: tuple[list, list], cfg: ChannelTrainConfig, seed: int, device, on_log=None) -> list[dict]:
-    """Train `model` in place (semi-supervised when `unpaired` is given); returns the eval history."""
+    """Train `model` in place (semi-supervised when `unpaired` is given); returns the eval history.
+    A supervised-only model decodes by beam search alone: its priors never see data."""
+    if unpaired is None:
+        model.cfg = replace(model.cfg, rerank=0.0)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator(device=device).manual_seed(seed)
     dev_words, dev_ph = dev[0][: cfg.dev_words], dev[1][: cfg.dev_words]
     best, best_state, history = float("inf"), None, []
     model.train()
     for step in range(1, cfg.steps + 1):
+        for group in opt.param_groups:
+            group["lr"] = linear_decay(cfg.lr, step, cfg.steps, cfg.decay_from)
         rng = step_rng(seed, step)
         idx = rng.integers(0, len(paired[0]), cfg.batch_size)
         batch = encode_pairs([paired[0][i] for i in idx], [paired[1][i] for i in idx], device)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from pipeline.atomic import atomic_path
+from pipeline.compute import linear_decay
 from pipeline.config import rule
 from pipeline.progress import Progress
 from translation.drit import DRIT, DRITConfig
@@ -41,12 +42,7 @@ def make_optimizers(model: DRIT, cfg: TranslationTrainConfig) -> dict[str, torch
 
 
 def lr_at(cfg: TranslationTrainConfig, step: int) -> float:
-    """DRIT's 'lambda' policy: constant, then linear to zero over the last (1 - decay_from) of the run.
-    A function of the step alone, so a resumed run follows the same schedule."""
-    start = cfg.decay_from * cfg.iterations
-    if step < start:
-        return cfg.lr
-    return cfg.lr * (cfg.iterations - step) / (cfg.iterations - start + 1)
+    return linear_decay(cfg.lr, step, cfg.iterations, cfg.decay_from)
 
 
 def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor) -> dict[str, float]:
