@@ -172,7 +172,7 @@ def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
     old["config"]["w_voice_adv"] = 0.3
     old["state"]["voice_critic.0.weight"] = torch.zeros(4, 8)
     torch.save(old, tmp_path / "old.pt")
-    with pytest.raises(ValueError, match="old.pt: saved by a different version of the model"):
+    with pytest.raises(ValueError, match="old.pt: saved by a different version of the acoustic encoder, retrain it"):
         load_acoustic(tmp_path / "old.pt")
     del old["config"]["w_voice_adv"]
     torch.save(old, tmp_path / "old.pt")

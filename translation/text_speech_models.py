@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from pipeline.atomic import write_bytes
+from pipeline.checkpoint import restore
 from translation.acoustic import AcousticConfig, AcousticEncoder
 from translation.noisy_channel import NoisyChannel
 from translation.seq2seq import Seq2SeqConfig
@@ -36,25 +37,14 @@ def _load(path, kind: str) -> dict:
     return state
 
 
-def _restore(path, state: dict, build):
-    """The model `build(config)` with the saved weights; a checkpoint written by another version of
-    the model (other config fields or weights) fails with an error naming the file."""
-    try:
-        model = build(state["config"])
-        model.load_state_dict(state["state"])
-    except (TypeError, RuntimeError, KeyError) as e:
-        raise ValueError(f"{path}: saved by a different version of the model, retrain it "
-                         f"(dvc repro train_text_speech): {' '.join(str(e).split())[:300]}") from None
-    return model
-
-
 def save_channel(path, model: NoisyChannel, extra: dict) -> None:
     _save(path, "noisy_channel", model.cfg, model, extra)
 
 
 def load_channel(path, device="cpu") -> tuple[NoisyChannel, dict]:
     state = _load(path, "noisy_channel")
-    model = _restore(path, state, lambda config: NoisyChannel(Seq2SeqConfig(**config)))
+    model = restore(path, lambda c: NoisyChannel(Seq2SeqConfig(**c)), state.get("config", {}), state.get("state", {}),
+                    "the noisy channel", "train_text_speech")
     return model.to(device).eval(), state
 
 
@@ -64,5 +54,6 @@ def save_acoustic(path, model: AcousticEncoder, extra: dict) -> None:
 
 def load_acoustic(path, device="cpu") -> tuple[AcousticEncoder, dict]:
     state = _load(path, "acoustic")
-    model = _restore(path, state, lambda config: AcousticEncoder(AcousticConfig(**config)))
+    model = restore(path, lambda c: AcousticEncoder(AcousticConfig(**c)), state.get("config", {}), state.get("state", {}),
+                    "the acoustic encoder", "train_text_speech")
     return model.to(device).eval(), state

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from pipeline.atomic import atomic_path
+from pipeline.checkpoint import restore
 from pipeline.compute import linear_decay
 from pipeline.config import rule
 from pipeline.progress import Progress
@@ -105,12 +106,7 @@ def load_checkpoint(path: str | Path, device="cpu", train_cfg: TranslationTrainC
         config, weights = state["config"], state["model"]
     except Exception as e:
         raise ValueError(f"{path}: not a DRIT checkpoint ({type(e).__name__}: {e})") from None
-    try:
-        model = DRIT(DRITConfig(**config)).to(device)
-        model.load_state_dict(weights)
-    except (TypeError, RuntimeError) as e:
-        raise ValueError(f"{path}: saved by a different version of DRIT, retrain it (dvc repro train_translation): "
-                         f"{' '.join(str(e).split())[:300]}") from None
+    model = restore(path, lambda c: DRIT(DRITConfig(**c)), config, weights, "DRIT", "train_translation").to(device)
     opts = None
     if train_cfg is not None:
         opts = make_optimizers(model, train_cfg)
