@@ -76,24 +76,35 @@ class Seq2Seq(nn.Module):
         states, _ = self.encoder(self.drop(self.src_embed(x)))
         states = states * mask.unsqueeze(-1)
         mean = states.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
-        return states, self.keys(states), mask, torch.tanh(self.bridge(mean))
+        # attention memory: states, keys and a (B, S, 1) score bias that is -inf at padding
+        bias = torch.zeros(mask.shape, device=x.device).masked_fill(~mask, float("-inf")).unsqueeze(2)
+        return states, self.keys(states), bias, torch.tanh(self.bridge(mean))
+
+    def _advance(self, emb: torch.Tensor, h, context, memory):
+        """One decoder step from an embedded previous symbol: the new state and attention context."""
+        states, keys, bias = memory
+        h = self.decoder(torch.cat([emb, context], dim=-1), h)
+        scores = torch.baddbmm(bias, keys, h.unsqueeze(2)).squeeze(2)
+        return h, torch.bmm(scores.softmax(dim=-1).unsqueeze(1), states).squeeze(1)
+
+    def _logits(self, h: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        return self.out(self.drop(torch.cat([h, context], dim=-1)))
 
     def _step(self, prev: torch.Tensor, h, context, memory):
-        states, keys, mask = memory
-        h = self.decoder(torch.cat([self.drop(self.tgt_embed(prev)), context], dim=-1), h)
-        scores = torch.einsum("bh,bsh->bs", h, keys).masked_fill(~mask, float("-inf"))
-        context = torch.einsum("bs,bsh->bh", scores.softmax(dim=-1), states)
-        return self.out(self.drop(torch.cat([h, context], dim=-1))), h, context
+        h, context = self._advance(self.drop(self.tgt_embed(prev)), h, context, memory)
+        return self._logits(h, context), h, context
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced logits (B, L_y, n_out)."""
-        states, keys, mask, h = self.encode(x)
+        """Teacher-forced logits (B, L_y, n_out). Only the recurrence runs step by step: the input
+        embeddings and the output layer see all steps at once (the same functions as _step)."""
+        states, keys, bias, h = self.encode(x)
         context = torch.zeros(x.shape[0], states.shape[-1], device=x.device)
-        inputs, logits = with_bos(y), []
+        inputs, hs, contexts = self.drop(self.tgt_embed(with_bos(y))), [], []
         for t in range(y.shape[1]):
-            step_logits, h, context = self._step(inputs[:, t], h, context, (states, keys, mask))
-            logits.append(step_logits)
-        return torch.stack(logits, dim=1)
+            h, context = self._advance(inputs[:, t], h, context, (states, keys, bias))
+            hs.append(h)
+            contexts.append(context)
+        return self._logits(torch.stack(hs, dim=1), torch.stack(contexts, dim=1))
 
     def nll(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return sequence_nll(self(x, y), y)
@@ -102,12 +113,12 @@ class Seq2Seq(nn.Module):
     def decode(self, x: torch.Tensor, sample: bool = False, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """Greedy (or sampled) outputs (B, ≤max_len), padded after <eos>."""
-        states, keys, mask, h = self.encode(x)
+        states, keys, bias, h = self.encode(x)
         context = torch.zeros(x.shape[0], states.shape[-1], device=x.device)
         prev = torch.full((x.shape[0],), Vocab.BOS, dtype=torch.long, device=x.device)
         out, done = [], torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
         for _ in range(self.cfg.max_len):
-            logits, h, context = self._step(prev, h, context, (states, keys, mask))
+            logits, h, context = self._step(prev, h, context, (states, keys, bias))
             logits[:, : Vocab.EOS] = float("-inf")            # never emit <pad> or <bos>
             prev = pick(logits, sample, temperature, generator)
             out.append(prev)
@@ -121,8 +132,8 @@ class Seq2Seq(nn.Module):
         """The k best outputs of each input by beam search: ids (B, k, ≤max_len) padded after <eos>,
         and their log-probabilities (B, k), best first."""
         b = x.shape[0]
-        states, keys, mask, h = self.encode(x)
-        memory = tuple(t.repeat_interleave(k, 0) for t in (states, keys, mask))
+        states, keys, bias, h = self.encode(x)
+        memory = tuple(t.repeat_interleave(k, 0) for t in (states, keys, bias))
         h = h.repeat_interleave(k, 0)
         context = torch.zeros(b * k, states.shape[-1], device=x.device)
         prev = torch.full((b * k,), Vocab.BOS, dtype=torch.long, device=x.device)
@@ -130,16 +141,17 @@ class Seq2Seq(nn.Module):
         score[:, 0] = 0.0                                     # one live beam at the start
         done = torch.zeros(b * k, dtype=torch.bool, device=x.device)
         out = torch.zeros(b * k, 0, dtype=torch.long, device=x.device)
+        never = torch.zeros(self.n_out, device=x.device)
+        never[: Vocab.EOS] = float("-inf")                    # never emit <pad> or <bos> ...
+        finished = torch.full((self.n_out,), float("-inf"), device=x.device)
+        finished[Vocab.PAD] = 0.0                             # ... but a finished beam extends only by <pad>, free
+        first_beam = (torch.arange(b, device=x.device) * k).unsqueeze(1)
         for _ in range(self.cfg.max_len):
             logits, h, context = self._step(prev, h, context, memory)
-            logp = logits.log_softmax(dim=-1)                 # the model's own log-probabilities (as nll)
-            logp[:, : Vocab.EOS] = float("-inf")
-            # a finished beam extends only by <pad>, at no cost
-            logp[done] = float("-inf")
-            logp[done, Vocab.PAD] = 0.0
+            logp = torch.where(done.unsqueeze(1), finished, logits.log_softmax(dim=-1) + never)  # as nll
             total = (score.reshape(-1, 1) + logp).reshape(b, -1)          # (B, k·V)
             score, flat = total.topk(k, dim=1)
-            parent = (flat // self.n_out + torch.arange(b, device=x.device).unsqueeze(1) * k).reshape(-1)
+            parent = (flat // self.n_out + first_beam).reshape(-1)
             prev = (flat % self.n_out).reshape(-1)
             h, context = h[parent], context[parent]
             done = done[parent] | (prev == Vocab.EOS) | (prev == Vocab.PAD)
