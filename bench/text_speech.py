@@ -2,7 +2,9 @@
 baseline in the same run (same paired words, architecture, steps and dev-set selection): G2P PER/WER,
 P2G LER/WER, their semi/supervised ratios, with the served decoding (beam search; the semi-supervised
 model re-ranks with the other story, the supervised-only one has no trained priors to do so) and greedy; spelling ↔ speech retrieval on test words in unseen voices;
-voice probes; training time; and g2p latency of one word beside espeak-ng's own rule-based G2P.
+voice probes; training time of the served channel and acoustic encoder side by side on the Dask
+workers (the baseline trains after the acoustic encoder); and g2p latency of one word (median over
+test words) beside espeak-ng's own rule-based G2P.
 
     python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1200]
 """
@@ -20,22 +22,22 @@ import numpy as np
 import torch
 
 from bench.seeds import seed_table
-from pipeline.compute import dask_client, seed_everything, torch_device
+from pipeline.compute import dask_client, run_jobs, torch_device
 from pipeline.config import from_dict, read_params_with
-from translation.acoustic import AcousticEncoder
 from translation.noisy_channel import NoisyChannel
 from translation.speech import espeak_binary
 from translation.text_speech_config import PrepareTextSpeech, TrainTextSpeech
-from translation.text_speech_data import ClipSet, build_text_speech
+from translation.text_speech_data import build_text_speech
 from translation.text_speech_eval import channel_metrics, g2p_words
 from translation.text_speech_report import retrieval, voice_probe
-from translation.text_speech_train import fit_acoustic, fit_channel
+from translation.text_speech_jobs import model_of, training_jobs
 
 # the issue's sizes; anything here can be overridden with -S
 ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepare_text_speech.paired_sizes=[400]",
          "prepare_text_speech.unpaired_text=40000", "prepare_text_speech.unpaired_phonemes=40000",
          "prepare_text_speech.audio_unpaired=5000", "prepare_text_speech.audio_paired=400",
          "prepare_text_speech.probe_words=250", "train_text_speech.paired_size=400"]
+LATENCY_WORDS = 50   # test words timed one at a time
 
 
 def configs(overrides: list[str]):
@@ -44,15 +46,20 @@ def configs(overrides: list[str]):
             from_dict(TrainTextSpeech, p["train_text_speech"], "train_text_speech"))
 
 
-def latency_ms(model: NoisyChannel, word: str, repeats: int = 50) -> dict:
+def latency_ms(model: NoisyChannel, words: list[str], repeats: int = 5) -> dict:
+    """Median over `words` of each word's median time: g2p by the served model and by espeak-ng."""
     timings = {"g2p_one_word_ms": [], "espeak_g2p_one_word_ms": []}
-    for _ in range(repeats):
-        t = time.perf_counter()
-        g2p_words(model, [word], torch.device("cpu"))
-        timings["g2p_one_word_ms"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        subprocess.run([espeak_binary(), "-q", "-x", "-v", "en-us", word], capture_output=True, check=True)
-        timings["espeak_g2p_one_word_ms"].append(time.perf_counter() - t)
+    for word in words:
+        ours, espeak = [], []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            g2p_words(model, [word], torch.device("cpu"))
+            ours.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            subprocess.run([espeak_binary(), "-q", "-x", "-v", "en-us", word], capture_output=True, check=True)
+            espeak.append(time.perf_counter() - t)
+        timings["g2p_one_word_ms"].append(np.median(ours))
+        timings["espeak_g2p_one_word_ms"].append(np.median(espeak))
     return {k: 1000 * float(np.median(v)) for k, v in timings.items()}
 
 
@@ -71,32 +78,20 @@ def run_seed(seed: int, client, overrides: list[str]) -> dict:
     t = time.perf_counter()
     data, _ = build_text_speech(prep, client, lambda m: None)
     out = {"data_seconds": time.perf_counter() - t}
-    words = data.paired(cfg.paired_size)
-    paired = ([list(w) for w in words], data.phonemes(words))
-    unpaired = ([list(w) for w in data.splits["unpaired_text"]], data.phonemes(data.splits["unpaired_phonemes"]))
-    dev = (data.splits["dev"], data.phonemes(data.splits["dev"]))
     test = (data.splits["test"], data.phonemes(data.splits["test"]))
-    models = {}
-    for kind in ("supervised", "semi"):
-        seed_everything(seed, cfg.threads)
-        models[kind] = NoisyChannel(cfg.model).to(device)
-        t = time.perf_counter()
-        fit_channel(models[kind], paired, unpaired if kind == "semi" else None, dev, cfg.channel, seed, device,
-                    lambda row, kind=kind: print(f"[bench seed {seed} {kind}] {row['step']} dev PER "
-                                                 f"{row['dev_g2p_per']:.3f} LER {row['dev_p2g_ler']:.3f}", flush=True))
-        out[f"{kind}_train_seconds"] = time.perf_counter() - t
-        out |= {f"{kind}_{k}": v for k, v in channel_metrics(models[kind], *test, device).items()}
-        out |= {f"{kind}_greedy_{k}": v for k, v in greedy_metrics(models[kind], *test, device).items()}
-    seed_everything(seed, cfg.threads)
-    clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
-    acoustic = AcousticEncoder(cfg.acoustic).to(device)
-    t = time.perf_counter()
-    fit_acoustic(acoustic, clips, data.phonemes(clips.words), cfg.acoustic_train, seed, device,
-                 lambda row: print(f"[bench seed {seed} acoustic] {row}", flush=True))
-    out["acoustic_train_seconds"] = time.perf_counter() - t
-    out["train_seconds"] = out["semi_train_seconds"] + out["acoustic_train_seconds"]
+    # the served pair (semi, acoustic) starts side by side on the two workers; the baseline follows
+    results = run_jobs(client, training_jobs(cfg, data, [cfg.paired_size], f"bench seed {seed}"))
+    models = {kind: model_of(results[f"{kind}_{cfg.paired_size}"]).to(device) for kind in ("supervised", "semi")}
+    acoustic = model_of(results["acoustic"]).to(device)
+    torch.set_num_threads(2)                  # evaluation and serving: one process, both cores
+    for kind, model in models.items():
+        out[f"{kind}_train_seconds"] = results[f"{kind}_{cfg.paired_size}"]["seconds"]
+        out |= {f"{kind}_{k}": v for k, v in channel_metrics(model, *test, device).items()}
+        out |= {f"{kind}_greedy_{k}": v for k, v in greedy_metrics(model, *test, device).items()}
+    out["acoustic_train_seconds"] = results["acoustic"]["seconds"]
+    out["train_seconds"] = max(out["semi_train_seconds"], out["acoustic_train_seconds"])   # side by side
     out |= retrieval(models["semi"], acoustic, data, device) | voice_probe(acoustic, data, device)
-    out |= latency_ms(models["semi"].cpu(), data.splits["test"][0])
+    out |= latency_ms(models["semi"].cpu(), data.splits["test"][:LATENCY_WORDS])
     for k in ("g2p_per", "p2g_ler", "g2p_wer", "p2g_wer"):
         out[f"{k}_ratio"] = out[f"semi_{k}"] / max(out[f"supervised_{k}"], 1e-9)
         out[f"greedy_{k}_ratio"] = out[f"semi_greedy_{k}"] / max(out[f"supervised_greedy_{k}"], 1e-9)

@@ -1,13 +1,14 @@
 """Compute set-up in one place: seeds, torch threads and device, and the Dask client.
 
 `dask_client()` connects to DASK_SCHEDULER_ADDRESS when set, else starts a LocalCluster
-(processes, one thread each) that closes with the context.
+(processes, one thread each) that closes with the context; `run_jobs` runs independent jobs on it.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import random
+import uuid
 
 import numpy as np
 
@@ -45,6 +46,14 @@ def dask_client(n_workers: int | None = None):
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
         yield client
+
+
+def run_jobs(client, jobs: dict[str, tuple]) -> dict:
+    """Run independent jobs, name → (function, *args), on the Dask workers at once; results by name.
+    A job's exception is raised here, in submission order."""
+    futures = {name: client.submit(fn, *args, key=f"{name}-{uuid.uuid4().hex[:8]}", pure=False)
+               for name, (fn, *args) in jobs.items()}
+    return {name: future.result() for name, future in futures.items()}
 
 
 def linear_decay(lr: float, step: int, steps: int, decay_from: float) -> float:

@@ -1,6 +1,7 @@
+import pytest
 from dask.distributed import LocalCluster
 
-from pipeline.compute import dask_client
+from pipeline.compute import dask_client, run_jobs
 
 
 def test_dask_client_joins_the_cluster_named_by_the_environment(monkeypatch):
@@ -15,3 +16,15 @@ def test_dask_client_starts_a_local_cluster_by_default(monkeypatch):
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
     with dask_client(n_workers=1) as client:
         assert len(client.scheduler_info()["workers"]) == 1
+
+
+def _square_or_fail(x: int) -> int:
+    if x < 0:
+        raise ValueError(f"negative: {x}")
+    return x * x
+
+
+def test_run_jobs_returns_results_by_name_and_raises_a_jobs_error(dask):
+    assert run_jobs(dask, {"a": (_square_or_fail, 3), "b": (_square_or_fail, 4)}) == {"a": 9, "b": 16}
+    with pytest.raises(ValueError, match="negative: -2"):
+        run_jobs(dask, {"ok": (_square_or_fail, 1), "bad": (_square_or_fail, -2)})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.compute import seed_everything
+from pipeline.compute import run_jobs, seed_everything
 from translation.acoustic import (
     AcousticConfig,
     AcousticEncoder,
@@ -28,7 +28,8 @@ from translation.text_speech_models import (
     save_acoustic,
     save_channel,
 )
-from translation.text_speech_train import encode_pairs, mel_batch
+from translation.text_speech_jobs import channel_job, model_of
+from translation.text_speech_train import ChannelTrainConfig, encode_pairs, fit_channel, mel_batch
 
 WORDS = {"cat": "K AE T", "dog": "D AO G", "fish": "F IH SH", "bird": "B ER D", "horse": "HH AO R S",
          "mouse": "M AW S", "sheep": "SH IY P", "goat": "G OW T", "duck": "D AH K", "frog": "F R AA G",
@@ -181,16 +182,16 @@ def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
 
 
 def test_teacher_forced_logits_equal_the_stepwise_decoder():
-    """forward() batches embeddings and the output layer over steps; _step (decoding) does one at a time."""
+    """forward() runs the decoder over all steps at once; decoding (_run) runs it one step at a time."""
     torch.manual_seed(0)
     net = Seq2Seq(len(GRAPHEMES), len(PHONES), Seq2SeqConfig(embed=8, hidden=16)).eval()
     x, y = encode_pairs(["cat", "shoe"], [("K", "AE", "T"), ("SH", "UW")], "cpu")
-    states, keys, mask, h = net.encode(x)
-    context, inputs, steps = torch.zeros(2, states.shape[-1]), with_bos(y), []
+    memory, h = net.encode(x)
+    inputs, steps = with_bos(y), []
     for t in range(y.shape[1]):
-        logits, h, context = net._step(inputs[:, t], h, context, (states, keys, mask))
+        logits, h = net._run(inputs[:, t: t + 1], h, memory)
         steps.append(logits)
-    assert torch.allclose(net(x, y), torch.stack(steps, dim=1), atol=1e-6)
+    assert torch.allclose(net(x, y), torch.cat(steps, dim=1), atol=1e-5)
 
 
 def _untrained_channel(**cfg):
@@ -230,3 +231,22 @@ def test_noisy_channel_decoding_maximises_the_sum_of_both_stories():
     assert torch.equal(picked[:, : cands.shape[2]], cands[torch.arange(3), joint.argmax(1)])
     with pytest.raises(ValueError, match="direction"):
         both.transduce(x, "x2y")
+
+
+def test_a_channel_job_on_a_dask_worker_trains_the_model_this_process_would(dask):
+    """The job ships plain data and returns what rebuilds the model; with the same seed and threads
+    the weights are the ones fit_channel gives here."""
+    words = list(WORDS)[:10]
+    paired = ([list(w) for w in words], [tuple(WORDS[w].split()) for w in words])
+    unpaired = ([list(w) for w in UNPAIRED_TEXT], [tuple(p.split()) for p in UNPAIRED_PH])
+    cfg = ChannelTrainConfig(steps=4, batch_size=4, unpaired_batch=4, warmup=1, eval_every=2, dev_words=4)
+    model_cfg = Seq2SeqConfig(embed=8, hidden=16, beam=2)
+    result = run_jobs(dask, {"semi": (channel_job, "test semi", model_cfg, cfg, paired, unpaired, paired, 0, 1)})
+    remote = model_of(result["semi"])
+    seed_everything(0, 1)
+    local = NoisyChannel(model_cfg)
+    history = fit_channel(local, paired, unpaired, paired, cfg, 0, torch.device("cpu"))
+    assert result["semi"]["history"] == history and result["semi"]["seconds"] > 0
+    for name, tensor in local.state_dict().items():
+        assert torch.equal(tensor, remote.state_dict()[name]), name
+    seed_everything(0, 2)

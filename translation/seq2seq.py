@@ -57,7 +57,13 @@ def trim_after_eos(ids: torch.Tensor) -> torch.Tensor:
 
 
 class Seq2Seq(nn.Module):
-    """BiGRU encoder, GRU decoder with dot-product (Luong) attention over the encoder states."""
+    """BiGRU encoder, GRU decoder with dot-product (Luong) attention over the encoder states.
+
+    The attention context enters the output layer, not the recurrence (no input feeding), so the
+    decoder's states depend on the previous symbols alone: teacher forcing runs the decoder as one
+    GRU over all steps and attends for all steps at once; decoding runs the same functions a step
+    at a time.
+    """
 
     def __init__(self, n_in: int, n_out: int, cfg: Seq2SeqConfig):
         super().__init__()
@@ -67,44 +73,35 @@ class Seq2Seq(nn.Module):
         self.bridge = nn.Linear(2 * cfg.hidden, cfg.hidden)
         self.keys = nn.Linear(2 * cfg.hidden, cfg.hidden, bias=False)
         self.tgt_embed = nn.Embedding(n_out, cfg.embed, padding_idx=Vocab.PAD)
-        self.decoder = nn.GRUCell(cfg.embed + 2 * cfg.hidden, cfg.hidden)
+        self.decoder = nn.GRU(cfg.embed, cfg.hidden, batch_first=True)
         self.out = nn.Linear(3 * cfg.hidden, n_out)
         self.drop = nn.Dropout(cfg.dropout)
 
     def encode(self, x: torch.Tensor):
+        """Attention memory (states, keys, a (B, 1, S) score bias that is -inf at padding) and the
+        decoder's initial state (1, B, H)."""
         mask = x != Vocab.PAD
         states, _ = self.encoder(self.drop(self.src_embed(x)))
         states = states * mask.unsqueeze(-1)
         mean = states.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
-        # attention memory: states, keys and a (B, S, 1) score bias that is -inf at padding
-        bias = torch.zeros(mask.shape, device=x.device).masked_fill(~mask, float("-inf")).unsqueeze(2)
-        return states, self.keys(states), bias, torch.tanh(self.bridge(mean))
+        bias = torch.zeros(mask.shape, device=x.device).masked_fill(~mask, float("-inf")).unsqueeze(1)
+        return (states, self.keys(states), bias), torch.tanh(self.bridge(mean)).unsqueeze(0)
 
-    def _advance(self, emb: torch.Tensor, h, context, memory):
-        """One decoder step from an embedded previous symbol: the new state and attention context."""
+    def _logits(self, hs: torch.Tensor, memory) -> torch.Tensor:
+        """Logits (B, T, n_out) of decoder states hs (B, T, H): attend, then the output layer."""
         states, keys, bias = memory
-        h = self.decoder(torch.cat([emb, context], dim=-1), h)
-        scores = torch.baddbmm(bias, keys, h.unsqueeze(2)).squeeze(2)
-        return h, torch.bmm(scores.softmax(dim=-1).unsqueeze(1), states).squeeze(1)
+        weights = torch.baddbmm(bias, hs, keys.transpose(1, 2)).softmax(dim=-1)   # (B, T, S)
+        return self.out(self.drop(torch.cat([hs, torch.bmm(weights, states)], dim=-1)))
 
-    def _logits(self, h: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        return self.out(self.drop(torch.cat([h, context], dim=-1)))
-
-    def _step(self, prev: torch.Tensor, h, context, memory):
-        h, context = self._advance(self.drop(self.tgt_embed(prev)), h, context, memory)
-        return self._logits(h, context), h, context
+    def _run(self, prev: torch.Tensor, h: torch.Tensor, memory):
+        """Decoder over previous symbols prev (B, T) from state h: logits (B, T, n_out), last state."""
+        hs, h = self.decoder(self.drop(self.tgt_embed(prev)), h)
+        return self._logits(hs, memory), h
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced logits (B, L_y, n_out). Only the recurrence runs step by step: the input
-        embeddings and the output layer see all steps at once (the same functions as _step)."""
-        states, keys, bias, h = self.encode(x)
-        context = torch.zeros(x.shape[0], states.shape[-1], device=x.device)
-        inputs, hs, contexts = self.drop(self.tgt_embed(with_bos(y))), [], []
-        for t in range(y.shape[1]):
-            h, context = self._advance(inputs[:, t], h, context, (states, keys, bias))
-            hs.append(h)
-            contexts.append(context)
-        return self._logits(torch.stack(hs, dim=1), torch.stack(contexts, dim=1))
+        """Teacher-forced logits (B, L_y, n_out)."""
+        memory, h = self.encode(x)
+        return self._run(with_bos(y), h, memory)[0]
 
     def nll(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return sequence_nll(self(x, y), y)
@@ -113,12 +110,12 @@ class Seq2Seq(nn.Module):
     def decode(self, x: torch.Tensor, sample: bool = False, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """Greedy (or sampled) outputs (B, ≤max_len), padded after <eos>."""
-        states, keys, bias, h = self.encode(x)
-        context = torch.zeros(x.shape[0], states.shape[-1], device=x.device)
+        memory, h = self.encode(x)
         prev = torch.full((x.shape[0],), Vocab.BOS, dtype=torch.long, device=x.device)
         out, done = [], torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
         for _ in range(self.cfg.max_len):
-            logits, h, context = self._step(prev, h, context, (states, keys, bias))
+            logits, h = self._run(prev.unsqueeze(1), h, memory)
+            logits = logits[:, 0]
             logits[:, : Vocab.EOS] = float("-inf")            # never emit <pad> or <bos>
             prev = pick(logits, sample, temperature, generator)
             out.append(prev)
@@ -132,10 +129,9 @@ class Seq2Seq(nn.Module):
         """The k best outputs of each input by beam search: ids (B, k, ≤max_len) padded after <eos>,
         and their log-probabilities (B, k), best first."""
         b = x.shape[0]
-        states, keys, bias, h = self.encode(x)
-        memory = tuple(t.repeat_interleave(k, 0) for t in (states, keys, bias))
-        h = h.repeat_interleave(k, 0)
-        context = torch.zeros(b * k, states.shape[-1], device=x.device)
+        memory, h = self.encode(x)
+        memory = tuple(t.repeat_interleave(k, 0) for t in memory)
+        h = h.repeat_interleave(k, 1)
         prev = torch.full((b * k,), Vocab.BOS, dtype=torch.long, device=x.device)
         score = torch.full((b, k), float("-inf"), device=x.device)
         score[:, 0] = 0.0                                     # one live beam at the start
@@ -147,13 +143,13 @@ class Seq2Seq(nn.Module):
         finished[Vocab.PAD] = 0.0                             # ... but a finished beam extends only by <pad>, free
         first_beam = (torch.arange(b, device=x.device) * k).unsqueeze(1)
         for _ in range(self.cfg.max_len):
-            logits, h, context = self._step(prev, h, context, memory)
-            logp = torch.where(done.unsqueeze(1), finished, logits.log_softmax(dim=-1) + never)  # as nll
+            logits, h = self._run(prev.unsqueeze(1), h, memory)
+            logp = torch.where(done.unsqueeze(1), finished, logits[:, 0].log_softmax(dim=-1) + never)  # as nll
             total = (score.reshape(-1, 1) + logp).reshape(b, -1)          # (B, k·V)
             score, flat = total.topk(k, dim=1)
             parent = (flat // self.n_out + first_beam).reshape(-1)
             prev = (flat % self.n_out).reshape(-1)
-            h, context = h[parent], context[parent]
+            h = h[:, parent]
             done = done[parent] | (prev == Vocab.EOS) | (prev == Vocab.PAD)
             out = torch.cat([out[parent], prev.unsqueeze(1)], dim=1)
             if bool(done.all()):

@@ -27,7 +27,7 @@ def error_rates(hyps, refs) -> tuple[float, float]:
     return edits / max(symbols, 1), wrong / max(len(refs), 1)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def transduce(model, direction: str, seqs, device, batch: int = 256) -> list[list[str]]:
     """Decoding of symbol sequences by a NoisyChannel, direction "g2p" or "p2g"."""
     src_vocab, tgt_vocab = (GRAPHEMES, PHONES) if direction == "g2p" else (PHONES, GRAPHEMES)

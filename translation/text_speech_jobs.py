@@ -1,0 +1,82 @@
+"""The trainings of the text–speech model as independent jobs that Dask workers run side by side.
+
+The semi-supervised and supervised-only channels at each paired size and the acoustic encoder share
+no weights, so each is a job: a function of plain data that builds, trains and returns one model in
+a worker process with `threads` torch threads. These models are made of many small ops that use a
+second thread poorly: on a 2-core machine two one-thread jobs side by side get about 1.5x the
+throughput of the same jobs one after the other with two threads each (docs/benchmarks.md).
+"""
+from __future__ import annotations
+
+import time
+
+from pipeline.compute import seed_everything, torch_device
+from pipeline.progress import Progress
+from translation.acoustic import AcousticConfig, AcousticEncoder
+from translation.noisy_channel import NoisyChannel
+from translation.seq2seq import Seq2SeqConfig
+from translation.text_speech_config import TrainTextSpeech
+from translation.text_speech_data import ClipSet, TextSpeechData
+from translation.text_speech_train import AcousticTrainConfig, ChannelTrainConfig, fit_acoustic, fit_channel
+
+
+def channel_job(label: str, model_cfg: Seq2SeqConfig, cfg: ChannelTrainConfig, paired, unpaired, dev,
+                seed: int, threads: int) -> dict:
+    """One channel (semi-supervised when `unpaired` is given): the trained model, its history and seconds."""
+    seed_everything(seed, threads)
+    device = torch_device()
+    model = NoisyChannel(model_cfg).to(device)
+    progress = Progress(label, cfg.steps)
+    start = time.perf_counter()
+    history = fit_channel(model, paired, unpaired, dev, cfg, seed, device, lambda row: progress.step(
+        row["step"], f"loss {row['loss']:.2f} dev PER {row['dev_g2p_per']:.3f} LER {row['dev_p2g_ler']:.3f}"))
+    return trained(model, history, start)
+
+
+def acoustic_job(label: str, model_cfg: AcousticConfig, cfg: AcousticTrainConfig, clips: ClipSet, phonemes,
+                 seed: int, threads: int) -> dict:
+    """The acoustic encoder: the trained model, its history and seconds."""
+    seed_everything(seed, threads)
+    device = torch_device()
+    model = AcousticEncoder(model_cfg).to(device)
+    progress = Progress(label, cfg.steps)
+    start = time.perf_counter()
+    history = fit_acoustic(model, clips, phonemes, cfg, seed, device, lambda row: progress.step(
+        row["step"], " ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "step")))
+    return trained(model, history, start)
+
+
+def trained(model, history: list[dict], start: float) -> dict:
+    """A job's result: what rebuilds the model in another process (modules themselves do not pickle),
+    its history and the seconds since `start`."""
+    return {"class": type(model), "config": model.cfg, "state": model.cpu().state_dict(), "history": history,
+            "seconds": time.perf_counter() - start}
+
+
+def model_of(result: dict):
+    """The trained model of a job's result, in eval mode on the CPU."""
+    model = result["class"](result["config"])
+    model.load_state_dict(result["state"])
+    return model.eval()
+
+
+def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], label: str) -> dict[str, tuple]:
+    """Jobs by name ("semi_400", "supervised_400", ..., "acoustic") for pipeline.compute.run_jobs.
+    The served pair (semi-supervised at cfg.paired_size, acoustic) comes first: Dask starts it first."""
+    unpaired = ([list(w) for w in data.splits["unpaired_text"]], data.phonemes(data.splits["unpaired_phonemes"]))
+    dev = (data.splits["dev"], data.phonemes(data.splits["dev"]))
+    clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
+
+    def channel(kind: str, size: int) -> tuple:
+        words = data.paired(size)
+        return (channel_job, f"{label} {kind} {size}", cfg.model, cfg.channel,
+                ([list(w) for w in words], data.phonemes(words)), unpaired if kind == "semi" else None, dev,
+                cfg.seed, cfg.threads)
+
+    jobs = {f"semi_{cfg.paired_size}": channel("semi", cfg.paired_size),
+            "acoustic": (acoustic_job, f"{label} acoustic", cfg.acoustic, cfg.acoustic_train, clips,
+                         data.phonemes(clips.words), cfg.seed, cfg.threads)}
+    for size in sizes:
+        for kind in ("supervised", "semi"):
+            jobs.setdefault(f"{kind}_{size}", channel(kind, size))
+    return jobs
