@@ -50,8 +50,18 @@ def dask_client(n_workers: int | None = None):
 
 def run_jobs(client, jobs: dict[str, tuple]) -> dict:
     """Run independent jobs, name → (function, *args), on the Dask workers at once; results by name.
-    A job's exception is raised here, in submission order."""
-    futures = {name: client.submit(fn, *args, key=f"{name}-{uuid.uuid4().hex[:8]}", pure=False)
+    Arguments other than numbers and strings are sent to the cluster once each, so data that several
+    jobs share travels once. A job's exception is raised here, in submission order."""
+    sent = {}
+
+    def ship(arg):
+        if isinstance(arg, (str, int, float, bool, type(None))):
+            return arg
+        if id(arg) not in sent:
+            sent[id(arg)] = client.scatter([arg], hash=False)[0]   # a list: scatter sends its items
+        return sent[id(arg)]
+
+    futures = {name: client.submit(fn, *map(ship, args), key=f"{name}-{uuid.uuid4().hex[:8]}", pure=False)
                for name, (fn, *args) in jobs.items()}
     return {name: future.result() for name, future in futures.items()}
 
