@@ -29,8 +29,8 @@ from translation.speech import espeak_binary
 from translation.text_speech_config import PrepareTextSpeech, TrainTextSpeech
 from translation.text_speech_data import build_text_speech
 from translation.text_speech_eval import channel_metrics, g2p_words
-from translation.text_speech_report import retrieval, voice_probe
 from translation.text_speech_jobs import model_of, training_jobs
+from translation.text_speech_report import retrieval, voice_probe
 
 # the issue's sizes; anything here can be overridden with -S
 ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepare_text_speech.paired_sizes=[400]",

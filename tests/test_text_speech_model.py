@@ -22,14 +22,19 @@ from translation.text_speech_eval import (
     p2g_phonemes,
     recall_at,
 )
+from translation.text_speech_jobs import channel_job, model_of
 from translation.text_speech_models import (
     load_acoustic,
     load_channel,
     save_acoustic,
     save_channel,
 )
-from translation.text_speech_jobs import channel_job, model_of
-from translation.text_speech_train import ChannelTrainConfig, encode_pairs, fit_channel, mel_batch
+from translation.text_speech_train import (
+    ChannelTrainConfig,
+    encode_pairs,
+    fit_channel,
+    mel_batch,
+)
 
 WORDS = {"cat": "K AE T", "dog": "D AO G", "fish": "F IH SH", "bird": "B ER D", "horse": "HH AO R S",
          "mouse": "M AW S", "sheep": "SH IY P", "goat": "G OW T", "duck": "D AH K", "frog": "F R AA G",

@@ -17,7 +17,12 @@ from translation.noisy_channel import NoisyChannel
 from translation.seq2seq import Seq2SeqConfig
 from translation.text_speech_config import TrainTextSpeech
 from translation.text_speech_data import ClipSet, TextSpeechData
-from translation.text_speech_train import AcousticTrainConfig, ChannelTrainConfig, fit_acoustic, fit_channel
+from translation.text_speech_train import (
+    AcousticTrainConfig,
+    ChannelTrainConfig,
+    fit_acoustic,
+    fit_channel,
+)
 
 
 def channel_job(label: str, model_cfg: Seq2SeqConfig, cfg: ChannelTrainConfig, paired, unpaired, dev,
