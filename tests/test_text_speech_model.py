@@ -224,16 +224,22 @@ def test_beam_search_scores_are_the_log_likelihoods_of_its_candidates():
     assert torch.all(score[:, 0] >= -model.g2p.nll(x, greedy) - 1e-4)
 
 
-def test_noisy_channel_decoding_maximises_the_sum_of_both_stories():
+def test_noisy_channel_decoding_maximises_the_weighted_sum_of_both_stories():
     x = batch(["cat", "horse", "fox"])[0]
-    beam_only = _untrained_channel(beam=4, rerank=0.0)
+    beam_only = _untrained_channel(beam=4, rerank=0.0, rerank_prior=0.0)
     cands, score = beam_only.g2p.beam(x, 4)
     assert torch.equal(beam_only.transduce(x, "g2p")[:, : cands.shape[2]], cands[:, 0])
-    both = _untrained_channel(beam=4, rerank=1.0)
     flat = cands.flatten(0, 1)
-    joint = score - (both.p2g.nll(flat, x.repeat_interleave(4, 0)) + both.phone_lm.nll(flat)).view(3, 4)
-    picked = both.transduce(x, "g2p")
-    assert torch.equal(picked[:, : cands.shape[2]], cands[torch.arange(3), joint.argmax(1)])
+    channel = -beam_only.p2g.nll(flat, x.repeat_interleave(4, 0)).view(3, 4)
+    prior = -beam_only.phone_lm.nll(flat).view(3, 4)
+    picks = set()
+    # untrained networks are nearly flat: only a heavy weight moves the pick off the beam's best
+    for w_channel, w_prior in ((1.0, 1.5), (40.0, 0.0), (0.0, 40.0)):
+        both = _untrained_channel(beam=4, rerank=w_channel, rerank_prior=w_prior)
+        best = (score + w_channel * channel + w_prior * prior).argmax(1)
+        assert torch.equal(both.transduce(x, "g2p")[:, : cands.shape[2]], cands[torch.arange(3), best])
+        picks.add(tuple(best.tolist()))
+    assert len(picks) > 1, "the weights should matter on these inputs"
     with pytest.raises(ValueError, match="direction"):
         both.transduce(x, "x2y")
 

@@ -57,7 +57,7 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
     """Train `model` in place (semi-supervised when `unpaired` is given); returns the eval history.
     A supervised-only model decodes by beam search alone: its priors never see data."""
     if unpaired is None:
-        model.cfg = replace(model.cfg, rerank=0.0)
+        model.cfg = replace(model.cfg, rerank=0.0, rerank_prior=0.0)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator(device=device).manual_seed(seed)
     dev_words, dev_ph = dev[0][: cfg.dev_words], dev[1][: cfg.dev_words]
