@@ -28,26 +28,27 @@ from translation.text_speech_train import (
 def channel_job(label: str, model_cfg: Seq2SeqConfig, cfg: ChannelTrainConfig, paired, unpaired, dev,
                 seed: int, threads: int) -> dict:
     """One channel (semi-supervised when `unpaired` is given): the trained model, its history and seconds."""
-    seed_everything(seed, threads)
-    device = torch_device()
-    model = NoisyChannel(model_cfg).to(device)
-    progress = Progress(label, cfg.steps)
-    start = time.perf_counter()
-    history = fit_channel(model, paired, unpaired, dev, cfg, seed, device, lambda row: progress.step(
-        row["step"], f"loss {row['loss']:.2f} dev PER {row['dev_g2p_per']:.3f} LER {row['dev_p2g_ler']:.3f}"))
-    return trained(model, history, start)
+    return _train(label, lambda: NoisyChannel(model_cfg), cfg.steps, seed, threads,
+                  lambda model, device, log: fit_channel(model, paired, unpaired, dev, cfg, seed, device, log),
+                  lambda row: f"loss {row['loss']:.2f} dev PER {row['dev_g2p_per']:.3f} LER {row['dev_p2g_ler']:.3f}")
 
 
 def acoustic_job(label: str, model_cfg: AcousticConfig, cfg: AcousticTrainConfig, clips: ClipSet, phonemes,
                  seed: int, threads: int) -> dict:
     """The acoustic encoder: the trained model, its history and seconds."""
+    return _train(label, lambda: AcousticEncoder(model_cfg), cfg.steps, seed, threads,
+                  lambda model, device, log: fit_acoustic(model, clips, phonemes, cfg, seed, device, log),
+                  lambda row: " ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "step"))
+
+
+def _train(label: str, build, steps: int, seed: int, threads: int, fit, describe) -> dict:
+    """Seed, build (after seeding, so initial weights follow the seed), fit with progress lines."""
     seed_everything(seed, threads)
     device = torch_device()
-    model = AcousticEncoder(model_cfg).to(device)
-    progress = Progress(label, cfg.steps)
+    model = build().to(device)
+    progress = Progress(label, steps)
     start = time.perf_counter()
-    history = fit_acoustic(model, clips, phonemes, cfg, seed, device, lambda row: progress.step(
-        row["step"], " ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "step")))
+    history = fit(model, device, lambda row: progress.step(row["step"], describe(row)))
     return trained(model, history, start)
 
 
