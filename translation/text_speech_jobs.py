@@ -2,9 +2,9 @@
 
 The semi-supervised and supervised-only channels at each paired size and the acoustic encoder share
 no weights, so each is a job: a function of plain data that builds, trains and returns one model in
-a worker process with `threads` torch threads. These models are made of many small ops that use a
-second thread poorly: on a 2-core machine two one-thread jobs side by side get about 1.5x the
-throughput of the same jobs one after the other with two threads each (docs/benchmarks.md).
+a worker process with `threads` torch threads. Side by side on 2 cores each job runs at about 1/1.6
+of its two-thread speed, so the served pair (semi channel, acoustic encoder) takes about as long as
+one after the other (docs/benchmarks.md); the learning-curve jobs fill the workers as they free up.
 """
 from __future__ import annotations
 
