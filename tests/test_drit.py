@@ -34,6 +34,17 @@ def test_every_loss_is_a_finite_scalar(tiny_images):
         assert v.dim() == 0 and torch.isfinite(v), name
 
 
+def test_multi_scale_discriminators_judge_every_scale(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1, dis_scales=3))
+    xa, xb = _batch(tiny_images)
+    maps = model.dis_enc["b"](xb)
+    assert [tuple(m.shape) for m in maps] == [(4, 1, 4, 4), (4, 1, 2, 2), (4, 1, 1, 1)]  # 32, 16, 8 px
+    f = model.forward_pass(xa, xb)
+    touched = _grads(model, model.domain_discriminator_loss(xa, xb, f))
+    assert {n.split(".")[3] for n in touched if n.startswith("dis_enc.b.")} == {"0", "1", "2"}
+
+
 def _grads(model, loss):
     model.zero_grad(set_to_none=True)
     loss.backward(retain_graph=True)

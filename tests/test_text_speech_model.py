@@ -96,6 +96,18 @@ def test_all_losses_finite_and_elbo_and_kl_encoder_losses_fall_on_a_tiny_set():
     assert elbo1.mean() > elbo0.mean()           # the ELBO rises
 
 
+def test_the_sleep_phase_dreams_as_many_pairs_as_asked():
+    seed_everything(0, 2)
+    model = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16))
+    dreamed = []
+    sample = model.text_lm.sample
+    model.text_lm.sample = lambda n, *a, **k: dreamed.append(n) or sample(n, *a, **k)
+    paired, extra = batch(list(WORDS)), unpaired()
+    model(paired, extra, ChannelLossWeights(), torch.Generator().manual_seed(0), dreams=3)
+    model(paired, extra, ChannelLossWeights(), torch.Generator().manual_seed(0))
+    assert dreamed == [3, extra[0].shape[0]]     # the default dreams as many as the unpaired batch
+
+
 def test_supervised_only_step_reaches_no_language_model():
     model = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16))
     model(batch(["cat", "dog"]))["loss"].backward()

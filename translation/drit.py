@@ -39,6 +39,7 @@ class DRITConfig:
     lambda_mode_seeking: float = field(default=1.0, metadata=rule(ge=0))  # DRIT++
     content_noise: float = field(default=1.0, metadata=rule(ge=0))  # std of DRIT's training noise on content
     spectral_norm: bool = True                                      # DRIT++'s --dis_spectral_norm
+    dis_scales: int = field(default=1, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
 
 
 # ---------------------------------------------------------------- blocks
@@ -142,21 +143,32 @@ class Generator(nn.Module):
 
 # ---------------------------------------------------------------- discriminators
 class DomainDiscriminator(nn.Module):
-    """A patch discriminator: image → a map of real/fake logits; spectral norm as DRIT++'s option."""
+    """Patch discriminators: image → one map of real/fake logits per scale (DRIT++'s multi-scale
+    discriminator: scale k sees the image average-pooled k times); spectral norm as DRIT++'s option."""
 
-    def __init__(self, w: int, spectral: bool):
+    def __init__(self, w: int, spectral: bool, scales: int = 1):
         super().__init__()
-        self.body = nn.Sequential(conv_block(3, w, 4, 2, norm=False, act="lrelu"),
-                                  conv_block(w, 2 * w, 4, 2, norm=False, act="lrelu"),
-                                  conv_block(2 * w, 4 * w, 4, 2, norm=False, act="lrelu"),
-                                  nn.Conv2d(4 * w, 1, 1))
+        self.scales = nn.ModuleList([self._patch_net(w, spectral) for _ in range(scales)])
+
+    @staticmethod
+    def _patch_net(w: int, spectral: bool) -> nn.Sequential:
+        body = nn.Sequential(conv_block(3, w, 4, 2, norm=False, act="lrelu"),
+                             conv_block(w, 2 * w, 4, 2, norm=False, act="lrelu"),
+                             conv_block(2 * w, 4 * w, 4, 2, norm=False, act="lrelu"),
+                             nn.Conv2d(4 * w, 1, 1))
         if spectral:
-            for m in self.body.modules():
+            for m in body.modules():
                 if isinstance(m, nn.Conv2d):
                     nn.utils.parametrizations.spectral_norm(m)
+        return body
 
-    def forward(self, x):
-        return self.body(x)
+    def forward(self, x) -> list[torch.Tensor]:
+        maps = []
+        for k, net in enumerate(self.scales):
+            if k:
+                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+            maps.append(net(x))
+        return maps
 
 
 class ContentDiscriminator(nn.Module):
@@ -172,7 +184,11 @@ class ContentDiscriminator(nn.Module):
         return self.body(c)
 
 
-def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+def bce(logits: torch.Tensor | list[torch.Tensor], target: float) -> torch.Tensor:
+    """BCE with logits against a constant target; for a list (one map per discriminator scale) the
+    scales' losses are summed, as DRIT++ does."""
+    if isinstance(logits, list):
+        return sum(bce(m, target) for m in logits)
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
@@ -197,8 +213,8 @@ class DRIT(nn.Module):
                                       for d in DOMAINS})
         self.attribute = nn.ModuleDict({d: AttributeEncoder(w, z) for d in DOMAINS})
         self.generator = nn.ModuleDict({d: Generator(w, down, z, cfg.gen_blocks, gen_shared) for d in DOMAINS})
-        self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm) for d in DOMAINS})
-        self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm) for d in DOMAINS})
+        self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
+        self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
         self.dis_content = ContentDiscriminator(w << down)
 
     # ---- parameter groups

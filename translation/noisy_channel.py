@@ -104,11 +104,13 @@ class NoisyChannel(nn.Module):
         g = self._sampled(self.p2g.decode, ph, sample=True, generator=generator)
         return -self.text_lm.nll(g) - self.g2p.nll(g, ph) + self.p2g.nll(ph, g)
 
-    def forward(self, paired, unpaired=None, w: ChannelLossWeights = ChannelLossWeights(), generator=None) -> dict:
+    def forward(self, paired, unpaired=None, w: ChannelLossWeights = ChannelLossWeights(), generator=None,
+                dreams: int | None = None) -> dict:
         """Named losses of one step and their weighted sum under "loss".
 
         paired: (g, ph) id tensors of paired words; unpaired: (g, ph) of unrelated spellings and
-        phoneme strings, or None for the supervised-only model.
+        phoneme strings, or None for the supervised-only model; dreams: pairs dreamed per story for
+        the sleep phase (default: as many as the unpaired batch).
         """
         losses = self.supervised_loss(*paired)
         total = w.supervised * (losses["g2p"] + losses["p2g"])
@@ -120,7 +122,7 @@ class NoisyChannel(nn.Module):
                 losses |= wake
                 total = total + w.wake * (wake["wake_phones"] + wake["wake_text"])
             if w.sleep > 0:
-                sleep = self.sleep_loss(unpaired[0].shape[0], unpaired[0].device, w.temperature, generator)
+                sleep = self.sleep_loss(dreams or unpaired[0].shape[0], unpaired[0].device, w.temperature, generator)
                 losses |= sleep
                 total = total + w.sleep * (sleep["sleep_p2g"] + sleep["sleep_g2p"])
         losses["loss"] = total

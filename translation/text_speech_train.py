@@ -27,6 +27,7 @@ class ChannelTrainConfig:
     steps: int = field(default=3000, metadata=rule(ge=1))
     batch_size: int = field(default=64, metadata=rule(ge=1))        # paired words per step
     unpaired_batch: int = field(default=128, metadata=rule(ge=1))   # unpaired spellings and phoneme strings
+    dream_batch: int = field(default=32, metadata=rule(ge=1))       # pairs dreamed per story for the sleep phase
     lr: float = field(default=0.002, metadata=rule(gt=0))
     warmup: int = field(default=500, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
     decay_from: float = field(default=1.0, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction
@@ -77,7 +78,7 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
                   pad_batch([PHONES.encode(unpaired[1][i]) for i in pi], device))
             if step <= cfg.warmup:
                 w = ChannelLossWeights(w.supervised, 0.0, 0.0, w.temperature)
-        losses = model(batch, ub, w, generator=gen)
+        losses = model(batch, ub, w, generator=gen, dreams=cfg.dream_batch)
         opt.zero_grad()
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
