@@ -45,6 +45,20 @@ def test_multi_scale_discriminators_judge_every_scale(tiny_images):
     assert {n.split(".")[3] for n in touched if n.startswith("dis_enc.b.")} == {"0", "1", "2"}
 
 
+def test_noise_inputs_vary_texture_under_one_code_and_learn_their_scale(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1, gen_noise=0.1))
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    touched = _grads(model, model.encoder_generator_losses(xa, xb, f)["recon"])
+    assert {n for n in touched if ".noise." in n} == {f"generator.{d}.noise.{k}.scale" for d in "ab" for k in (0, 1)}
+    model.eval()
+    z = torch.zeros(1, 3)
+    draw = lambda s: model.translate(xa[:2], "a2b", z=z, generator=torch.Generator().manual_seed(s))  # noqa: E731
+    assert torch.equal(draw(1), draw(1)) and not torch.equal(draw(1), draw(2))
+    assert not any(".noise." in n for n, _ in DRIT(SMALL).named_parameters())   # gen_noise 0: none
+
+
 def _grads(model, loss):
     model.zero_grad(set_to_none=True)
     loss.backward(retain_graph=True)
@@ -173,10 +187,10 @@ def test_translate_is_seeded_diverse_and_follows_a_reference(tiny_drit, tiny_ima
     assert one.shape == (3, 4, 32, 32, 3) and np.array_equal(one, two)
     assert not np.array_equal(one[:, 0], one[:, 1])
     ref = tiny_images.splits["b_test"].images[:3]
-    by_ref = translate_batch(tiny_drit, x, "a2b", reference=ref)
+    by_ref = translate_batch(tiny_drit, x, "a2b", reference=ref, generator=g())
     z = tiny_drit.encode_attribute(to_tensor(ref), "b")
     with torch.no_grad():
-        direct = tiny_drit.decode(tiny_drit.encode_content(to_tensor(x), "a"), z, "b")
+        direct = tiny_drit.decode(tiny_drit.encode_content(to_tensor(x), "a"), z, "b", generator=g())
     from translation.images import to_uint8
     assert np.array_equal(by_ref[:, 0], to_uint8(direct))
 

@@ -40,6 +40,7 @@ class DRITConfig:
     content_noise: float = field(default=1.0, metadata=rule(ge=0))  # std of DRIT's training noise on content
     spectral_norm: bool = True                                      # DRIT++'s --dis_spectral_norm
     dis_scales: int = field(default=1, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
+    gen_noise: float = field(default=0.0, metadata=rule(ge=0))      # initial scale of per-pixel noise in the generators (0: none)
 
 
 # ---------------------------------------------------------------- blocks
@@ -63,6 +64,21 @@ class ResBlock(nn.Module):
 
     def forward(self, x):
         return x + self.body(x)
+
+
+class NoiseInjection(nn.Module):
+    """StyleGAN's noise input: one map of unit Gaussian noise per image, added to every channel with a
+    learned per-channel scale. A global code can only shift whole channels; this gives the generator
+    a source of per-pixel variation (photo texture) to shape."""
+
+    def __init__(self, ch: int, scale: float):
+        super().__init__()
+        self.scale = nn.Parameter(torch.full((1, ch, 1, 1), scale))
+
+    def forward(self, x, generator=None):
+        n, _, h, w = x.shape
+        noise = torch.randn((n, 1, h, w), generator=generator, device="cpu" if generator is not None else x.device)
+        return x + self.scale * noise.to(x.device, x.dtype)
 
 
 class CodeConv(nn.Module):
@@ -119,7 +135,7 @@ class Generator(nn.Module):
     """(content map, attribute code) → image, the code concatenated to every upsampling stage (DRIT's G_concat).
     `shared` is DRIT's dec_share, the first block, common to both domains' generators."""
 
-    def __init__(self, w: int, down: int, zdim: int, blocks: int, shared: nn.Module):
+    def __init__(self, w: int, down: int, zdim: int, blocks: int, shared: nn.Module, noise: float = 0.0):
         super().__init__()
         self.shared = shared
         # The code does not enter the residual blocks: concatenated there, as in DRIT, its share of
@@ -130,13 +146,19 @@ class Generator(nn.Module):
         # output layer stands for DRIT's 1×1 (a 7×7 one cost a quarter of a CPU training step).
         self.ups = nn.ModuleList([CodeConv(w << i, w << (i - 1), zdim) for i in range(down, 0, -1)])
         self.out = CodeConv(w, 3, zdim)
+        # Optional noise inputs, after the residual blocks and after each upsampling conv.
+        self.noise = nn.ModuleList([NoiseInjection(w << i, noise) for i in range(down, -1, -1)]) if noise else None
 
-    def forward(self, content, z):
+    def forward(self, content, z, generator=None):
         h = self.shared(content)
         for block in self.blocks:
             h = block(h)
-        for up in self.ups:
+        if self.noise is not None:
+            h = self.noise[0](h, generator)
+        for k, up in enumerate(self.ups):
             h = up(F.interpolate(h, scale_factor=2, mode="nearest"), z)
+            if self.noise is not None:
+                h = self.noise[k + 1](h, generator)
             h = F.relu(F.layer_norm(h, h.shape[1:]))  # DRIT uses LayerNorm in the upsampling path
         return torch.tanh(self.out(h, z))
 
@@ -212,7 +234,8 @@ class DRIT(nn.Module):
         self.content = nn.ModuleDict({d: ContentEncoder(w, down, cfg.content_blocks, enc_shared, cfg.content_noise)
                                       for d in DOMAINS})
         self.attribute = nn.ModuleDict({d: AttributeEncoder(w, z) for d in DOMAINS})
-        self.generator = nn.ModuleDict({d: Generator(w, down, z, cfg.gen_blocks, gen_shared) for d in DOMAINS})
+        self.generator = nn.ModuleDict({d: Generator(w, down, z, cfg.gen_blocks, gen_shared, cfg.gen_noise)
+                                        for d in DOMAINS})
         self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
         self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
         self.dis_content = ContentDiscriminator(w << down)
@@ -241,8 +264,8 @@ class DRIT(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         return mu + eps * torch.exp(0.5 * logvar)
 
-    def decode(self, content, z, domain: str):
-        return self.generator[domain](content, z)
+    def decode(self, content, z, domain: str, generator=None):
+        return self.generator[domain](content, z, generator)
 
     def random_attribute(self, n: int, device=None, generator=None):
         return torch.randn(n, self.cfg.attr_dim, generator=generator, device=device)
@@ -262,7 +285,7 @@ class DRIT(nn.Module):
                 z = self.random_attribute(n, device=x.device, generator=generator)
             z = z[None].expand(len(x), -1, -1)                                       # (N, n, zdim)
         k = z.shape[1]
-        out = self.decode(content.repeat_interleave(k, 0), z.reshape(-1, z.shape[-1]), dst)
+        out = self.decode(content.repeat_interleave(k, 0), z.reshape(-1, z.shape[-1]), dst, generator)
         return out.reshape(len(x), k, *x.shape[1:])
 
     # ---- training losses

@@ -105,7 +105,8 @@ def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int
     a, b = data.splits["a_test"], data.splits["b_test"]
     rng = np.random.default_rng(seed)
     ia, ib = rng.integers(len(a), size=pairs), rng.integers(len(b), size=pairs)
-    out = translate_batch(model, a.images[ia], "a2b", reference=b.images[ib])[:, 0]
+    out = translate_batch(model, a.images[ia], "a2b", reference=b.images[ib],
+                          generator=torch.Generator().manual_seed(seed))[:, 0]
     truth = np.stack([render_glyph(glyph_cfg, "b", int(a.labels[i]), size=data.size,
                                    **{k: int(b.factors[k][j]) for k in FACTORS}) for i, j in zip(ia, ib)])
 

@@ -26,7 +26,8 @@ def translation_grid(model: DRIT, data: ImageData, n_inputs: int, n_codes: int, 
     for direction, split in (("a2b", "a_test"), ("b2a", "b_test")):
         images = data.splits[split].images
         pick = np.random.default_rng(seed).choice(len(images), min(n_inputs, len(images)), replace=False)
-        z = model.random_attribute(n_codes, generator=torch.Generator().manual_seed(seed))
-        out = translate_batch(model, images[pick], direction, z=z)
+        g = torch.Generator().manual_seed(seed)
+        z = model.random_attribute(n_codes, generator=g)
+        out = translate_batch(model, images[pick], direction, z=z, generator=g)
         blocks.append(np.concatenate([images[pick][:, None], out], axis=1))
     return tile_grid(np.concatenate(blocks))

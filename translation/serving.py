@@ -91,10 +91,10 @@ class Translator:
                   reference: np.ndarray | None = None) -> np.ndarray:
         """→ uint8 (n, H, W, 3): n diverse outputs (seeded prior draws) or 1 with the reference's attribute."""
         image = self.check_image(image)   # DRIT.translate checks the direction
+        g = torch.Generator().manual_seed(int(seed))   # the codes and the generators' noise inputs
         if reference is not None:
             ref = self.check_image(reference, "reference")[None]
-            return translate_batch(self.model, image[None], direction, reference=ref)[0]
-        g = torch.Generator().manual_seed(int(seed))
+            return translate_batch(self.model, image[None], direction, reference=ref, generator=g)[0]
         return translate_batch(self.model, image[None], direction, n=n, generator=g)[0]
 
     def search(self, image: np.ndarray, domain: str, k: int) -> list[dict]:
