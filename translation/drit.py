@@ -3,7 +3,8 @@
 Reads from small parts to the whole:
   blocks → content encoders (per domain, last block shared) → attribute encoders (Gaussian posterior)
   → generators (content + attribute, the attribute concatenated to every upsampling stage and the
-  output layer, as in DRIT's concat generator) → domain discriminators (one for encoded-attribute fakes, one for random-attribute
+  output layer, as in DRIT's concat generator; optionally StyleGAN's per-pixel noise inputs, which
+  DRIT does not have) → domain discriminators (one for encoded-attribute fakes, one for random-attribute
   fakes) → the content discriminator → DRIT, whose `losses` returns every named loss of one step.
 
 Images are (N, 3, S, S) in [-1, 1] with S divisible by 2^d; content codes are (N, w·2^d, S/2^d, S/2^d) maps
