@@ -195,13 +195,24 @@ def test_translate_is_seeded_diverse_and_follows_a_reference(tiny_drit, tiny_ima
     assert np.array_equal(by_ref[:, 0], to_uint8(direct))
 
 
+def test_translation_in_the_attributes_of_a_target_pool(tiny_drit, tiny_images):
+    from translation.evaluate import translate_batch, translate_like
+
+    x, pool = tiny_images.splits["a_test"].images[:3], tiny_images.splits["b_test"].images[:5]
+    out = translate_like(tiny_drit, x, "a2b", pool, 2, seed=7)
+    assert out.shape == (3, 2, 32, 32, 3) and np.array_equal(out, translate_like(tiny_drit, x, "a2b", pool, 2, seed=7))
+    refs = np.random.default_rng(7).integers(len(pool), size=(2, 3))   # copy k of image i: pool[refs[k, i]]
+    for k in range(2):   # the tiny model has no noise inputs, so each output is its reference's translation
+        assert np.array_equal(out[:, k], translate_batch(tiny_drit, x, "a2b", reference=pool[refs[k]])[:, 0])
+
+
 def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
     from translation.classifier import ClassifierConfig
     from translation.evaluate import evaluate, frechet_distance, mean_pairwise_distance
 
     metrics, extras = evaluate(tiny_drit, tiny_images, ClassifierConfig(steps=5, batch_size=8, width=4), 0,
                                n_codes=2, da_copies=1, say=lambda m: None)
-    for k in ("content_preservation", "da_source_only", "da_translated", "da_target_only",
+    for k in ("content_preservation", "da_source_only", "da_translated", "da_translated_prior", "da_target_only",
               "probe_content_to_class", "probe_attribute_to_class", "probe_content_to_domain"):
         assert 0 <= metrics[k] <= 1, k
     assert metrics["diversity_ratio"] > 0 and metrics["frechet_classifier_features"] >= 0
