@@ -1,6 +1,7 @@
 """DRIT on an image benchmark, several seeds, against its own baselines in the same run:
-domain-adaptation accuracy of a classifier trained on translated source beside source-only and
-target-only (same classifier, same budget); content preservation; diversity ratio; probes; for
+domain-adaptation accuracy of a classifier trained on translated source (in the attributes of the
+unlabelled target pool, and under prior draws) beside source-only and target-only (same classifier,
+same budget); content preservation; diversity ratio; probes; for
 Glyphs the attribute-swap L1 against copy-the-input; and the latency of translating one image
 with 10 attribute codes beside one forward pass of the judge classifier.
 
@@ -29,7 +30,7 @@ from translation.images import encode_png, to_tensor
 from translation.plots import translation_grid
 from translation.train import fit
 
-KEYS = ("da_translated", "da_source_only", "da_target_only", "da_gain_over_source_only", "content_preservation",
+KEYS = ("da_translated", "da_translated_prior", "da_source_only", "da_target_only", "da_gain_over_source_only", "content_preservation",
         "diversity_ratio", "frechet_classifier_features", "probe_content_to_class", "probe_attribute_to_class",
         "probe_content_to_domain", "probe_attribute_to_domain", "swap_l1", "swap_l1_copy_input",
         "swap_l1_copy_reference")
