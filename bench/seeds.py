@@ -1,7 +1,25 @@
-"""What the multi-seed benchmarks share: mean ± standard error over seeds, printed and returned."""
+"""What the multi-seed benchmarks share: seeds run one after the other with each one's results
+kept as it finishes, and mean ± standard error over seeds, printed and returned."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Callable
+
 import numpy as np
+
+
+def run_seeds(seeds: list[int], run_one: Callable[[int], dict], partial: Path) -> dict:
+    """{seed: results} of run_one over the seeds. Each seed's results are printed as one JSON line
+    and saved to `partial` as soon as it finishes, so a bench stopped midway keeps the seeds it ran."""
+    runs = {}
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    for seed in seeds:
+        runs[seed] = run_one(seed)
+        print(f"[seed {seed} done] " + json.dumps({k: v for k, v in runs[seed].items()
+                                                   if isinstance(v, (int, float))}), flush=True)
+        partial.write_text(json.dumps({str(k): v for k, v in runs.items()}, indent=2))
+    return runs
 
 
 def seed_table(runs: dict, seeds: list[int], keys=None) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.seeds import seed_table
+from bench.seeds import run_seeds, seed_table
 from pipeline.compute import dask_client, run_jobs, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.noisy_channel import NoisyChannel
@@ -107,7 +107,7 @@ def main():
     args = ap.parse_args()
     start = time.perf_counter()
     with dask_client() as client:
-        runs = {s: run_seed(s, client, args.set) for s in args.seeds}
+        runs = run_seeds(args.seeds, lambda s: run_seed(s, client, args.set), Path(args.out, "text_speech.partial.json"))
     print(f"\ntext-speech, seeds {args.seeds}, overrides {args.set}")
     table = seed_table(runs, args.seeds)
     m = {k: v["mean"] for k, v in table.items()}

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.seeds import seed_table
+from bench.seeds import run_seeds, seed_table
 from pipeline.compute import dask_client, seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.classifier import Classifier
@@ -88,7 +88,8 @@ def main():
     args = ap.parse_args()
     start = time.perf_counter()
     with dask_client() as client:
-        runs = {s: run_seed(s, client, args) for s in args.seeds}
+        runs = run_seeds(args.seeds, lambda s: run_seed(s, client, args),
+                         Path(args.out, f"translation_{args.data}.partial.json"))
     print(f"\n{args.data}, seeds {args.seeds}, overrides {args.set}")
     table = seed_table(runs, args.seeds, KEYS + ("train_seconds", "translate_1x10", "classifier_forward_1"))
     t = {k: v["mean"] for k, v in table.items()}

@@ -96,6 +96,27 @@ def test_all_losses_finite_and_elbo_and_kl_encoder_losses_fall_on_a_tiny_set():
     assert elbo1.mean() > elbo0.mean()           # the ELBO rises
 
 
+def test_importance_weighted_wake_weights_each_draw_by_joint_over_proposal():
+    seed_everything(0, 2)
+    model = NoisyChannel(Seq2SeqConfig(embed=16, hidden=32, dropout=0.0)).eval()
+    g, ph = unpaired()
+    k, t = 4, 0.7
+    with torch.no_grad():
+        got = model.wake_loss(g, ph, t, torch.Generator().manual_seed(3), samples=k)["wake_phones"]
+        # replay story A's draws: g_k ~ q_T(g | ph), weights p(g) p(ph | g) / q_T(g | ph), normalized per item
+        obs = ph.repeat_interleave(k, 0)
+        latent = model.p2g.decode(obs, sample=True, temperature=t, generator=torch.Generator().manual_seed(3))
+        nll = model.g2p.nll(latent, obs)
+        log_w = -model.text_lm.nll(latent) - nll + model.p2g.nll(obs, latent, temperature=t)
+        w = log_w.view(-1, k).softmax(dim=1)
+        assert (w.max(dim=1).values < 1).any()            # the draws differ, so the weights do too
+        assert float(got) == pytest.approx(float((w * nll.view(-1, k)).sum(dim=1).mean()), rel=1e-5)
+        one = model.wake_loss(g, ph, t, torch.Generator().manual_seed(3), samples=1)["wake_phones"]
+        replay = model.p2g.decode(ph, sample=True, temperature=t, generator=torch.Generator().manual_seed(3))
+        assert float(one) == pytest.approx(float(model.g2p.nll(replay, ph).mean()), rel=1e-5)
+        assert torch.equal(model.g2p.nll(replay, ph, temperature=1.0), model.g2p.nll(replay, ph))
+
+
 def test_the_sleep_phase_dreams_as_many_pairs_as_asked():
     seed_everything(0, 2)
     model = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16))

@@ -32,6 +32,7 @@ class ChannelLossWeights:
     wake: float = field(default=0.5, metadata=rule(ge=0))
     sleep: float = field(default=0.5, metadata=rule(ge=0))
     temperature: float = field(default=0.5, metadata=rule(gt=0))   # of q's wake samples and the dreams
+    wake_samples: int = field(default=1, metadata=rule(ge=1))       # K samples of q per unpaired item (>1: importance-weighted)
 
 
 class NoisyChannel(nn.Module):
@@ -58,11 +59,29 @@ class NoisyChannel(nn.Module):
     def prior_loss(self, g: torch.Tensor, ph: torch.Tensor) -> dict:
         return {"text_lm": self.text_lm.nll(g).mean(), "phone_lm": self.phone_lm.nll(ph).mean()}
 
-    def wake_loss(self, g: torch.Tensor, ph: torch.Tensor, temperature: float = 1.0, generator=None) -> dict:
-        """Channel terms of the ELBOs of unpaired phoneme strings (story A) and spellings (story B)."""
-        g_q = self._sampled(self.p2g.decode, ph, sample=True, temperature=temperature, generator=generator)
-        ph_q = self._sampled(self.g2p.decode, g, sample=True, temperature=temperature, generator=generator)
-        return {"wake_phones": self.g2p.nll(g_q, ph).mean(), "wake_text": self.p2g.nll(ph_q, g).mean()}
+    def wake_loss(self, g: torch.Tensor, ph: torch.Tensor, temperature: float = 1.0, generator=None,
+                  samples: int = 1) -> dict:
+        """Channel terms of the ELBOs of unpaired phoneme strings (story A) and spellings (story B).
+
+        samples K > 1: reweighted wake-sleep's wake update (Bornschein & Bengio 2015). Each item gets
+        K draws from the (tempered) recognizer, and each draw's channel loss is weighted by its
+        self-normalized importance weight w_k ∝ p(latent) p(observed | latent) / q_T(latent | observed),
+        so the channel learns mostly from the draws the joint model finds plausible.
+        """
+        return {"wake_phones": self._wake(ph, self.p2g, self.g2p, self.text_lm, temperature, generator, samples),
+                "wake_text": self._wake(g, self.g2p, self.p2g, self.phone_lm, temperature, generator, samples)}
+
+    def _wake(self, obs, recognizer: Seq2Seq, channel: Seq2Seq, prior: SymbolLM, temperature, generator, k: int):
+        obs = obs.repeat_interleave(k, 0)
+        latent = self._sampled(recognizer.decode, obs, sample=True, temperature=temperature, generator=generator)
+        nll = channel.nll(latent, obs)                                              # -log p(obs | latent)
+        if k == 1:
+            return nll.mean()
+        with torch.no_grad():
+            # the channel term reuses the loss pass (with its dropout); prior and q are scored without
+            log_w = -nll - self._sampled(prior.nll, latent) + self._sampled(recognizer.nll, obs, latent, temperature)
+            w = log_w.view(-1, k).softmax(dim=1).view(-1)
+        return (w * nll).sum() / (len(obs) // k)
 
     def sleep_loss(self, n: int, device=None, temperature: float = 1.0, generator=None) -> dict:
         """KL-encoder losses of both recognizers on pairs dreamed by the model itself."""
@@ -118,7 +137,7 @@ class NoisyChannel(nn.Module):
             losses |= self.prior_loss(*unpaired)
             total = total + losses["text_lm"] + losses["phone_lm"]
             if w.wake > 0:
-                wake = self.wake_loss(*unpaired, temperature=w.temperature, generator=generator)
+                wake = self.wake_loss(*unpaired, temperature=w.temperature, generator=generator, samples=w.wake_samples)
                 losses |= wake
                 total = total + w.wake * (wake["wake_phones"] + wake["wake_text"])
             if w.sleep > 0:

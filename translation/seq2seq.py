@@ -104,8 +104,10 @@ class Seq2Seq(nn.Module):
         memory, h = self.encode(x)
         return self._run(with_bos(y), h, memory)[0]
 
-    def nll(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return sequence_nll(self(x, y), y)
+    def nll(self, x: torch.Tensor, y: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """(B,) -log p(y|x); with a temperature, of the tempered distribution that decode samples from."""
+        logits = self(x, y)
+        return sequence_nll(logits if temperature == 1.0 else logits / temperature, y)
 
     @torch.no_grad()
     def decode(self, x: torch.Tensor, sample: bool = False, temperature: float = 1.0,

@@ -77,7 +77,7 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
             ub = (pad_batch([GRAPHEMES.encode(unpaired[0][i]) for i in ti], device),
                   pad_batch([PHONES.encode(unpaired[1][i]) for i in pi], device))
             if step <= cfg.warmup:
-                w = ChannelLossWeights(w.supervised, 0.0, 0.0, w.temperature)
+                w = replace(w, wake=0.0, sleep=0.0)
         losses = model(batch, ub, w, generator=gen, dreams=cfg.dream_batch)
         opt.zero_grad()
         losses["loss"].backward()
