@@ -36,10 +36,10 @@ KEYS = ("da_translated", "da_translated_prior", "da_source_only", "da_target_onl
         "swap_l1_copy_reference")
 
 
-def configs(overrides: list[str]):
-    p = read_params_with(overrides)
+def configs(overrides: list[str], source: str):
+    p = read_params_with(overrides + [f"prepare_images.source={source}"])
     return (from_dict(PrepareImages, p["prepare_images"], "prepare_images"),
-            from_dict(TrainTranslation, p["train_translation"], "train_translation"),
+            from_dict(TrainTranslation, p["train_translation"], "train_translation").for_source(source),
             from_dict(EvaluateTranslation, p["evaluate_translation"], "evaluate_translation"))
 
 
@@ -59,8 +59,8 @@ def latency_ms(model: DRIT, image: np.ndarray, codes: int = 10, repeats: int = 5
     return {k: 1000 * float(np.median(v)) for k, v in timings.items()}
 
 
-def run_seed(seed: int, client, args) -> dict:
-    prep, train_cfg, eval_cfg = configs(args.set + [f"prepare_images.source={args.data}"])
+def run_seed(seed: int, client, args, cfgs) -> dict:
+    prep, train_cfg, eval_cfg = cfgs
     data = (build_mnist_m(prep.mnist_m, seed, client) if args.data == "mnist_m"
             else build_glyphs(prep.glyphs, seed, client, prep.size))
     seed_everything(seed, train_cfg.threads)
@@ -87,8 +87,10 @@ def main():
     ap.add_argument("--out", default="bench/results")
     args = ap.parse_args()
     start = time.perf_counter()
+    # Read once: every seed runs the same settings, even if params.yaml changes during the run.
+    cfgs = configs(args.set, args.data)
     with dask_client() as client:
-        runs = run_seeds(args.seeds, lambda s: run_seed(s, client, args),
+        runs = run_seeds(args.seeds, lambda s: run_seed(s, client, args, cfgs),
                          Path(args.out, f"translation_{args.data}.partial.json"))
     print(f"\n{args.data}, seeds {args.seeds}, overrides {args.set}")
     table = seed_table(runs, args.seeds, KEYS + ("train_seconds", "translate_1x10", "classifier_forward_1"))

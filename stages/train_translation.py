@@ -36,9 +36,9 @@ def fingerprint(cfg: TrainTranslation, data: ImageData) -> str:
 
 
 def main():
-    cfg = load_config(TrainTranslation, "train_translation")
-    seed_everything(cfg.seed, cfg.threads)
     data = ImageData.load("data/images")
+    cfg = load_config(TrainTranslation, "train_translation").for_source(data.name)
+    seed_everything(cfg.seed, cfg.threads)
     device = torch_device()
     key = fingerprint(cfg, data)
     model, opts, start, history = DRIT(cfg.model).to(device), None, 0, []

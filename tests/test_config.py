@@ -39,3 +39,31 @@ def test_missing_block_and_bad_yaml(tmp_path):
     p.write_text("other: {}\n")
     with pytest.raises(ConfigError, match="no 'train_recsys' block"):
         load_config(TrainRecsys, "train_recsys", p)
+
+
+def test_settings_by_image_source_lay_over_the_shared_model_and_training():
+    from translation.config import TrainTranslation
+    cfg = from_dict(TrainTranslation, {"model": {"dis_scales": 3, "gen_noise": 0.1, "width": 8}, "train": {"lr": 5e-4},
+                                       "by_source": {"glyphs": {"model": {"dis_scales": 1}, "train": {"lr": 2e-4}}}},
+                    "train_translation")
+    glyphs, mnist_m = cfg.for_source("glyphs"), cfg.for_source("mnist_m")
+    assert (glyphs.model.dis_scales, glyphs.model.gen_noise, glyphs.model.width) == (1, 0.1, 8)  # only named keys change
+    assert (glyphs.train.lr, glyphs.train.iterations) == (2e-4, cfg.train.iterations)
+    assert (mnist_m.model, mnist_m.train) == (cfg.model, cfg.train)                    # no settings: the shared ones
+
+
+@pytest.mark.parametrize("by_source, words", [
+    ({"svhn": {"model": {"width": 8}}}, "train_translation.by_source.svhn: unknown source"),
+    ({"glyphs": {"model": {"widht": 8}}}, "train_translation.by_source.glyphs.model.widht: unknown key"),
+    ({"glyphs": {"model": {"gen_noise": -1}}}, "train_translation.by_source.glyphs.model.gen_noise: must be >= 0"),
+    ({"glyphs": {"train": {"lr": 0}}}, "train_translation.by_source.glyphs.train.lr: must be > 0"),
+    ({"glyphs": {"resume": False}}, "train_translation.by_source.glyphs.resume: only model and train"),
+    ({"glyphs": {"model": 3}}, "train_translation.by_source.glyphs.model: must be a mapping"),
+    ({"glyphs": 3}, "train_translation.by_source.glyphs: must be a mapping"),
+    ([1], "train_translation.by_source: must be a mapping"),
+])
+def test_bad_settings_by_source_name_the_key(by_source, words):
+    from translation.config import TrainTranslation
+    with pytest.raises(ConfigError) as e:
+        from_dict(TrainTranslation, {"by_source": by_source}, "train_translation")
+    assert words in str(e.value)

@@ -1,9 +1,10 @@
 """The typed configs of the image-translation stages (params.yaml blocks of the same names)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from pipeline.config import TorchStage, rule
+from pipeline.config import ConfigError, TorchStage, from_dict, rule
 from translation.classifier import ClassifierConfig
 from translation.datasets import SOURCES, FoldersConfig, GlyphsConfig, MnistMConfig
 from translation.drit import DRITConfig
@@ -23,8 +24,34 @@ class PrepareImages:
 @dataclass(frozen=True)
 class TrainTranslation(TorchStage):
     model: DRITConfig = field(default_factory=DRITConfig)
+    # Settings that differ for one image source, laid over `model` and `train`:
+    # {source: {"model": {key: value}, "train": {key: value}}}.
+    by_source: Any = field(default_factory=dict)
     train: TranslationTrainConfig = field(default_factory=TranslationTrainConfig)
     resume: bool = True     # continue from models/translation/drit.pt when its config matches
+
+    def check(self):
+        if not isinstance(self.by_source or {}, dict):
+            raise ConfigError(f"by_source: must be a mapping of source to settings, got {self.by_source!r}")
+        for source in self.by_source or {}:
+            if source not in SOURCES:
+                raise ConfigError(f"by_source.{source}: unknown source (known: {', '.join(SOURCES)})")
+            self.for_source(source)
+
+    def for_source(self, source: str) -> TrainTranslation:
+        """The config for images of `source`: its `by_source` settings over `model` and `train`."""
+        where = f"by_source.{source}"
+        overrides = (self.by_source or {}).get(source) or {}
+        if not isinstance(overrides, dict):
+            raise ConfigError(f"{where}: must be a mapping, got {overrides!r}")
+        block = asdict(self) | {"by_source": {}}
+        for part, settings in overrides.items():
+            if part not in ("model", "train"):
+                raise ConfigError(f"{where}.{part}: only model and train settings can differ by source")
+            if not isinstance(settings, dict):
+                raise ConfigError(f"{where}.{part}: must be a mapping, got {settings!r}")
+            block[part] = block[part] | settings
+        return from_dict(TrainTranslation, block, where)
 
 
 @dataclass(frozen=True)
