@@ -6,7 +6,10 @@ voice probes; training time of the served channel and acoustic encoder side by s
 workers (the baseline trains after the acoustic encoder); and g2p latency of one word (median over
 test words) beside espeak-ng's own rule-based G2P.
 
-    python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1200]
+    python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1050]
+
+It runs the issue's sizes (ISSUE) under the benchmarked schedule (SCHEDULE, docs/benchmarks.md);
+-S overrides either.
 """
 from __future__ import annotations
 
@@ -37,11 +40,16 @@ ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepa
          "prepare_text_speech.unpaired_text=40000", "prepare_text_speech.unpaired_phonemes=40000",
          "prepare_text_speech.audio_unpaired=5000", "prepare_text_speech.audio_paired=400",
          "prepare_text_speech.probe_words=250", "train_text_speech.paired_size=400"]
+# the schedule of the latest 3-seed table in docs/benchmarks.md (params.yaml's steps are a small pipeline run)
+SCHEDULE = ["train_text_speech.channel.steps=1300", "train_text_speech.channel.warmup=300",
+            "train_text_speech.channel.eval_every=325", "train_text_speech.channel.dev_words=500",
+            "train_text_speech.acoustic_train.steps=850", "train_text_speech.acoustic.hidden=128",
+            "train_text_speech.acoustic.code=128"]
 LATENCY_WORDS = 50   # test words timed one at a time
 
 
 def configs(overrides: list[str]):
-    p = read_params_with(ISSUE + overrides)
+    p = read_params_with(ISSUE + SCHEDULE + overrides)
     return (from_dict(PrepareTextSpeech, p["prepare_text_speech"], "prepare_text_speech"),
             from_dict(TrainTextSpeech, p["train_text_speech"], "train_text_speech"))
 
@@ -117,7 +125,7 @@ def main():
           f"{torch.get_num_threads()} torch threads)")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     Path(args.out, "text_speech.json").write_text(json.dumps(
-        {"table": table, "runs": {str(k): v for k, v in runs.items()}, "overrides": args.set,
+        {"table": table, "runs": {str(k): v for k, v in runs.items()}, "schedule": SCHEDULE, "overrides": args.set,
          "date": time.strftime("%Y-%m-%d")}, indent=2))
 
 
