@@ -6,7 +6,7 @@ voice probes; training time of the served channel and acoustic encoder side by s
 workers (the baseline trains after the acoustic encoder); and g2p latency of one word (median over
 test words) beside espeak-ng's own rule-based G2P.
 
-    python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1050]
+    python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1300]
 
 It runs the issue's sizes (ISSUE) under the benchmarked schedule (SCHEDULE, docs/benchmarks.md);
 -S overrides either.
@@ -41,8 +41,9 @@ ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepa
          "prepare_text_speech.audio_unpaired=5000", "prepare_text_speech.audio_paired=400",
          "prepare_text_speech.probe_words=250", "train_text_speech.paired_size=400"]
 # the schedule of the latest 3-seed table in docs/benchmarks.md (params.yaml's steps are a small pipeline run)
-SCHEDULE = ["train_text_speech.channel.steps=1300", "train_text_speech.channel.warmup=300",
-            "train_text_speech.channel.eval_every=325", "train_text_speech.channel.dev_words=500",
+SCHEDULE = ["train_text_speech.channel.steps=1050", "train_text_speech.channel.warmup=250",
+            "train_text_speech.channel.eval_every=350", "train_text_speech.channel.dev_words=500",
+            "train_text_speech.channel.unpaired_batch=192",
             "train_text_speech.acoustic_train.steps=850", "train_text_speech.acoustic.hidden=128",
             "train_text_speech.acoustic.code=128"]
 LATENCY_WORDS = 50   # test words timed one at a time
