@@ -232,6 +232,38 @@ def test_teacher_forced_logits_equal_the_stepwise_decoder():
     assert torch.allclose(net(x, y), torch.cat(steps, dim=1), atol=1e-5)
 
 
+def test_a_word_is_encoded_and_scored_the_same_alone_and_in_a_padded_batch():
+    """The backward direction of the encoder must start at the word's own end, not the batch's padding:
+    otherwise the served g2p of one word differs from what the batch evaluation measured."""
+    torch.manual_seed(0)
+    net = Seq2Seq(len(GRAPHEMES), len(PHONES), Seq2SeqConfig(embed=8, hidden=16)).eval()
+    x, y = encode_pairs(["cat", "rhinoceroses"], [("K", "AE", "T"), ("R", "AY", "N", "AA", "S", "ER", "AH", "S")], "cpu")
+    (states, _, _), h = net.encode(x)
+    (alone, _, _), h_alone = net.encode(x[:1, :4])
+    assert torch.allclose(states[0, :4], alone[0], atol=1e-6) and torch.allclose(h[:, 0], h_alone[:, 0], atol=1e-6)
+    assert states[0, 4:].abs().sum() == 0
+    assert torch.allclose(net.nll(x, y)[0], net.nll(x[:1, :4], y[:1, :4])[0], atol=1e-5)
+
+
+def test_a_clip_gets_the_same_codes_alone_and_in_a_padded_batch(tiny_text_speech):
+    seed_everything(0, 2)
+    clips = tiny_text_speech.clips["paired"]
+    model = AcousticEncoder(AcousticConfig(hidden=16, code=8, voice=4)).eval()
+    order = np.argsort([len(clips.features(i)) for i in range(len(clips))])
+    short, long = int(order[0]), int(order[-1])
+    mel, lengths = mel_batch(clips, [short, long], "cpu")
+    assert lengths[0] < lengths[1]
+    mel1, len1 = mel_batch(clips, [short], "cpu")
+    with torch.no_grad():
+        assert torch.allclose(model.posteriors(mel, lengths)[0][0, : (len1[0] + 1) // 2],
+                              model.posteriors(mel1, len1)[0][0], atol=1e-5)
+        assert torch.allclose(model.voice(mel, lengths)[0], model.voice(mel1, len1)[0], atol=1e-5)
+        assert torch.allclose(model.content(mel, lengths)[0], model.content(mel1, len1)[0], atol=1e-5)
+        ph = PHONES.encode(["K", "AE", "T"])
+        padded = torch.tensor([ph + [Vocab.PAD] * 5, PHONES.encode(list("AA B D EH F G K L".split()))])
+        assert torch.allclose(model.phonemes(padded)[0], model.phonemes(torch.tensor([ph]))[0], atol=1e-6)
+
+
 def _untrained_channel(**cfg):
     """Random weights, but <eos> likely enough that every hypothesis ends within max_len."""
     torch.manual_seed(0)

@@ -23,7 +23,7 @@ from torch import nn
 
 from pipeline.config import rule
 from translation.lexicon import PHONES, Vocab
-from translation.seq2seq import pad_batch
+from translation.seq2seq import BiGRU, pad_batch
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,19 @@ def normalise_utterance(mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     mean = masked_mean(mel, mask)
     var = masked_mean((mel - mean[:, None]) ** 2, mask)
     return (mel - mean[:, None]) / (var[:, None] + 1e-5).sqrt() * mask.unsqueeze(-1)
+
+
+def masked_convs(layers: nn.Sequential, x: torch.Tensor, lengths: torch.Tensor):
+    """Run conv/ReLU `layers` over frames x (B, T, C) of `lengths`, zeroing the padding after every layer,
+    so a clip's output does not depend on how far its batch is padded. Returns (B, T', C') and lengths."""
+    x = x.transpose(1, 2)
+    for layer in layers:
+        x = layer(x)
+        if isinstance(layer, nn.Conv1d):
+            (k,), (s,), (p,) = layer.kernel_size, layer.stride, layer.padding
+            lengths = (lengths + 2 * p - k) // s + 1
+        x = x * frame_mask(lengths, x.shape[2]).unsqueeze(1)
+    return x.transpose(1, 2), lengths
 
 
 # ---------------------------------------------------------------- phoneme id sequences
@@ -109,12 +122,12 @@ class PhonemeEncoder(nn.Module):
     def __init__(self, cfg: AcousticConfig):
         super().__init__()
         self.embed = nn.Embedding(len(PHONES), cfg.hidden, padding_idx=Vocab.PAD)
-        self.rnn = nn.GRU(cfg.hidden, cfg.hidden, batch_first=True, bidirectional=True)
+        self.rnn = BiGRU(cfg.hidden, cfg.hidden)
         self.proj = nn.Linear(2 * cfg.hidden, cfg.code)
 
     def forward(self, ph: torch.Tensor) -> torch.Tensor:
         mask = (ph != Vocab.PAD) & (ph != Vocab.EOS)
-        states, _ = self.rnn(self.embed(ph))
+        states = self.rnn(self.embed(ph), (ph != Vocab.PAD).sum(1))
         return F.normalize(self.proj(masked_mean(states, mask)), dim=-1)
 
 
@@ -124,7 +137,7 @@ class AcousticEncoder(nn.Module):
         self.cfg, h = cfg, cfg.hidden
         self.front = nn.Sequential(nn.Conv1d(cfg.n_mels, h, 5, padding=2), nn.ReLU(),
                                    nn.Conv1d(h, h, 5, stride=2, padding=2), nn.ReLU())
-        self.rnn = nn.GRU(h, h, batch_first=True, bidirectional=True)
+        self.rnn = BiGRU(h, h)
         self.ctc_head = nn.Linear(2 * h, len(PHONES))      # index 0 (<pad>) doubles as the CTC blank
         self.voice_net = nn.Sequential(nn.Conv1d(cfg.n_mels, h, 5, padding=2), nn.ReLU(),
                                        nn.Conv1d(h, h, 5, padding=2), nn.ReLU())
@@ -136,9 +149,8 @@ class AcousticEncoder(nn.Module):
     def posteriors(self, mel: torch.Tensor, lengths: torch.Tensor):
         """(B, T', n_phones) CTC log-posteriors at half the frame rate, their mask and lengths."""
         mask = frame_mask(lengths, mel.shape[1])
-        x = self.front(normalise_utterance(mel, mask).transpose(1, 2)).transpose(1, 2)
-        out_len = (lengths + 1) // 2
-        states, _ = self.rnn(x)
+        x, out_len = masked_convs(self.front, normalise_utterance(mel, mask), lengths)
+        states = self.rnn(x, out_len)
         return self.ctc_head(states).log_softmax(-1), frame_mask(out_len, states.shape[1]), out_len
 
     def transcribe(self, mel: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
@@ -150,8 +162,8 @@ class AcousticEncoder(nn.Module):
         return self.phonemes(id_batch(self.transcribe(mel, lengths), mel.device))
 
     def voice(self, mel: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        mask = frame_mask(lengths, mel.shape[1])
-        x = self.voice_net(mel.transpose(1, 2)).transpose(1, 2)
+        x, _ = masked_convs(self.voice_net, mel * frame_mask(lengths, mel.shape[1]).unsqueeze(-1), lengths)
+        mask = frame_mask(lengths, x.shape[1])
         mean = masked_mean(x, mask)
         std = (masked_mean((x - mean[:, None]) ** 2, mask) + 1e-5).sqrt()
         return self.voice_proj(torch.cat([mean, std], dim=-1))

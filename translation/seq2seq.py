@@ -35,6 +35,33 @@ def pad_batch(seqs: list[list[int]], device=None) -> torch.Tensor:
     return out.to(device) if device is not None else out
 
 
+def reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each row of x (B, L, ...) with its first lengths[b] elements reversed, the padding left in place."""
+    b, width = x.shape[:2]
+    t = torch.arange(width, device=x.device).unsqueeze(0)
+    idx = torch.where(t < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - t, t)
+    flat = (idx + width * torch.arange(b, device=x.device).unsqueeze(1)).reshape(-1)
+    return x.reshape(b * width, *x.shape[2:]).index_select(0, flat).view_as(x)
+
+
+class BiGRU(nn.Module):
+    """A bidirectional GRU over padded batches whose states do not depend on the padding: the backward
+    direction reads each sequence reversed within its own length, so it starts at the sequence's last
+    element rather than at the batch's last padding (nn.GRU(bidirectional=True) does the latter, so
+    a word encoded alone and in a batch would differ)."""
+
+    def __init__(self, n_in: int, hidden: int):
+        super().__init__()
+        self.fwd = nn.GRU(n_in, hidden, batch_first=True)
+        self.bwd = nn.GRU(n_in, hidden, batch_first=True)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """States (B, L, 2·hidden) of inputs x (B, L, n_in) of `lengths`, zero at the padding."""
+        back = reverse_within(self.bwd(reverse_within(x, lengths))[0], lengths)
+        mask = torch.arange(x.shape[1], device=x.device).unsqueeze(0) < lengths.unsqueeze(1)
+        return torch.cat([self.fwd(x)[0], back], dim=-1) * mask.unsqueeze(-1)
+
+
 def with_bos(y: torch.Tensor) -> torch.Tensor:
     """Decoder inputs: <bos> then y without its last column."""
     bos = torch.full((y.shape[0], 1), Vocab.BOS, dtype=y.dtype, device=y.device)
@@ -70,7 +97,7 @@ class Seq2Seq(nn.Module):
         super().__init__()
         self.cfg, self.n_out = cfg, n_out
         self.src_embed = nn.Embedding(n_in, cfg.embed, padding_idx=Vocab.PAD)
-        self.encoder = nn.GRU(cfg.embed, cfg.hidden, batch_first=True, bidirectional=True)
+        self.encoder = BiGRU(cfg.embed, cfg.hidden)
         self.bridge = nn.Linear(2 * cfg.hidden, cfg.hidden)
         self.keys = nn.Linear(2 * cfg.hidden, cfg.hidden, bias=False)
         self.tgt_embed = nn.Embedding(n_out, cfg.embed, padding_idx=Vocab.PAD)
@@ -82,8 +109,7 @@ class Seq2Seq(nn.Module):
         """Attention memory (states, keys, a (B, 1, S) score bias that is -inf at padding) and the
         decoder's initial state (1, B, H)."""
         mask = x != Vocab.PAD
-        states, _ = self.encoder(self.drop(self.src_embed(x)))
-        states = states * mask.unsqueeze(-1)
+        states = self.encoder(self.drop(self.src_embed(x)), mask.sum(1))
         mean = states.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         bias = torch.zeros(mask.shape, device=x.device).masked_fill(~mask, float("-inf")).unsqueeze(1)
         return (states, self.keys(states), bias), torch.tanh(self.bridge(mean)).unsqueeze(0)
