@@ -23,7 +23,7 @@ from torch import nn
 
 from pipeline.config import rule
 from translation.lexicon import PHONES, Vocab
-from translation.seq2seq import BiGRU, pad_batch
+from translation.seq2seq import BiGRU, length_mask, pad_batch
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,6 @@ class AcousticConfig:
     w_ctc: float = field(default=1.0, metadata=rule(ge=0))
     w_match: float = field(default=1.0, metadata=rule(ge=0))
     w_recon: float = field(default=1.0, metadata=rule(ge=0))
-
-
-def frame_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
-    return torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -64,7 +60,7 @@ def masked_convs(layers: nn.Sequential, x: torch.Tensor, lengths: torch.Tensor):
         if isinstance(layer, nn.Conv1d):
             (k,), (s,), (p,) = layer.kernel_size, layer.stride, layer.padding
             lengths = (lengths + 2 * p - k) // s + 1
-        x = x * frame_mask(lengths, x.shape[2]).unsqueeze(1)
+        x = x * length_mask(lengths, x.shape[2]).unsqueeze(1)
     return x.transpose(1, 2), lengths
 
 
@@ -148,10 +144,10 @@ class AcousticEncoder(nn.Module):
 
     def posteriors(self, mel: torch.Tensor, lengths: torch.Tensor):
         """(B, T', n_phones) CTC log-posteriors at half the frame rate, their mask and lengths."""
-        mask = frame_mask(lengths, mel.shape[1])
+        mask = length_mask(lengths, mel.shape[1])
         x, out_len = masked_convs(self.front, normalise_utterance(mel, mask), lengths)
         states = self.rnn(x, out_len)
-        return self.ctc_head(states).log_softmax(-1), frame_mask(out_len, states.shape[1]), out_len
+        return self.ctc_head(states).log_softmax(-1), length_mask(out_len, states.shape[1]), out_len
 
     def transcribe(self, mel: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
         """Greedy CTC transcripts: phoneme ids per clip."""
@@ -162,8 +158,8 @@ class AcousticEncoder(nn.Module):
         return self.phonemes(id_batch(self.transcribe(mel, lengths), mel.device))
 
     def voice(self, mel: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        x, _ = masked_convs(self.voice_net, mel * frame_mask(lengths, mel.shape[1]).unsqueeze(-1), lengths)
-        mask = frame_mask(lengths, x.shape[1])
+        x, _ = masked_convs(self.voice_net, mel * length_mask(lengths, mel.shape[1]).unsqueeze(-1), lengths)
+        mask = length_mask(lengths, x.shape[1])
         mean = masked_mean(x, mask)
         std = (masked_mean((x - mean[:, None]) ** 2, mask) + 1e-5).sqrt()
         return self.voice_proj(torch.cat([mean, std], dim=-1))
@@ -186,7 +182,7 @@ class AcousticEncoder(nn.Module):
         dec_in = torch.cat([posteriors, voice[:, None].expand(-1, posteriors.shape[1], -1)], dim=-1)
         recon = self.decoder(dec_in.transpose(1, 2)).transpose(1, 2)           # (B, T', 2·n_mels)
         recon = recon.reshape(recon.shape[0], -1, cfg.n_mels)[:, : mel.shape[1]]  # back to T frames
-        fmask = frame_mask(lengths, mel.shape[1])[:, : recon.shape[1]]
+        fmask = length_mask(lengths, mel.shape[1])[:, : recon.shape[1]]
         recon_l1 = ((recon - mel[:, : recon.shape[1]]).abs().mean(-1) * fmask).sum() / fmask.sum()
         loss = cfg.w_ctc * ctc + cfg.w_match * match + cfg.w_recon * recon_l1
         return {"ctc": ctc, "match": match, "recon": recon_l1, "loss": loss}

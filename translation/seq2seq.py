@@ -35,6 +35,11 @@ def pad_batch(seqs: list[list[int]], device=None) -> torch.Tensor:
     return out.to(device) if device is not None else out
 
 
+def length_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """(B, width) True at the first lengths[b] positions of each row."""
+    return torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]
+
+
 def reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Each row of x (B, L, ...) with its first lengths[b] elements reversed, the padding left in place."""
     b, width = x.shape[:2]
@@ -58,8 +63,7 @@ class BiGRU(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """States (B, L, 2·hidden) of inputs x (B, L, n_in) of `lengths`, zero at the padding."""
         back = reverse_within(self.bwd(reverse_within(x, lengths))[0], lengths)
-        mask = torch.arange(x.shape[1], device=x.device).unsqueeze(0) < lengths.unsqueeze(1)
-        return torch.cat([self.fwd(x)[0], back], dim=-1) * mask.unsqueeze(-1)
+        return torch.cat([self.fwd(x)[0], back], dim=-1) * length_mask(lengths, x.shape[1]).unsqueeze(-1)
 
 
 def with_bos(y: torch.Tensor) -> torch.Tensor:
