@@ -260,7 +260,7 @@ def test_a_clip_gets_the_same_codes_alone_and_in_a_padded_batch(tiny_text_speech
         assert torch.allclose(model.voice(mel, lengths)[0], model.voice(mel1, len1)[0], atol=1e-5)
         assert torch.allclose(model.content(mel, lengths)[0], model.content(mel1, len1)[0], atol=1e-5)
         ph = PHONES.encode(["K", "AE", "T"])
-        padded = torch.tensor([ph + [Vocab.PAD] * 5, PHONES.encode(list("AA B D EH F G K L".split()))])
+        padded = torch.tensor([ph + [Vocab.PAD] * 5, PHONES.encode("AA B D EH F G K L".split())])
         assert torch.allclose(model.phonemes(padded)[0], model.phonemes(torch.tensor([ph]))[0], atol=1e-6)
 
 

@@ -52,15 +52,16 @@ def normalise_utterance(mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def masked_convs(layers: nn.Sequential, x: torch.Tensor, lengths: torch.Tensor):
-    """Run conv/ReLU `layers` over frames x (B, T, C) of `lengths`, zeroing the padding after every layer,
-    so a clip's output does not depend on how far its batch is padded. Returns (B, T', C') and lengths."""
+    """Run conv/ReLU `layers` over frames x (B, T, C) of `lengths`, zeroing the padding after every
+    convolution (ReLU keeps zeros), so a clip's output does not depend on how far its batch is padded.
+    Returns (B, T', C') and lengths."""
     x = x.transpose(1, 2)
     for layer in layers:
         x = layer(x)
         if isinstance(layer, nn.Conv1d):
             (k,), (s,), (p,) = layer.kernel_size, layer.stride, layer.padding
             lengths = (lengths + 2 * p - k) // s + 1
-        x = x * length_mask(lengths, x.shape[2]).unsqueeze(1)
+            x = x * length_mask(lengths, x.shape[2]).unsqueeze(1)
     return x.transpose(1, 2), lengths
 
 
