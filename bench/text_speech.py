@@ -44,7 +44,8 @@ ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepa
 SCHEDULE = ["train_text_speech.channel.steps=1050", "train_text_speech.channel.warmup=250",
             "train_text_speech.channel.eval_every=350", "train_text_speech.channel.dev_words=500",
             "train_text_speech.channel.unpaired_batch=192",
-            "train_text_speech.acoustic_train.steps=850", "train_text_speech.acoustic.hidden=128",
+            "train_text_speech.acoustic_train.steps=850", "train_text_speech.acoustic_train.lr=0.002",
+            "train_text_speech.acoustic.hidden=128",
             "train_text_speech.acoustic.code=128"]
 LATENCY_WORDS = 50   # test words timed one at a time
 

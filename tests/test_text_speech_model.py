@@ -14,7 +14,7 @@ from translation.acoustic import (
 )
 from translation.lexicon import GRAPHEMES, PHONES, Vocab
 from translation.noisy_channel import ChannelLossWeights, NoisyChannel
-from translation.seq2seq import Seq2Seq, Seq2SeqConfig, trim_after_eos, with_bos
+from translation.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length, trim_after_eos, with_bos
 from translation.text_speech_eval import (
     edit_distance,
     error_rates,
@@ -243,6 +243,26 @@ def test_a_word_is_encoded_and_scored_the_same_alone_and_in_a_padded_batch():
     assert torch.allclose(states[0, :4], alone[0], atol=1e-6) and torch.allclose(h[:, 0], h_alone[:, 0], atol=1e-6)
     assert states[0, 4:].abs().sum() == 0
     assert torch.allclose(net.nll(x, y)[0], net.nll(x[:1, :4], y[:1, :4])[0], atol=1e-5)
+
+
+def test_losses_in_length_groups_equal_one_padded_pass_row_for_row():
+    """by_length trims each group of similar-length rows to its own longest: the same per-row values, in
+    the rows' original order, and gradients reach the model through every group."""
+    torch.manual_seed(0)
+    cfg = Seq2SeqConfig(embed=8, hidden=16)
+    net, lm = Seq2Seq(len(GRAPHEMES), len(PHONES), cfg).eval(), SymbolLM(len(GRAPHEMES), cfg).eval()
+    words = list(WORDS)
+    g, ph = batch(words)
+    whole = net.nll(g, ph)
+    for chunks in (2, 3, 7):
+        grouped = by_length(net.nll, chunks, g, ph)
+        assert torch.allclose(grouped, whole, atol=1e-5)
+        assert torch.allclose(by_length(lm.nll, chunks, g), lm.nll(g), atol=1e-5)
+    trimmed = []
+    by_length(lambda x, y: trimmed.append(x.shape[1]) or net.nll(x, y), 4, g, ph)
+    assert min(trimmed) < g.shape[1] == max(trimmed)       # the short groups run on less padding
+    by_length(net.nll, 3, g, ph).sum().backward()
+    assert net.encoder.bwd.weight_hh_l0.grad.abs().sum() > 0
 
 
 def test_a_clip_gets_the_same_codes_alone_and_in_a_padded_batch(tiny_text_speech):

@@ -23,7 +23,7 @@ from torch import nn
 
 from pipeline.config import rule
 from translation.lexicon import GRAPHEMES, PHONES
-from translation.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM
+from translation.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length
 
 
 @dataclass(frozen=True)
@@ -56,25 +56,28 @@ class NoisyChannel(nn.Module):
     def supervised_loss(self, g: torch.Tensor, ph: torch.Tensor) -> dict:
         return {"g2p": self.g2p.nll(g, ph).mean(), "p2g": self.p2g.nll(ph, g).mean()}
 
-    def prior_loss(self, g: torch.Tensor, ph: torch.Tensor) -> dict:
-        return {"text_lm": self.text_lm.nll(g).mean(), "phone_lm": self.phone_lm.nll(ph).mean()}
+    def prior_loss(self, g: torch.Tensor, ph: torch.Tensor, chunks: int = 1) -> dict:
+        return {"text_lm": by_length(self.text_lm.nll, chunks, g).mean(),
+                "phone_lm": by_length(self.phone_lm.nll, chunks, ph).mean()}
 
     def wake_loss(self, g: torch.Tensor, ph: torch.Tensor, temperature: float = 1.0, generator=None,
-                  samples: int = 1) -> dict:
+                  samples: int = 1, chunks: int = 1) -> dict:
         """Channel terms of the ELBOs of unpaired phoneme strings (story A) and spellings (story B).
 
         samples K > 1: reweighted wake-sleep's wake update (Bornschein & Bengio 2015). Each item gets
         K draws from the (tempered) recognizer, and each draw's channel loss is weighted by its
         self-normalized importance weight w_k ∝ p(latent) p(observed | latent) / q_T(latent | observed),
         so the channel learns mostly from the draws the joint model finds plausible.
+        chunks: the channel's loss pass runs on that many groups of similar length (by_length).
         """
-        return {"wake_phones": self._wake(ph, self.p2g, self.g2p, self.text_lm, temperature, generator, samples),
-                "wake_text": self._wake(g, self.g2p, self.p2g, self.phone_lm, temperature, generator, samples)}
+        return {"wake_phones": self._wake(ph, self.p2g, self.g2p, self.text_lm, temperature, generator, samples, chunks),
+                "wake_text": self._wake(g, self.g2p, self.p2g, self.phone_lm, temperature, generator, samples, chunks)}
 
-    def _wake(self, obs, recognizer: Seq2Seq, channel: Seq2Seq, prior: SymbolLM, temperature, generator, k: int):
+    def _wake(self, obs, recognizer: Seq2Seq, channel: Seq2Seq, prior: SymbolLM, temperature, generator, k: int,
+              chunks: int):
         obs = obs.repeat_interleave(k, 0)
         latent = self._sampled(recognizer.decode, obs, sample=True, temperature=temperature, generator=generator)
-        nll = channel.nll(latent, obs)                                              # -log p(obs | latent)
+        nll = by_length(channel.nll, chunks, latent, obs)                           # -log p(obs | latent)
         if k == 1:
             return nll.mean()
         with torch.no_grad():
@@ -124,20 +127,22 @@ class NoisyChannel(nn.Module):
         return -self.text_lm.nll(g) - self.g2p.nll(g, ph) + self.p2g.nll(ph, g)
 
     def forward(self, paired, unpaired=None, w: ChannelLossWeights = ChannelLossWeights(), generator=None,
-                dreams: int | None = None) -> dict:
+                dreams: int | None = None, chunks: int = 1) -> dict:
         """Named losses of one step and their weighted sum under "loss".
 
         paired: (g, ph) id tensors of paired words; unpaired: (g, ph) of unrelated spellings and
         phoneme strings, or None for the supervised-only model; dreams: pairs dreamed per story for
-        the sleep phase (default: as many as the unpaired batch).
+        the sleep phase (default: as many as the unpaired batch); chunks: the unpaired batch's loss
+        passes run on that many groups of similar length (by_length: same losses, less padding).
         """
         losses = self.supervised_loss(*paired)
         total = w.supervised * (losses["g2p"] + losses["p2g"])
         if unpaired is not None:
-            losses |= self.prior_loss(*unpaired)
+            losses |= self.prior_loss(*unpaired, chunks=chunks)
             total = total + losses["text_lm"] + losses["phone_lm"]
             if w.wake > 0:
-                wake = self.wake_loss(*unpaired, temperature=w.temperature, generator=generator, samples=w.wake_samples)
+                wake = self.wake_loss(*unpaired, temperature=w.temperature, generator=generator, samples=w.wake_samples,
+                                       chunks=chunks)
                 losses |= wake
                 total = total + w.wake * (wake["wake_phones"] + wake["wake_text"])
             if w.sleep > 0:

@@ -35,6 +35,19 @@ def pad_batch(seqs: list[list[int]], device=None) -> torch.Tensor:
     return out.to(device) if device is not None else out
 
 
+def by_length(fn, chunks: int, *seqs: torch.Tensor) -> torch.Tensor:
+    """fn(*seqs) → (B,) per-row values, computed on `chunks` groups of rows of similar length, each
+    group's padded id tensors trimmed to its own longest row. For an fn whose rows do not depend on
+    the padding (every model here), the values are the same with less padding to run through: a random
+    batch of words is padded to its longest (~15 symbols against a mean of ~8)."""
+    if chunks <= 1 or len(seqs[0]) < 2 * chunks:
+        return fn(*seqs)
+    lengths = [(s != Vocab.PAD).sum(1) for s in seqs]
+    order = torch.stack(lengths).sum(0).argsort()
+    parts = [fn(*(s[idx, : int(n[idx].max())] for s, n in zip(seqs, lengths))) for idx in order.chunk(chunks)]
+    return torch.cat(parts)[order.argsort()]
+
+
 def length_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
     """(B, width) True at the first lengths[b] positions of each row."""
     return torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]

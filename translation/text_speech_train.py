@@ -28,6 +28,7 @@ class ChannelTrainConfig:
     batch_size: int = field(default=64, metadata=rule(ge=1))        # paired words per step
     unpaired_batch: int = field(default=128, metadata=rule(ge=1))   # unpaired spellings and phoneme strings
     dream_batch: int = field(default=32, metadata=rule(ge=1))       # pairs dreamed per story for the sleep phase
+    length_chunks: int = field(default=2, metadata=rule(ge=1))      # unpaired loss passes in groups of similar length
     lr: float = field(default=0.002, metadata=rule(gt=0))
     warmup: int = field(default=500, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
     decay_from: float = field(default=1.0, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction
@@ -78,7 +79,7 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
                   pad_batch([PHONES.encode(unpaired[1][i]) for i in pi], device))
             if step <= cfg.warmup:
                 w = replace(w, wake=0.0, sleep=0.0)
-        losses = model(batch, ub, w, generator=gen, dreams=cfg.dream_batch)
+        losses = model(batch, ub, w, generator=gen, dreams=cfg.dream_batch, chunks=cfg.length_chunks)
         opt.zero_grad()
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
