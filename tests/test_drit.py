@@ -126,6 +126,28 @@ def test_generator_only_losses_do_not_move_encoders(tiny_images):
     assert any(not torch.equal(p, q) for p, q in zip(with_g.generator.parameters(), without.generator.parameters()))
 
 
+def test_one_backward_gives_generators_both_loss_groups_and_encoders_only_theirs(tiny_images):
+    """train_step's single backward equals DRIT's two (backward_EG, then backward_G_alone on G), and
+    computes no discriminator weight gradients."""
+    torch.manual_seed(0)
+    model = DRIT(DRITConfig(**{**SMALL.__dict__, "dis_scales": 2}))
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    eg, g_only = model.encoder_generator_losses(xa, xb, f), model.generator_only_losses(f)
+    enc, gen = model.encoders(), model.generators()
+    from_eg = torch.autograd.grad(sum(eg.values()), enc + gen, retain_graph=True, allow_unused=True)
+    from_g = torch.autograd.grad(sum(g_only.values()), enc + gen, retain_graph=True, allow_unused=True)
+    assert all(g is None or not g.any() for g in from_g[:len(enc)])   # no encoder moves with them
+    assert all(g is not None for g in from_eg[:len(enc)])
+    model.zero_grad(set_to_none=True)
+    (sum(eg.values()) + sum(g_only.values())).backward()
+    for p, a, b in zip(enc + gen, from_eg, from_g):
+        expected = sum(g for g in (a, b) if g is not None)
+        assert torch.allclose(p.grad, expected, atol=1e-6)
+    assert all(p.grad is None for p in model.domain_discriminators() + model.content_discriminator())
+    assert all(p.requires_grad for p in model.parameters())           # frozen() restored them
+
+
 def test_the_learning_rate_holds_then_falls_linearly_to_zero():
     cfg = TranslationTrainConfig(iterations=10, lr=1.0, decay_from=0.5)
     rates = [lr_at(cfg, s) for s in range(10)]

@@ -12,6 +12,7 @@ Images are (N, 3, S, S) in [-1, 1] with S divisible by 2^d; content codes are (N
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -215,6 +216,20 @@ def bce(logits: torch.Tensor | list[torch.Tensor], target: float) -> torch.Tenso
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
+@contextmanager
+def frozen(*modules: nn.Module):
+    """Graphs built inside reach these modules' inputs but not their parameters: a backward pass goes
+    through them and computes no weight gradients, which no optimizer of that loss would use."""
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
 def kl_standard_normal(mu, logvar) -> torch.Tensor:
     return 0.5 * torch.mean(torch.sum(mu.pow(2) + logvar.exp() - 1 - logvar, dim=1))
 
@@ -299,9 +314,11 @@ class DRIT(nn.Module):
         za = mua + torch.randn_like(mua) * torch.exp(0.5 * lva)   # reparameterized posterior samples
         zb = mub + torch.randn_like(mub) * torch.exp(0.5 * lvb)
         zr = torch.randn(2 * n, self.cfg.attr_dim, device=xa.device)  # two random codes per input
-        # One generator call per domain: [cross (encoded attr), self-recon, random 1, random 2]
-        out_a = self.generator["a"](torch.cat([cb, ca, cb, cb]), torch.cat([za, za, zr]))
-        out_b = self.generator["b"](torch.cat([ca, cb, ca, ca]), torch.cat([zb, zb, zr]))
+        # One generator call per domain: [cross (encoded attr), self-recon, random 1, random 2]. The
+        # random-attribute fakes feed only the generator-only losses, so their content is detached.
+        ca_g, cb_g = ca.detach(), cb.detach()
+        out_a = self.generator["a"](torch.cat([cb, ca, cb_g, cb_g]), torch.cat([za, za, zr]))
+        out_b = self.generator["b"](torch.cat([ca, cb, ca_g, ca_g]), torch.cat([zb, zb, zr]))
         fake_a, recon_a, rand_a = out_a[:n], out_a[n:2 * n], out_a[2 * n:]
         fake_b, recon_b, rand_b = out_b[:n], out_b[n:2 * n], out_b[2 * n:]
         # Cross cycle: encode the fakes and swap back (fake_a carries b's content and a's attribute).
@@ -317,35 +334,43 @@ class DRIT(nn.Module):
         return bce(self.dis_content(f["ca"].detach()), 1.0) + bce(self.dis_content(f["cb"].detach()), 0.0)
 
     def domain_discriminator_loss(self, xa, xb, f):
+        """Each discriminator judges real and (detached) fake images in one call: one pass of its
+        small networks and one power iteration of its spectral norms per step."""
         loss = 0.0
         for d, real in (("a", xa), ("b", xb)):
-            loss = loss + bce(self.dis_enc[d](real), 1.0) + bce(self.dis_enc[d](f[f"fake_{d}"].detach()), 0.0)
-            loss = loss + bce(self.dis_rand[d](real), 1.0) + bce(self.dis_rand[d](f[f"rand_{d}"].detach()), 0.0)
+            for dis, fake in ((self.dis_enc[d], f[f"fake_{d}"]), (self.dis_rand[d], f[f"rand_{d}"])):
+                maps, n = dis(torch.cat([real, fake.detach()])), len(real)
+                loss = loss + bce([m[:n] for m in maps], 1.0) + bce([m[n:] for m in maps], 0.0)
         return loss
 
     def encoder_generator_losses(self, xa, xb, f) -> dict[str, torch.Tensor]:
-        """DRIT's backward_EG: adversarial (content, encoded-attribute domain), cycle, recon, KL, L2."""
+        """DRIT's backward_EG: adversarial (content, encoded-attribute domain), cycle, recon, KL, L2.
+        The discriminators are frozen: these losses pass through them to the codes and fakes."""
         c, dc = self.cfg, self.dis_content
-        return {
-            # the content encoders fool D_c by making it answer 0.5 for both domains
-            "content_adv": c.lambda_content_adv * (bce(dc(f["ca"]), 0.5) + bce(dc(f["cb"]), 0.5)),
-            "domain_adv": c.lambda_domain_adv * (bce(self.dis_enc["a"](f["fake_a"]), 1.0)
-                                                 + bce(self.dis_enc["b"](f["fake_b"]), 1.0)),
-            "cycle": c.lambda_cycle * (F.l1_loss(f["cycle_a"], xa) + F.l1_loss(f["cycle_b"], xb)),
-            "recon": c.lambda_recon * (F.l1_loss(f["recon_a"], xa) + F.l1_loss(f["recon_b"], xb)),
-            "kl": c.lambda_kl * (kl_standard_normal(f["mua"], f["lva"]) + kl_standard_normal(f["mub"], f["lvb"])),
-            "content_l2": c.lambda_content_l2 * (f["ca"].pow(2).mean() + f["cb"].pow(2).mean()),
-        }
+        with frozen(self.dis_content, self.dis_enc):
+            return {
+                # the content encoders fool D_c by making it answer 0.5 for both domains
+                "content_adv": c.lambda_content_adv * (bce(dc(f["ca"]), 0.5) + bce(dc(f["cb"]), 0.5)),
+                "domain_adv": c.lambda_domain_adv * (bce(self.dis_enc["a"](f["fake_a"]), 1.0)
+                                                     + bce(self.dis_enc["b"](f["fake_b"]), 1.0)),
+                "cycle": c.lambda_cycle * (F.l1_loss(f["cycle_a"], xa) + F.l1_loss(f["cycle_b"], xb)),
+                "recon": c.lambda_recon * (F.l1_loss(f["recon_a"], xa) + F.l1_loss(f["recon_b"], xb)),
+                "kl": c.lambda_kl * (kl_standard_normal(f["mua"], f["lva"]) + kl_standard_normal(f["mub"], f["lvb"])),
+                "content_l2": c.lambda_content_l2 * (f["ca"].pow(2).mean() + f["cb"].pow(2).mean()),
+            }
 
     def generator_only_losses(self, f) -> dict[str, torch.Tensor]:
-        """DRIT's backward_G_alone (+ DRIT++ mode seeking): these update the generators only."""
+        """DRIT's backward_G_alone (+ DRIT++ mode seeking): these update the generators only. They
+        reach no encoder: the random-attribute fakes were made from detached content (forward_pass),
+        and the attribute encoders of the latent regression and the discriminators are frozen."""
         c, n = self.cfg, f["ca"].shape[0]
-        losses = {"domain_adv_random": c.lambda_domain_adv * (
-            bce(self.dis_rand["a"](f["rand_a"]), 1.0) + bce(self.dis_rand["b"](f["rand_b"]), 1.0))}
-        latent = 0.0
-        for d in DOMAINS:
-            mu, _ = self.attribute[d](f[f"rand_{d}"])
-            latent = latent + F.l1_loss(mu, f["zr"])
+        with frozen(self.dis_rand, self.attribute):
+            losses = {"domain_adv_random": c.lambda_domain_adv * (
+                bce(self.dis_rand["a"](f["rand_a"]), 1.0) + bce(self.dis_rand["b"](f["rand_b"]), 1.0))}
+            latent = 0.0
+            for d in DOMAINS:
+                mu, _ = self.attribute[d](f[f"rand_{d}"])
+                latent = latent + F.l1_loss(mu, f["zr"])
         losses["latent"] = c.lambda_latent * latent
         # Mode seeking (DRIT++): image distance per unit of code distance between the two random
         # codes, as a ratio of means; its inverse is the loss, so collapsed outputs cost the most.

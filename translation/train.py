@@ -61,17 +61,13 @@ def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor) -> d
     loss_d.backward()
     opts["domain_discriminators"].step()
 
+    # One backward for encoders and generators: the generator-only losses (DRIT's backward_G_alone)
+    # reach no encoder by construction (see DRIT.generator_only_losses).
     eg = model.encoder_generator_losses(xa, xb, f)
     g_only = model.generator_only_losses(f)
     opts["encoders"].zero_grad(set_to_none=True)
     opts["generators"].zero_grad(set_to_none=True)
-    sum(eg.values()).backward(retain_graph=True)
-    # DRIT's backward_G_alone: latent regression, random-attribute GAN and mode seeking move only G.
-    params = model.generators()
-    grads = torch.autograd.grad(sum(g_only.values()), params, allow_unused=True)
-    for p, g in zip(params, grads):
-        if g is not None:
-            p.grad = g if p.grad is None else p.grad + g
+    (sum(eg.values()) + sum(g_only.values())).backward()
     opts["encoders"].step()
     opts["generators"].step()
     out = {"content_dis": loss_dc.item(), "domain_dis": loss_d.item()}
