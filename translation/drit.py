@@ -43,6 +43,7 @@ class DRITConfig:
     spectral_norm: bool = True                                      # DRIT++'s --dis_spectral_norm
     dis_scales: int = field(default=1, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
     gen_noise: float = field(default=0.0, metadata=rule(ge=0))      # initial scale of per-pixel noise in the generators (0: none)
+    g_alone_moves_content: bool = False  # DRIT's update_EG also steps E_c after backward_G_alone (False: G only)
 
 
 # ---------------------------------------------------------------- blocks
@@ -315,8 +316,9 @@ class DRIT(nn.Module):
         zb = mub + torch.randn_like(mub) * torch.exp(0.5 * lvb)
         zr = torch.randn(2 * n, self.cfg.attr_dim, device=xa.device)  # two random codes per input
         # One generator call per domain: [cross (encoded attr), self-recon, random 1, random 2]. The
-        # random-attribute fakes feed only the generator-only losses, so their content is detached.
-        ca_g, cb_g = ca.detach(), cb.detach()
+        # random-attribute fakes feed only the generator-only losses: their content is detached
+        # unless those losses are to move the content encoders too (DRIT's update_EG).
+        ca_g, cb_g = (ca, cb) if self.cfg.g_alone_moves_content else (ca.detach(), cb.detach())
         out_a = self.generator["a"](torch.cat([cb, ca, cb_g, cb_g]), torch.cat([za, za, zr]))
         out_b = self.generator["b"](torch.cat([ca, cb, ca_g, ca_g]), torch.cat([zb, zb, zr]))
         fake_a, recon_a, rand_a = out_a[:n], out_a[n:2 * n], out_a[2 * n:]
@@ -360,9 +362,9 @@ class DRIT(nn.Module):
             }
 
     def generator_only_losses(self, f) -> dict[str, torch.Tensor]:
-        """DRIT's backward_G_alone (+ DRIT++ mode seeking): these update the generators only. They
-        reach no encoder: the random-attribute fakes were made from detached content (forward_pass),
-        and the attribute encoders of the latent regression and the discriminators are frozen."""
+        """DRIT's backward_G_alone (+ DRIT++ mode seeking): these update the generators, and the content
+        encoders only with `g_alone_moves_content` (else forward_pass detached the random-attribute
+        fakes' content). The attribute encoders of the latent regression and the discriminators are frozen."""
         c, n = self.cfg, f["ca"].shape[0]
         with frozen(self.dis_rand, self.attribute):
             losses = {"domain_adv_random": c.lambda_domain_adv * (

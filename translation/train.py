@@ -30,6 +30,11 @@ class TranslationTrainConfig:
     beta1: float = field(default=0.5, metadata=rule(ge=0, lt=1))
     beta2: float = field(default=0.999, metadata=rule(ge=0, lt=1))
     weight_decay: float = field(default=1e-4, metadata=rule(ge=0))
+    # DRIT's content discriminator: its lr is lr / 2.5, its gradient norm clipped at 5, and (d_iter 3)
+    # it takes two extra updates on fresh batches per step. Defaults here: lr scale 1, no clip, no extra.
+    content_dis_lr_scale: float = field(default=1.0, metadata=rule(gt=0))
+    content_dis_clip: float = field(default=0.0, metadata=rule(ge=0))   # 0: no clipping
+    content_dis_extra: int = field(default=0, metadata=rule(ge=0, le=4))
     log_every: int = field(default=50, metadata=rule(ge=1))
     checkpoint_every: int = field(default=500, metadata=rule(ge=1))
 
@@ -46,15 +51,36 @@ def lr_at(cfg: TranslationTrainConfig, step: int) -> float:
     return linear_decay(cfg.lr, step, cfg.iterations, cfg.decay_from)
 
 
-def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor) -> dict[str, float]:
-    """One DRIT update; returns every named loss."""
+def set_learning_rates(opts: dict, cfg: TranslationTrainConfig, step: int) -> None:
+    for name, opt in opts.items():
+        scale = cfg.content_dis_lr_scale if name == "content_discriminator" else 1.0
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, step) * scale
+
+
+def content_discriminator_step(model: DRIT, opts: dict, f: dict, clip: float = 0.0) -> torch.Tensor:
+    opts["content_discriminator"].zero_grad(set_to_none=True)
+    loss = model.content_discriminator_loss(f)   # on detached content codes
+    loss.backward()
+    if clip:
+        torch.nn.utils.clip_grad_norm_(model.content_discriminator(), clip)
+    opts["content_discriminator"].step()
+    return loss
+
+
+def content_discriminator_only(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor, clip: float = 0.0) -> float:
+    """DRIT's update_D_content: the content discriminator alone, on a batch of its own."""
+    model.train()
+    with torch.no_grad():
+        f = {"ca": model.content["a"](xa), "cb": model.content["b"](xb)}
+    return content_discriminator_step(model, opts, f, clip).item()
+
+
+def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor, clip: float = 0.0) -> dict[str, float]:
+    """One DRIT update (update_D then update_EG); returns every named loss."""
     model.train()
     f = model.forward_pass(xa, xb)
-
-    opts["content_discriminator"].zero_grad(set_to_none=True)
-    loss_dc = model.content_discriminator_loss(f)   # on detached content codes
-    loss_dc.backward()
-    opts["content_discriminator"].step()
+    loss_dc = content_discriminator_step(model, opts, f, clip)
 
     opts["domain_discriminators"].zero_grad(set_to_none=True)
     loss_d = model.domain_discriminator_loss(xa, xb, f)  # on detached fakes
@@ -75,8 +101,10 @@ def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor) -> d
     return out
 
 
-def batch_for_step(data: ImageData, step: int, batch_size: int, seed: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    rng = np.random.default_rng([seed, step])
+def batch_for_step(data: ImageData, step: int, batch_size: int, seed: int, device,
+                   extra: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The step's batch of both domains; extra > 0: the step's k-th extra batch (its own random stream)."""
+    rng = np.random.default_rng([seed, step] + ([extra] if extra else []))
     a, b = data.splits["a_train"].images, data.splits["b_train"].images
     ia, ib = rng.integers(len(a), size=batch_size), rng.integers(len(b), size=batch_size)
     return to_tensor(a[ia]).to(device), to_tensor(b[ib]).to(device)
@@ -121,11 +149,12 @@ def fit(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int, de
     history, window = [], []
     for step in range(start, cfg.iterations):
         torch.manual_seed(hash((seed, step)) % (2**63))
-        for opt in opts.values():
-            for group in opt.param_groups:
-                group["lr"] = lr_at(cfg, step)
+        set_learning_rates(opts, cfg, step)
+        for k in range(1, cfg.content_dis_extra + 1):
+            content_discriminator_only(model, opts, *batch_for_step(data, step, cfg.batch_size, seed, device, k),
+                                       cfg.content_dis_clip)
         xa, xb = batch_for_step(data, step, cfg.batch_size, seed, device)
-        window.append(train_step(model, opts, xa, xb))
+        window.append(train_step(model, opts, xa, xb, cfg.content_dis_clip))
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.iterations:
             row = {"step": done} | {k: float(np.mean([w[k] for w in window])) for k in window[0]}
