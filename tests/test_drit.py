@@ -8,8 +8,9 @@ import torch
 
 from translation.drit import DRIT, DRITConfig
 from translation.images import to_tensor
-from translation.train import (TranslationTrainConfig, batch_for_step, fit, load_checkpoint, lr_at,
-                               make_optimizers, save_checkpoint, train_step)
+from translation.train import (TranslationTrainConfig, batch_for_step, content_discriminator_only, fit,
+                               load_checkpoint, lr_at, make_optimizers, save_checkpoint, set_learning_rates,
+                               train_step)
 
 SMALL = DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1)
 
@@ -146,6 +147,50 @@ def test_one_backward_gives_generators_both_loss_groups_and_encoders_only_theirs
         assert torch.allclose(p.grad, expected, atol=1e-6)
     assert all(p.grad is None for p in model.domain_discriminators() + model.content_discriminator())
     assert all(p.requires_grad for p in model.parameters())           # frozen() restored them
+
+
+def test_with_drits_update_eg_the_generator_only_losses_move_the_content_encoders_too(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(DRITConfig(**{**SMALL.__dict__, "g_alone_moves_content": True}))
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    touched = _grads(model, sum(model.generator_only_losses(f).values()))
+    assert any(n.startswith("content.") for n in touched)
+    assert not any(n.startswith(("attribute.", "dis_")) for n in touched)   # still frozen
+
+
+def test_drits_content_discriminator_schedule(tiny_images):
+    """lr / 2.5 for D_c alone, a gradient clip, and extra D_c updates on batches of their own."""
+    cfg = TranslationTrainConfig(iterations=2, batch_size=4, lr=1e-3, decay_from=1.0,
+                                 content_dis_lr_scale=0.4, content_dis_clip=5.0, content_dis_extra=2)
+    model = DRIT(SMALL)
+    opts = make_optimizers(model, cfg)
+    set_learning_rates(opts, cfg, 0)
+    assert opts["content_discriminator"].param_groups[0]["lr"] == pytest.approx(4e-4)
+    assert opts["generators"].param_groups[0]["lr"] == pytest.approx(1e-3)
+    extra = batch_for_step(tiny_images, 0, 4, 0, "cpu", 1)
+    assert not torch.equal(extra[0], batch_for_step(tiny_images, 0, 4, 0, "cpu")[0])
+
+    def run(c):
+        torch.manual_seed(0)
+        m = DRIT(SMALL)
+        fit(m, tiny_images, c, 0, "cpu", "test")
+        return m
+
+    base = run(TranslationTrainConfig(iterations=2, batch_size=4, lr=1e-3, decay_from=1.0))
+    extra_updates = run(cfg)
+    assert not torch.equal(base.dis_content.body[0][0].weight, extra_updates.dis_content.body[0][0].weight)
+    # Adam's first step moves each weight by about lr whatever the gradient's scale, unless the gradient
+    # is clipped far below Adam's eps: a near-zero clip then all but stops D_c.
+    def first_move(clip):
+        torch.manual_seed(0)
+        m = DRIT(SMALL)
+        before = m.dis_content.body[-1].weight.detach().clone()
+        c = TranslationTrainConfig(lr=1e-3, weight_decay=0.0, content_dis_clip=clip)
+        content_discriminator_only(m, make_optimizers(m, c), *extra, c.content_dis_clip)
+        return (m.dis_content.body[-1].weight - before).abs().max().item()
+
+    assert first_move(0.0) > 5e-4 and first_move(1e-12) < 1e-5
 
 
 def test_the_learning_rate_holds_then_falls_linearly_to_zero():
