@@ -1,4 +1,5 @@
-"""Training DRIT: one step = content discriminator, domain discriminators, then encoders+generators.
+"""Training DRIT: one step = (DRIT's d_iter) extra content-discriminator updates on batches of their
+own, then content discriminator, domain discriminators, and encoders+generators in one backward.
 
 Each step draws its batch and its noise from generators keyed by (seed, step), so a run resumed
 from a checkpoint (model, four optimizers, step counter) takes exactly the step it would have taken.
