@@ -89,7 +89,7 @@ def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor, clip
     opts["domain_discriminators"].step()
 
     # One backward for encoders and generators: the generator-only losses (DRIT's backward_G_alone)
-    # reach no encoder by construction (see DRIT.generator_only_losses).
+    # reach only the generators (and E_c if g_alone_moves_content) by construction, not the optimizer.
     eg = model.encoder_generator_losses(xa, xb, f)
     g_only = model.generator_only_losses(f)
     opts["encoders"].zero_grad(set_to_none=True)
