@@ -2,7 +2,7 @@
 
 The catalogue imitates MacridVAE: K concept prototypes, unit item embeddings grouped in
 sub-clusters around them, concept assignments c_ik = softmax_k(cos(h_i, m_k)/tau). A request is
-served as the service does (recsys.serving.threshold_topk): K concept codes search one index of all
+served as the service does (recsys.serve.threshold_topk): K concept codes search one index of all
 items, the lists are merged with the exact score and the threshold test. Reports build time,
 queries per second (one request at a time) and recall@100 of the IVF-served top-100 against the
 exactly served top-100, for a sweep of nprobe, with speed ratios to exact.
@@ -18,7 +18,7 @@ import faiss
 import numpy as np
 
 from pipeline.indexes import VectorIndex
-from recsys.serving import threshold_topk
+from recsys.serve import threshold_topk
 
 
 def unit(x):

@@ -23,7 +23,7 @@ from recsys.macridvae import MacridVAE
 from recsys.metrics import evaluate_scores
 from recsys.split import split_interactions
 from recsys.train import fit, score_users
-from stages.evaluate_recsys import baselines
+from recsys.evaluate import baselines
 
 METRICS = ("ndcg@100", "recall@20", "recall@50")
 

@@ -67,7 +67,7 @@ def main():
     users = [str(u) for u in data.user_ids["train"]]
     items = [str(i) for i in data.item_ids]
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port)])
+    server = subprocess.Popen([sys.executable, "-m", "stages.mdr", "serve", "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

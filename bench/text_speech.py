@@ -27,13 +27,13 @@ import torch
 from bench.seeds import run_seeds, seed_table
 from pipeline.compute import dask_client, run_jobs, torch_device
 from pipeline.config import from_dict, read_params_with
-from translation.noisy_channel import NoisyChannel
-from translation.speech import espeak_binary
-from translation.text_speech_config import PrepareTextSpeech, TrainTextSpeech
-from translation.text_speech_data import build_text_speech
-from translation.text_speech_eval import channel_metrics, g2p_words
-from translation.text_speech_jobs import model_of, training_jobs
-from translation.text_speech_report import retrieval, voice_probe
+from translation.speech.channel import NoisyChannel
+from translation.speech.audio import espeak_binary
+from translation.speech.config import PrepareTextSpeech, TrainTextSpeech
+from translation.speech.data import build_text_speech
+from translation.speech.evaluate import channel_metrics, g2p_words
+from translation.speech.jobs import model_of, training_jobs
+from translation.speech.report import retrieval, voice_probe
 
 # the issue's sizes; anything here can be overridden with -S
 ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepare_text_speech.paired_sizes=[400]",

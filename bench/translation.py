@@ -21,14 +21,14 @@ import torch
 from bench.seeds import run_seeds, seed_table
 from pipeline.compute import dask_client, seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
-from translation.classifier import Classifier
-from translation.config import EvaluateTranslation, PrepareImages, TrainTranslation
-from translation.datasets import build_glyphs, build_mnist_m
-from translation.drit import DRIT
-from translation.evaluate import evaluate, translate_batch
-from translation.images import encode_png, to_tensor
-from translation.plots import translation_grid
-from translation.train import fit
+from translation.images.classifier import Classifier
+from translation.images.config import EvaluateTranslation, PrepareImages, TrainTranslation
+from translation.images.sources import build_glyphs, build_mnist_m
+from translation.images.model import DRIT
+from translation.images.evaluate import evaluate, translate_batch
+from translation.images.data import encode_png, to_tensor
+from translation.images.plots import translation_grid
+from translation.images.train import fit
 
 KEYS = ("da_translated", "da_translated_prior", "da_source_only", "da_target_only", "da_gain_over_source_only", "content_preservation",
         "diversity_ratio", "frechet_classifier_features", "probe_content_to_class", "probe_attribute_to_class",

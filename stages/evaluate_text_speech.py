@@ -8,10 +8,10 @@ from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.text_speech_config import EvaluateTextSpeech
-from translation.text_speech_data import TextSpeechData
-from translation.text_speech_models import load_acoustic, load_channel
-from translation.text_speech_report import (
+from translation.speech.config import EvaluateTextSpeech
+from translation.speech.data import TextSpeechData
+from translation.speech.checkpoints import load_acoustic, load_channel
+from translation.speech.report import (
     curve_png,
     learning_curve,
     retrieval,

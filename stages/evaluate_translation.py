@@ -5,12 +5,12 @@ from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.config import EvaluateTranslation
-from translation.datasets import GlyphsConfig
-from translation.evaluate import evaluate
-from translation.images import ImageData, encode_png
-from translation.plots import translation_grid
-from translation.train import load_checkpoint
+from translation.images.config import EvaluateTranslation
+from translation.images.sources import GlyphsConfig
+from translation.images.evaluate import evaluate
+from translation.images.data import ImageData, encode_png
+from translation.images.plots import translation_grid
+from translation.images.train import load_checkpoint
 
 GRID = "plots/translation_grid.png"
 

@@ -5,7 +5,7 @@ from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
 from recsys.config import IndexRecsys
-from recsys.serving import build_item_index, load_model, save_index
+from recsys.serve import build_item_index, load_model, save_index
 
 OUT = "indexes/recsys"
 

@@ -5,10 +5,10 @@ from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.text_speech_config import IndexTextSpeech
-from translation.text_speech_data import TextSpeechData
-from translation.text_speech_models import load_acoustic, load_channel
-from translation.text_speech_serving import build_indexes, catalogue, save_indexes
+from translation.speech.config import IndexTextSpeech
+from translation.speech.data import TextSpeechData
+from translation.speech.checkpoints import load_acoustic, load_channel
+from translation.speech.serve import build_indexes, catalogue, save_indexes
 
 OUT = "indexes/text_speech"
 

@@ -4,10 +4,10 @@ from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.config import IndexTranslation
-from translation.images import ImageData
-from translation.serving import build_indexes, precision_at_k, save_indexes
-from translation.train import load_checkpoint
+from translation.images.config import IndexTranslation
+from translation.images.data import ImageData
+from translation.images.serve import build_indexes, precision_at_k, save_indexes
+from translation.images.train import load_checkpoint
 
 OUT = "indexes/translation"
 

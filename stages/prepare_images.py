@@ -9,10 +9,10 @@ from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.config import PrepareImages
-from translation.datasets import build_folders, build_glyphs, build_mnist_m
-from translation.images import ImageError, encode_png
-from translation.plots import tile_grid
+from translation.images.config import PrepareImages
+from translation.images.sources import build_folders, build_glyphs, build_mnist_m
+from translation.images.data import ImageError, encode_png
+from translation.images.plots import tile_grid
 
 OUT = "data/images"
 

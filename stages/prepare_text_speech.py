@@ -5,10 +5,10 @@ from pipeline.config import load_config
 from pipeline.progress import Progress, say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.lexicon import LexiconError
-from translation.speech import SpeechError
-from translation.text_speech_config import PrepareTextSpeech
-from translation.text_speech_data import build_text_speech
+from translation.speech.lexicon import LexiconError
+from translation.speech.audio import SpeechError
+from translation.speech.config import PrepareTextSpeech
+from translation.speech.data import build_text_speech
 
 OUT = "data/text_speech"
 

@@ -1,6 +1,6 @@
 """Stage train_text_speech: the noisy channel (semi-supervised) and its supervised-only baseline at each
 prepared paired size, and the acoustic encoder, as jobs that Dask workers run side by side
-(translation.text_speech_jobs). Histories go to plots/ and MLflow.
+(translation.speech.jobs). Histories go to plots/ and MLflow.
 
 Files: models/text_speech/channel_{semi,supervised}_{n}.pt per paired size n; the served model is
 channel.pt (semi-supervised at `paired_size`) beside acoustic.pt.
@@ -13,10 +13,10 @@ from pipeline.config import ConfigError, load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.text_speech_config import TrainTextSpeech
-from translation.text_speech_data import TextSpeechData
-from translation.text_speech_jobs import model_of, training_jobs
-from translation.text_speech_models import save_acoustic, save_channel
+from translation.speech.config import TrainTextSpeech
+from translation.speech.data import TextSpeechData
+from translation.speech.jobs import model_of, training_jobs
+from translation.speech.checkpoints import save_acoustic, save_channel
 
 DIR = "models/text_speech"
 

@@ -16,10 +16,10 @@ from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.config import TrainTranslation
-from translation.drit import DRIT
-from translation.images import ImageData
-from translation.train import fit, load_checkpoint, make_optimizers, save_checkpoint
+from translation.images.config import TrainTranslation
+from translation.images.model import DRIT
+from translation.images.data import ImageData
+from translation.images.train import fit, load_checkpoint, make_optimizers, save_checkpoint
 
 MODEL = "models/translation/drit.pt"
 PARTIAL = "models/translation/drit.partial.pt"

@@ -72,7 +72,7 @@ TINY_MNIST_M = dict(a_train=60, a_test=30, b_train=60, b_test=30)
 
 @pytest.fixture(scope="session")
 def tiny_images(dask):
-    from translation.datasets import MnistMConfig, build_mnist_m
+    from translation.images.sources import MnistMConfig, build_mnist_m
 
     return build_mnist_m(MnistMConfig(**TINY_MNIST_M), seed=3, client=dask)
 
@@ -80,8 +80,8 @@ def tiny_images(dask):
 @pytest.fixture(scope="session")
 def tiny_drit(tiny_images):
     from pipeline.compute import seed_everything
-    from translation.drit import DRIT, DRITConfig
-    from translation.train import TranslationTrainConfig, fit
+    from translation.images.model import DRIT, DRITConfig
+    from translation.images.train import TranslationTrainConfig, fit
 
     seed_everything(0, 2)
     model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1))
@@ -96,7 +96,7 @@ TINY_TEXT_SPEECH = dict(test=24, dev=20, paired_sizes=[20, 40], unpaired_text=60
 
 @pytest.fixture(scope="session")
 def tiny_text_speech(dask):
-    from translation.text_speech_data import PrepareTextSpeech, build_text_speech
+    from translation.speech.data import PrepareTextSpeech, build_text_speech
 
     data, _ = build_text_speech(PrepareTextSpeech(**TINY_TEXT_SPEECH), dask)
     return data
@@ -107,11 +107,11 @@ def tiny_speech_models(tiny_text_speech):
     """(noisy channel, acoustic encoder), each trained for a few steps on the tiny data."""
 
     from pipeline.compute import seed_everything
-    from translation.acoustic import AcousticConfig, AcousticEncoder
-    from translation.noisy_channel import NoisyChannel
-    from translation.seq2seq import Seq2SeqConfig
-    from translation.text_speech_data import ClipSet
-    from translation.text_speech_train import AcousticTrainConfig, ChannelTrainConfig, fit_acoustic, fit_channel
+    from translation.speech.acoustic import AcousticConfig, AcousticEncoder
+    from translation.speech.channel import NoisyChannel
+    from translation.speech.seq2seq import Seq2SeqConfig
+    from translation.speech.data import ClipSet
+    from translation.speech.train import AcousticTrainConfig, ChannelTrainConfig, fit_acoustic, fit_channel
 
     data = tiny_text_speech
     seed_everything(0, 2)

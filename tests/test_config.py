@@ -42,7 +42,7 @@ def test_missing_block_and_bad_yaml(tmp_path):
 
 
 def test_settings_by_image_source_lay_over_the_shared_model_and_training():
-    from translation.config import TrainTranslation
+    from translation.images.config import TrainTranslation
     cfg = from_dict(TrainTranslation, {"model": {"dis_scales": 3, "gen_noise": 0.1, "width": 8}, "train": {"lr": 5e-4},
                                        "by_source": {"glyphs": {"model": {"dis_scales": 1}, "train": {"lr": 2e-4}}}},
                     "train_translation")
@@ -63,7 +63,7 @@ def test_settings_by_image_source_lay_over_the_shared_model_and_training():
     ([1], "train_translation.by_source: must be a mapping"),
 ])
 def test_bad_settings_by_source_name_the_key(by_source, words):
-    from translation.config import TrainTranslation
+    from translation.images.config import TrainTranslation
     with pytest.raises(ConfigError) as e:
         from_dict(TrainTranslation, {"by_source": by_source}, "train_translation")
     assert words in str(e.value)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from translation.drit import DRIT, DRITConfig
-from translation.images import to_tensor
-from translation.train import (TranslationTrainConfig, batch_for_step, content_discriminator_only, fit,
+from translation.images.model import DRIT, DRITConfig
+from translation.images.data import to_tensor
+from translation.images.train import (TranslationTrainConfig, batch_for_step, content_discriminator_only, fit,
                                load_checkpoint, lr_at, make_optimizers, save_checkpoint, set_learning_rates,
                                train_step)
 
@@ -245,7 +245,7 @@ def test_a_checkpoint_of_another_model_version_names_the_file(tmp_path):
 
 
 def test_translate_is_seeded_diverse_and_follows_a_reference(tiny_drit, tiny_images):
-    from translation.evaluate import translate_batch
+    from translation.images.evaluate import translate_batch
 
     x = tiny_images.splits["a_test"].images[:3]
     g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
@@ -258,12 +258,12 @@ def test_translate_is_seeded_diverse_and_follows_a_reference(tiny_drit, tiny_ima
     z = tiny_drit.encode_attribute(to_tensor(ref), "b")
     with torch.no_grad():
         direct = tiny_drit.decode(tiny_drit.encode_content(to_tensor(x), "a"), z, "b", generator=g())
-    from translation.images import to_uint8
+    from translation.images.data import to_uint8
     assert np.array_equal(by_ref[:, 0], to_uint8(direct))
 
 
 def test_translation_in_the_attributes_of_a_target_pool(tiny_drit, tiny_images):
-    from translation.evaluate import translate_batch, translate_like
+    from translation.images.evaluate import translate_batch, translate_like
 
     x, pool = tiny_images.splits["a_test"].images[:3], tiny_images.splits["b_test"].images[:5]
     out = translate_like(tiny_drit, x, "a2b", pool, 2, seed=7)
@@ -274,8 +274,8 @@ def test_translation_in_the_attributes_of_a_target_pool(tiny_drit, tiny_images):
 
 
 def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
-    from translation.classifier import ClassifierConfig
-    from translation.evaluate import evaluate, frechet_distance, mean_pairwise_distance
+    from translation.images.classifier import ClassifierConfig
+    from translation.images.evaluate import evaluate, frechet_distance, mean_pairwise_distance
 
     metrics, extras = evaluate(tiny_drit, tiny_images, ClassifierConfig(steps=5, batch_size=8, width=4), 0,
                                n_codes=2, da_copies=1, say=lambda m: None)
@@ -292,8 +292,8 @@ def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
 
 
 def test_glyph_swap_l1_scores_the_true_render_as_zero(dask):
-    from translation.datasets import GlyphsConfig, build_glyphs
-    from translation.evaluate import glyph_swap_l1
+    from translation.images.sources import GlyphsConfig, build_glyphs
+    from translation.images.evaluate import glyph_swap_l1
 
     cfg = GlyphsConfig(a_train=10, a_test=10, b_train=10, b_test=10)
     data = build_glyphs(cfg, 0, dask)
@@ -306,9 +306,9 @@ def test_glyph_swap_l1_scores_the_true_render_as_zero(dask):
 
 
 def test_evaluation_of_unlabelled_folders_reports_what_it_can(tiny_drit, tiny_images):
-    from translation.classifier import ClassifierConfig
-    from translation.evaluate import evaluate
-    from translation.images import ImageData
+    from translation.images.classifier import ClassifierConfig
+    from translation.images.evaluate import evaluate
+    from translation.images.data import ImageData
 
     unlabelled = ImageData("folders", {s: type(p)(p.images, np.full(len(p), -1), {}) for s, p in tiny_images.splits.items()}, [])
     metrics, _ = evaluate(tiny_drit, unlabelled, ClassifierConfig(steps=2, batch_size=4, width=4), 0, n_codes=2,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from pipeline.indexes import IndexFileError, VectorIndex
-from recsys.serving import Recommender, build_item_index
+from recsys.serve import Recommender, build_item_index
 
 
 def test_search_maps_ids_and_round_trips(tmp_path):

@@ -5,7 +5,7 @@ import torch
 from recsys.baselines import EASE, MostPopular
 from recsys.macridvae import MacridVAE, MacridVAEConfig
 from recsys.multvae import MultVAE, MultVAEConfig
-from recsys.serving import load_model
+from recsys.serve import load_model
 from recsys.train import dense, save_checkpoint, score_users
 
 

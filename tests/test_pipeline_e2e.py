@@ -101,12 +101,12 @@ def test_cli_recommends_from_the_pipeline_outputs(repo):
     dest, env = repo
     users = json.loads((dest / "data/recsys/meta.json").read_text())
     assert users["n_items"] > 0
-    out = _run([sys.executable, "-m", "pipeline.cli", "similar", "i00001", "--k", "3", "--json"], dest, env, check=False)
+    out = _run([sys.executable, "-m", "stages.mdr", "similar", "i00001", "--k", "3", "--json"], dest, env, check=False)
     if out.returncode == 0:
         assert len(json.loads(out.stdout)) == 3
     else:  # i00001 may have no training positives in the tiny data
         assert "unknown item" in out.stderr
-    bad = _run([sys.executable, "-m", "pipeline.cli", "recommend", "--user", "ghost"], dest, env, check=False)
+    bad = _run([sys.executable, "-m", "stages.mdr", "recommend", "--user", "ghost"], dest, env, check=False)
     assert bad.returncode == 2 and "unknown user 'ghost'" in bad.stderr
 
 
@@ -126,35 +126,35 @@ def test_a_bad_param_stops_the_stage_naming_the_key_and_keeps_outputs(repo):
 
 def test_cli_translates_and_searches_from_the_pipeline_outputs(repo, tmp_path):
     dest, env = repo
-    from translation.images import ImageData, encode_png
+    from translation.images.data import ImageData, encode_png
 
     image = ImageData.load(dest / "data/images").splits["a_test"].images[0]
     (tmp_path / "digit.png").write_bytes(encode_png(image))
-    out = _run([sys.executable, "-m", "pipeline.cli", "translate", str(tmp_path / "digit.png"), "--n", "3",
+    out = _run([sys.executable, "-m", "stages.mdr", "translate", str(tmp_path / "digit.png"), "--n", "3",
                 "--out", str(tmp_path / "out")], dest, env)
     assert (tmp_path / "out" / "digit_a2b.png").exists() and "3 translation(s)" in out.stdout
-    out = _run([sys.executable, "-m", "pipeline.cli", "search-images", str(tmp_path / "digit.png"), "--k", "4",
+    out = _run([sys.executable, "-m", "stages.mdr", "search-images", str(tmp_path / "digit.png"), "--k", "4",
                 "--json"], dest, env)
     assert [r["domain"] for r in json.loads(out.stdout)] == ["b"] * 4
     (tmp_path / "bad.png").write_bytes(b"not a png")
-    bad = _run([sys.executable, "-m", "pipeline.cli", "translate", str(tmp_path / "bad.png")], dest, env, check=False)
+    bad = _run([sys.executable, "-m", "stages.mdr", "translate", str(tmp_path / "bad.png")], dest, env, check=False)
     assert bad.returncode == 2 and "bad.png" in bad.stderr and "not a readable image" in bad.stderr
 
 
 def test_cli_speaks_to_the_text_speech_outputs(repo, tmp_path):
     dest, env = repo
-    out = _run([sys.executable, "-m", "pipeline.cli", "g2p", "hello", "world"], dest, env)
+    out = _run([sys.executable, "-m", "stages.mdr", "g2p", "hello", "world"], dest, env)
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["hello", "world"]
-    out = _run([sys.executable, "-m", "pipeline.cli", "search-speech", "hello", "--k", "2", "--json"], dest, env)
+    out = _run([sys.executable, "-m", "stages.mdr", "search-speech", "hello", "--k", "2", "--json"], dest, env)
     assert len(json.loads(out.stdout)["results"]) == 2
-    from translation.speech import wav_bytes
-    from translation.text_speech_data import TextSpeechData
+    from translation.speech.audio import wav_bytes
+    from translation.speech.data import TextSpeechData
 
     clips = TextSpeechData.load(dest / "data/text_speech").clips["test"]
     (tmp_path / "w.wav").write_bytes(wav_bytes(clips.waveform(0)))
-    out = _run([sys.executable, "-m", "pipeline.cli", "search-text", str(tmp_path / "w.wav"), "--k", "3"], dest, env)
+    out = _run([sys.executable, "-m", "stages.mdr", "search-text", str(tmp_path / "w.wav"), "--k", "3"], dest, env)
     assert len(out.stdout.splitlines()) == 3
-    bad = _run([sys.executable, "-m", "pipeline.cli", "p2g", "HH", "QQ"], dest, env, check=False)
+    bad = _run([sys.executable, "-m", "stages.mdr", "p2g", "HH", "QQ"], dest, env, check=False)
     assert bad.returncode == 2 and "unknown phoneme 'QQ'" in bad.stderr
 
 
@@ -175,8 +175,8 @@ def test_a_killed_translation_run_resumes_where_it_stopped(repo):
         (dest / "params.yaml").write_text(params)
         from pipeline.config import load_config
         from stages.train_translation import fingerprint
-        from translation.config import TrainTranslation
-        from translation.images import ImageData
+        from translation.images.config import TrainTranslation
+        from translation.images.data import ImageData
         state["fingerprint"] = fingerprint(load_config(TrainTranslation, "train_translation", dest / "params.yaml"),
                                            ImageData.load(dest / "data/images"))
         torch.save(state, dest / "models/translation/drit.partial.pt")

@@ -3,14 +3,15 @@ import httpx
 import pytest
 
 from pipeline.service import ServeConfig, create_app
-from recsys.serving import Recommender, build_item_index
+from recsys.routes import recsys_service
+from recsys.serve import Recommender, build_item_index
 
 
 @pytest.fixture(scope="module")
 def service(tiny_model, tiny_data, serve_app):
     model, _ = tiny_model
     rec = Recommender(model, tiny_data, build_item_index(model, "Flat", 1))
-    server, thread, url = serve_app(create_app(lambda: rec, ServeConfig(max_k=50, max_history=30, max_batch=4,
+    server, thread, url = serve_app(create_app([recsys_service(lambda: rec)], ServeConfig(max_k=50, max_history=30, max_batch=4,
                                                                       max_body_bytes=4096)))
     with httpx.Client(base_url=url, timeout=10) as client:
         yield client, rec
@@ -117,7 +118,7 @@ def test_a_service_whose_artifacts_fail_to_load_says_why(tmp_path, serve_app):
     def broken():
         raise FileNotFoundError(f"{tmp_path}: no index manifest (run index_recsys)")
 
-    server, thread, url = serve_app(create_app(broken))
+    server, thread, url = serve_app(create_app([recsys_service(broken)]))
     try:
         assert httpx.get(url + "/livez").status_code == 200
         r = httpx.get(url + "/readyz")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import ConfigError
-from translation.lexicon import (
+from translation.speech.lexicon import (
     PHONEMES,
     LexiconError,
     check_phonemes,
@@ -15,7 +15,7 @@ from translation.lexicon import (
     cmudict_path,
     read_lexicon,
 )
-from translation.speech import (
+from translation.speech.audio import (
     SAMPLE_RATE,
     SpeechError,
     espeak_input,
@@ -23,7 +23,7 @@ from translation.speech import (
     read_wav,
     synthesize,
 )
-from translation.text_speech_data import (
+from translation.speech.data import (
     PrepareTextSpeech,
     TextSpeechData,
     clip_plan,

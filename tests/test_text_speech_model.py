@@ -5,31 +5,31 @@ import pytest
 import torch
 
 from pipeline.compute import run_jobs, seed_everything
-from translation.acoustic import (
+from translation.speech.acoustic import (
     AcousticConfig,
     AcousticEncoder,
     corrupt,
     ctc_greedy,
     id_batch,
 )
-from translation.lexicon import GRAPHEMES, PHONES, Vocab
-from translation.noisy_channel import ChannelLossWeights, NoisyChannel
-from translation.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length, trim_after_eos, with_bos
-from translation.text_speech_eval import (
+from translation.speech.lexicon import GRAPHEMES, PHONES, Vocab
+from translation.speech.channel import ChannelLossWeights, NoisyChannel
+from translation.speech.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length, trim_after_eos, with_bos
+from translation.speech.evaluate import (
     edit_distance,
     error_rates,
     g2p_words,
     p2g_phonemes,
     recall_at,
 )
-from translation.text_speech_jobs import channel_job, model_of
-from translation.text_speech_models import (
+from translation.speech.jobs import channel_job, model_of
+from translation.speech.checkpoints import (
     load_acoustic,
     load_channel,
     save_acoustic,
     save_channel,
 )
-from translation.text_speech_train import (
+from translation.speech.train import (
     ChannelTrainConfig,
     encode_pairs,
     fit_channel,
@@ -49,7 +49,7 @@ def batch(words):
 
 
 def unpaired():
-    from translation.seq2seq import pad_batch
+    from translation.speech.seq2seq import pad_batch
     return (pad_batch([GRAPHEMES.encode(w) for w in UNPAIRED_TEXT]),
             pad_batch([PHONES.encode(p.split()) for p in UNPAIRED_PH]))
 

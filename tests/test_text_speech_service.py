@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from pipeline.service import ServeConfig, create_app
-from translation.lexicon import PHONEMES
-from translation.text_speech_serving import SpeechText, build_indexes, catalogue
+from translation.speech.routes import speech_service
+from translation.speech.lexicon import PHONEMES
+from translation.speech.serve import SpeechText, build_indexes, catalogue
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def service(tiny_text_speech, tiny_speech_models, serve_app):
     clips = catalogue(tiny_text_speech)
     speech, text, words, _ = build_indexes(channel, acoustic, clips, "Flat", "cpu")
     st = SpeechText(channel, acoustic, clips, speech, text, words, max_seconds=3.0)
-    server, thread, url = serve_app(create_app(None, ServeConfig(max_body_bytes=200_000), None, lambda: st))
+    server, thread, url = serve_app(create_app([speech_service(lambda: st)], ServeConfig(max_body_bytes=200_000)))
     with httpx.Client(base_url=url, timeout=20) as client:
         yield client, st
     server.should_exit = True

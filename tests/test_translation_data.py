@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from conftest import TINY_MNIST_M
-from translation.datasets import (FACTORS, GlyphsConfig, MnistMConfig, build_folders, build_glyphs,
+from translation.images.sources import (FACTORS, GlyphsConfig, MnistMConfig, build_folders, build_glyphs,
                                   build_mnist_m, render_glyph, FoldersConfig)
-from translation.images import ImageData, ImageError, decode_image, read_folder
+from translation.images.data import ImageData, ImageError, decode_image, read_folder
 from pipeline.config import ConfigError, from_dict
 
 

@@ -7,15 +7,16 @@ import numpy as np
 import pytest
 
 from pipeline.service import ServeConfig, create_app
-from translation.images import encode_png
-from translation.serving import Translator, build_indexes
+from translation.images.routes import images_service
+from translation.images.data import encode_png
+from translation.images.serve import Translator, build_indexes
 
 
 @pytest.fixture(scope="module")
 def service(tiny_drit, tiny_images, serve_app):
     tr = Translator(tiny_drit, tiny_images, build_indexes(tiny_drit, tiny_images, 2, "Flat", 1), 2)
-    server, thread, url = serve_app(create_app(None, ServeConfig(max_body_bytes=20_000, max_outputs=6),
-                                               lambda: tr))
+    server, thread, url = serve_app(create_app([images_service(lambda: tr)],
+                                               ServeConfig(max_body_bytes=20_000, max_outputs=6)))
     with httpx.Client(base_url=url, timeout=10) as client:
         yield client, tr
     server.should_exit = True
@@ -32,7 +33,7 @@ def test_ready_and_documented(service):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/translate", "/search", "/images/{domain}/{idx}"} <= set(paths)
     r = client.post("/recommend", json={"user": "u", "k": 3})  # recsys not served here: says so
-    assert r.status_code == 404 and "not served" in r.json()["error"]
+    assert r.status_code == 404 and "is not served by this instance" in r.json()["error"]
 
 
 def test_translate_n_outputs_seeded_and_like_the_api(service, tiny_images):

@@ -14,12 +14,12 @@ import torch
 
 from pipeline.compute import linear_decay
 from pipeline.config import rule
-from translation.acoustic import AcousticEncoder
-from translation.lexicon import GRAPHEMES, PHONES
-from translation.noisy_channel import ChannelLossWeights, NoisyChannel
-from translation.seq2seq import pad_batch
-from translation.text_speech_data import ClipSet
-from translation.text_speech_eval import channel_metrics
+from translation.speech.acoustic import AcousticEncoder
+from translation.speech.lexicon import GRAPHEMES, PHONES
+from translation.speech.channel import ChannelLossWeights, NoisyChannel
+from translation.speech.seq2seq import pad_batch
+from translation.speech.data import ClipSet
+from translation.speech.evaluate import channel_metrics
 
 
 @dataclass(frozen=True)

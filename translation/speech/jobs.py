@@ -12,12 +12,12 @@ import time
 
 from pipeline.compute import seed_everything, torch_device
 from pipeline.progress import Progress
-from translation.acoustic import AcousticConfig, AcousticEncoder
-from translation.noisy_channel import NoisyChannel
-from translation.seq2seq import Seq2SeqConfig
-from translation.text_speech_config import TrainTextSpeech
-from translation.text_speech_data import ClipSet, TextSpeechData
-from translation.text_speech_train import (
+from translation.speech.acoustic import AcousticConfig, AcousticEncoder
+from translation.speech.channel import NoisyChannel
+from translation.speech.seq2seq import Seq2SeqConfig
+from translation.speech.config import TrainTextSpeech
+from translation.speech.data import ClipSet, TextSpeechData
+from translation.speech.train import (
     AcousticTrainConfig,
     ChannelTrainConfig,
     fit_acoustic,

@@ -13,9 +13,9 @@ import torch
 
 from pipeline.atomic import write_bytes
 from pipeline.checkpoint import restore
-from translation.acoustic import AcousticConfig, AcousticEncoder
-from translation.noisy_channel import NoisyChannel
-from translation.seq2seq import Seq2SeqConfig
+from translation.speech.acoustic import AcousticConfig, AcousticEncoder
+from translation.speech.channel import NoisyChannel
+from translation.speech.seq2seq import Seq2SeqConfig
 
 
 def _save(path, kind: str, config, model, extra: dict) -> None:

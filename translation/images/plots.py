@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from translation.drit import DRIT
-from translation.evaluate import translate_batch
-from translation.images import ImageData
+from translation.images.model import DRIT
+from translation.images.evaluate import translate_batch
+from translation.images.data import ImageData
 
 
 def tile_grid(rows: np.ndarray, pad: int = 2) -> np.ndarray:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.config import TorchStage, rule
-from translation.acoustic import AcousticConfig
-from translation.seq2seq import Seq2SeqConfig
-from translation.text_speech_data import PrepareTextSpeech
-from translation.text_speech_train import AcousticTrainConfig, ChannelTrainConfig
+from translation.speech.acoustic import AcousticConfig
+from translation.speech.seq2seq import Seq2SeqConfig
+from translation.speech.data import PrepareTextSpeech
+from translation.speech.train import AcousticTrainConfig, ChannelTrainConfig
 
 __all__ = ["PrepareTextSpeech", "TrainTextSpeech", "EvaluateTextSpeech", "IndexTextSpeech"]
 

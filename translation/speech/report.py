@@ -5,14 +5,14 @@ import io
 
 import numpy as np
 
-from translation.text_speech_data import TextSpeechData
-from translation.text_speech_eval import (
+from translation.speech.data import TextSpeechData
+from translation.speech.evaluate import (
     channel_metrics,
     g2p_words,
     linear_probe,
     recall_at,
 )
-from translation.text_speech_train import phoneme_codes, speech_codes
+from translation.speech.train import phoneme_codes, speech_codes
 
 
 def learning_curve(channels: dict, data: TextSpeechData, device) -> dict:

@@ -13,7 +13,7 @@ import wave
 
 import numpy as np
 
-from translation.lexicon import PHONEMES, strip_stress
+from translation.speech.lexicon import PHONEMES, strip_stress
 
 SAMPLE_RATE = 16000
 ESPEAK_VOWELS = {"AA": "A:", "AE": "a", "AO": "O:", "AW": "aU", "AY": "aI", "EH": "E", "EY": "eI",

@@ -1,6 +1,6 @@
 """Sequence models over symbol ids: an attention encoder–decoder and a symbol language model.
 
-Sequences are padded id tensors (B, L) ending in <eos>, <pad>=0 after it (translation.lexicon.Vocab).
+Sequences are padded id tensors (B, L) ending in <eos>, <pad>=0 after it (translation.speech.lexicon.Vocab).
 Both models give per-sequence log-likelihoods (summed over symbols), and decode greedily or by
 sampling in batches, so the noisy channel can score and dream whole words.
 """
@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pipeline.config import rule
-from translation.lexicon import Vocab
+from translation.speech.lexicon import Vocab
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from pipeline.checkpoint import restore
 from pipeline.compute import linear_decay
 from pipeline.config import rule
 from pipeline.progress import Progress
-from translation.drit import DRIT, DRITConfig
-from translation.images import ImageData, to_tensor
+from translation.images.model import DRIT, DRITConfig
+from translation.images.data import ImageData, to_tensor
 
 
 @dataclass(frozen=True)

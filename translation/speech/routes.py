@@ -9,18 +9,16 @@ from __future__ import annotations
 from fastapi import FastAPI, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from pipeline.service import BadRequest, ServeConfig
+from pipeline.service import BadRequest, ServeConfig, ServedModel, check_range
+from translation.speech.audio import SpeechError
+from translation.speech.lexicon import LexiconError
 
 
-def add_text_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, lock) -> None:
-    """`speech_text()` returns the loaded translation.text_speech_serving.SpeechText (or raises 503)."""
-    from translation.lexicon import LexiconError
-    from translation.speech import SpeechError
+def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, lock) -> None:
+    """`speech_text()` returns the loaded translation.speech.serve.SpeechText (or raises 503)."""
 
     def check_k(k: int) -> int:
-        if not 1 <= k <= cfg.max_k:
-            raise BadRequest(f"k: must be between 1 and {cfg.max_k}, got {k}")
-        return k
+        return check_range(k, 1, cfg.max_k, "k")
 
     def lexical(fn, *args):
         try:
@@ -67,3 +65,8 @@ def add_text_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, lock) ->
             return Response(st.clip_wav(clip), media_type="audio/wav")
         except KeyError as e:
             raise BadRequest(str(e.args[0]), 404) from None
+
+
+def speech_service(load) -> ServedModel:
+    """Text–speech as a served model; `load()` returns a SpeechText."""
+    return ServedModel("speech_text", load, add_speech_routes)

@@ -14,12 +14,12 @@ import torch
 
 from pipeline.atomic import write_json
 from pipeline.indexes import VectorIndex
-from translation.lexicon import PHONES, check_phonemes, check_word
-from translation.speech import log_mel, read_wav, trim_silence, wav_bytes
-from translation.text_speech_data import ClipSet, TextSpeechData
-from translation.text_speech_eval import g2p_words, p2g_phonemes
-from translation.text_speech_models import load_acoustic, load_channel
-from translation.text_speech_train import phoneme_codes, speech_codes
+from translation.speech.lexicon import PHONES, check_phonemes, check_word
+from translation.speech.audio import log_mel, read_wav, trim_silence, wav_bytes
+from translation.speech.data import ClipSet, TextSpeechData
+from translation.speech.evaluate import g2p_words, p2g_phonemes
+from translation.speech.checkpoints import load_acoustic, load_channel
+from translation.speech.train import phoneme_codes, speech_codes
 
 CATALOGUE = ("test", "paired", "unpaired")   # the clip sets a search can return
 

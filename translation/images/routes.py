@@ -12,13 +12,13 @@ import numpy as np
 from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.responses import Response
 
-from pipeline.service import BadRequest, ServeConfig
+from pipeline.service import BadRequest, ServeConfig, ServedModel, check_range
+from translation.images.data import ImageError, decode_image, encode_png
+from translation.images.plots import tile_grid
 
 
-def add_translation_routes(app: FastAPI, translator, cfg: ServeConfig, lock) -> None:
-    """`translator()` returns the loaded translation.serving.Translator (or raises BadRequest 503)."""
-    from translation.images import ImageError, decode_image, encode_png
-    from translation.plots import tile_grid
+def add_image_routes(app: FastAPI, translator, cfg: ServeConfig, lock) -> None:
+    """`translator()` returns the loaded translation.images.serve.Translator (or raises BadRequest 503)."""
 
     async def read_image(upload: UploadFile, field: str, size: int):
         data = await upload.read()
@@ -30,10 +30,6 @@ def add_translation_routes(app: FastAPI, translator, cfg: ServeConfig, lock) -> 
         except ImageError as e:
             status = 422 if "expected" in str(e) else 415
             raise BadRequest(str(e), status) from None
-
-    def check_range(value: int, low: int, high: int, field: str):
-        if not low <= value <= high:
-            raise BadRequest(f"{field}: must be between {low} and {high}, got {value}")
 
     @app.post("/translate", summary="Translate an image: n diverse outputs, or one in a reference's attribute")
     async def translate(image: UploadFile = File(...), direction: str = Form("a2b"), n: int = Form(4),
@@ -74,3 +70,8 @@ def add_translation_routes(app: FastAPI, translator, cfg: ServeConfig, lock) -> 
             return Response(encode_png(tr.stored_image(domain, idx)), media_type="image/png")
         except KeyError as e:
             raise BadRequest(str(e.args[0]), 404) from None
+
+
+def images_service(load) -> ServedModel:
+    """Image translation as a served model; `load()` returns a Translator."""
+    return ServedModel("translator", load, add_image_routes)

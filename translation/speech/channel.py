@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from pipeline.config import rule
-from translation.lexicon import GRAPHEMES, PHONES
-from translation.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length
+from translation.speech.lexicon import GRAPHEMES, PHONES
+from translation.speech.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length
 
 
 @dataclass(frozen=True)

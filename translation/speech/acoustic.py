@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from pipeline.config import rule
-from translation.lexicon import PHONES, Vocab
-from translation.seq2seq import BiGRU, length_mask, pad_batch
+from translation.speech.lexicon import PHONES, Vocab
+from translation.speech.seq2seq import BiGRU, length_mask, pad_batch
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from translation.lexicon import GRAPHEMES, PHONES
-from translation.seq2seq import pad_batch
+from translation.speech.lexicon import GRAPHEMES, PHONES
+from translation.speech.seq2seq import pad_batch
 
 
 def edit_distance(a, b) -> int:

@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from pipeline.config import rule
-from translation.images import to_tensor
+from translation.images.data import to_tensor
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipeline.config import ConfigError, TorchStage, from_dict, rule
-from translation.classifier import ClassifierConfig
-from translation.datasets import SOURCES, FoldersConfig, GlyphsConfig, MnistMConfig
-from translation.drit import DRITConfig
-from translation.train import TranslationTrainConfig
+from translation.images.classifier import ClassifierConfig
+from translation.images.sources import SOURCES, FoldersConfig, GlyphsConfig, MnistMConfig
+from translation.images.model import DRITConfig
+from translation.images.train import TranslationTrainConfig
 
 
 @dataclass(frozen=True)

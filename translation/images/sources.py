@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.config import ConfigError, rule
-from translation.images import SPLITS, ImageData, ImageError, ImageSet, read_folder
+from translation.images.data import SPLITS, ImageData, ImageError, ImageSet, read_folder
 
 SOURCES = ("mnist_m", "glyphs", "folders")
 SPLIT_CODE = {s: i for i, s in enumerate(SPLITS)}

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from scipy import linalg
 
-from translation.classifier import ClassifierConfig, train_classifier
-from translation.drit import DRIT
-from translation.images import ImageData, to_tensor, to_uint8
+from translation.images.classifier import ClassifierConfig, train_classifier
+from translation.images.model import DRIT
+from translation.images.data import ImageData, to_tensor, to_uint8
 
 
 def translate_batch(model: DRIT, images: np.ndarray, direction: str, z: torch.Tensor | None = None,
@@ -111,7 +111,7 @@ def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
 
 def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int = 500) -> dict[str, float]:
     """A→B with the attribute of a B reference, against the true render of (A's char, B's factors)."""
-    from translation.datasets import FACTORS, render_glyph
+    from translation.images.sources import FACTORS, render_glyph
 
     a, b = data.splits["a_test"], data.splits["b_test"]
     rng = np.random.default_rng(seed)

@@ -18,8 +18,8 @@ import numpy as np
 
 from pipeline.atomic import atomic_path
 from pipeline.config import ConfigError, rule
-from translation.lexicon import Entry, cmudict_path, read_lexicon
-from translation.speech import log_mel, synthesize, trim_silence
+from translation.speech.lexicon import Entry, cmudict_path, read_lexicon
+from translation.speech.audio import log_mel, synthesize, trim_silence
 
 CLIP_SETS = ("paired", "unpaired", "test", "probe")
 

@@ -15,10 +15,10 @@ import torch
 
 from pipeline.atomic import atomic_path
 from pipeline.indexes import VectorIndex
-from translation.drit import DOMAINS, DRIT
-from translation.evaluate import codes, translate_batch
-from translation.images import ImageData, ImageError
-from translation.train import load_checkpoint
+from translation.images.model import DOMAINS, DRIT
+from translation.images.evaluate import codes, translate_batch
+from translation.images.data import ImageData, ImageError
+from translation.images.train import load_checkpoint
 
 def content_vectors(model: DRIT, images: np.ndarray, domain: str, pool: int) -> np.ndarray:
     c, _ = codes(model, images, domain, pool)

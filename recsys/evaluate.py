@@ -1,0 +1,53 @@
+"""MacridVAE's baselines under the same protocol (most popular, Mult-VAE, EASE with λ chosen on the
+validation users) and its disentanglement on the known item categories (NMI, traversal)."""
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.compute import seed_everything
+from pipeline.progress import say
+from recsys import plots
+from recsys.baselines import EASE, MostPopular
+from recsys.config import EvaluateRecsys
+from recsys.dataset import InteractionData
+from recsys.disentanglement import contingency, nmi, traverse
+from recsys.metrics import evaluate_scores
+from recsys.multvae import MultVAE
+from recsys.train import dense, fit, score_users
+
+
+def baselines(cfg: EvaluateRecsys, data: InteractionData, device) -> dict:
+    test = lambda scores: evaluate_scores(scores, data.test_foldin, data.test_target)
+    val = lambda scores: evaluate_scores(scores, data.val_foldin, data.val_target)["ndcg@100"]["mean"]
+    out = {"most_popular": test(MostPopular(data.train).score(data.test_foldin))}
+    seed_everything(cfg.seed, cfg.threads)  # the baseline's draws do not depend on what ran before
+    multvae = MultVAE(data.n_items, cfg.multvae)
+    fit(multvae, data, cfg.multvae_train, cfg.multvae.beta, cfg.seed, device, "evaluate_recsys/multvae")
+    out["multvae"] = test(score_users(multvae, data.test_foldin, device))
+    if data.n_items <= cfg.ease_max_items:
+        # λ chosen on the validation users, as the other models' early stopping is
+        fits = [EASE(data.train, lam) for lam in cfg.ease_lambdas]
+        best = max(fits, key=lambda e: val(e.score(data.val_foldin)))
+        out["ease"] = {**test(best.score(data.test_foldin)), "lambda": best.lam}
+    else:
+        say("evaluate_recsys", f"EASE skipped: {data.n_items} items > ease_max_items {cfg.ease_max_items}")
+    return out
+
+
+def disentanglement(model, data: InteractionData, cfg: EvaluateRecsys) -> dict:
+    concepts = model.item_concepts().cpu().numpy()
+    out = {"concept_sizes": np.bincount(concepts, minlength=model.cfg.concepts).tolist()}
+    known = data.item_category >= 0
+    labels = [data.category_names[c] if c >= 0 else "?" for c in data.item_category]
+    if known.any() and data.category_names:
+        score = nmi(concepts[known], data.item_category[known])
+        table = contingency(concepts[known], data.item_category[known], model.cfg.concepts, len(data.category_names))
+        plots.concept_heatmap(table, data.category_names, Path("plots/recsys_concepts.png"), score)
+        out["nmi_concept_category"] = score
+    user = int(np.asarray(data.test_foldin.sum(1)).ravel().argmax())
+    trav = traverse(model, dense(data.test_foldin[user], "cpu"), cfg.traversal_steps)
+    plots.traversal_table(trav, data.item_ids, labels, Path("plots/recsys_traversal.png"))
+    out["traversal"] = {"user": str(data.user_ids["test"][user]), "concept": trav["concept"],
+                        "dimension": trav["dimension"],
+                        "distinct_top_items": len({i for row in trav["top_items"] for i in row})}
+    return out

@@ -1,0 +1,16 @@
+"""Noisy-channel text–speech (Mariooryad et al., arXiv 2212.03232): G2P and P2G from a few paired
+words plus unpaired spellings and phoneme strings (wake-sleep), and an acoustic encoder whose content
+code is shared with phoneme strings and kept apart from a voice code.
+
+lexicon      CMUdict, letters and ARPAbet symbols, vocabularies
+audio        espeak-ng synthesis, wav I/O, log-mel features
+data         word splits, clip sets, the prepared data set
+seq2seq      the attention encoder-decoder and symbol language models
+channel      the noisy channel: priors, G2P and P2G, supervised + wake + sleep losses
+acoustic     the acoustic encoder (CTC, InfoNCE to phoneme codes, mel reconstruction)
+train        the training loops;  jobs: one model per Dask job;  checkpoints: save / load
+evaluate     PER / WER / LER, retrieval recall, probes;  report: the stage's tables and plot
+config       the typed config of each stage
+serve        the served SpeechText (g2p, p2g, retrieval both ways) and its indexes
+routes       its HTTP routes;  commands: its `mdr` sub-commands
+"""
