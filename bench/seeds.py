@@ -9,9 +9,11 @@ from typing import Callable
 import numpy as np
 
 
-def run_seeds(seeds: list[int], run_one: Callable[[int], dict], partial: Path) -> dict:
+def run_seeds(seeds: list[int], run_one: Callable[[int], dict], partial: Path,
+              after_each: Callable[[dict], None] | None = None) -> dict:
     """{seed: results} of run_one over the seeds. Each seed's results are printed as one JSON line
-    and saved to `partial` as soon as it finishes, so a bench stopped midway keeps the seeds it ran."""
+    and saved to `partial` as soon as it finishes, and `after_each(runs so far)` is called (to write
+    the result file), so a bench stopped midway keeps the seeds it ran."""
     runs = {}
     partial.parent.mkdir(parents=True, exist_ok=True)
     for seed in seeds:
@@ -19,10 +21,12 @@ def run_seeds(seeds: list[int], run_one: Callable[[int], dict], partial: Path) -
         print(f"[seed {seed} done] " + json.dumps({k: v for k, v in runs[seed].items()
                                                    if isinstance(v, (int, float))}), flush=True)
         partial.write_text(json.dumps({str(k): v for k, v in runs.items()}, indent=2))
+        if after_each:
+            after_each(runs)
     return runs
 
 
-def seed_table(runs: dict, seeds: list[int], keys=None) -> dict:
+def seed_table(runs: dict, seeds: list[int], keys=None, quiet: bool = False) -> dict:
     """{key: {mean, se, seeds}} for every numeric key (in `keys` order if given) present in the runs."""
     table = {}
     for k in keys or list(runs[seeds[0]]):
@@ -31,5 +35,6 @@ def seed_table(runs: dict, seeds: list[int], keys=None) -> dict:
             continue
         se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
         table[k] = {"mean": float(np.mean(values)), "se": se, "seeds": values}
-        print(f"{k:34s} {np.mean(values):10.4f} ± {se:.4f}   " + "  ".join(f"{v:.4f}" for v in values))
+        if not quiet:
+            print(f"{k:34s} {np.mean(values):10.4f} ± {se:.4f}   " + "  ".join(f"{v:.4f}" for v in values))
     return table

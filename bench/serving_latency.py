@@ -20,6 +20,7 @@ import time
 import httpx
 import numpy as np
 
+from bench.results import write_result
 from recsys.dataset import InteractionData
 
 
@@ -88,12 +89,22 @@ def main():
         }
         print(f"{args.clients} concurrent clients × {args.requests} requests; {len(items)} items, {concepts} concepts")
         print(f"{'endpoint':>34s} {'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>8s} {'p50/livez':>10s} {'errors':>7s}")
-        base = None
+        base, results, rows = None, {}, []
         for name, make in cases.items():
             load(url, make, args.clients, 5)  # warm-up
             r = load(url, make, args.clients, args.requests)
             base = base or r["p50"]
             print(f"{name:>34s} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['rps']:>8.0f} {r['p50'] / base:>10.1f} {r['errors']:>7d}")
+            results[name] = {k: float(v) for k, v in r.items()}
+            rows.append([name, r["p50"], r["p99"], r["rps"], r["p50"] / base, r["errors"]])
+        write_result("serving_latency", title="Service under concurrent load",
+                     measures=f"`mdr serve` on the default run's artifacts ({len(items)} items, {concepts} concepts) "
+                              f"in its own process; {args.clients} client threads, each its own connection, "
+                              f"{args.requests} requests each after a warm-up, on the same machine as the server. "
+                              "/livez is the framework floor, the baseline of the same run.",
+                     summary=results, baselines={"/livez": results["/livez"]}, seeds=[],
+                     table={"columns": ["endpoint", "p50 ms", "p99 ms", "req/s", "p50 / livez", "errors"],
+                            "rows": rows})
     finally:
         server.terminate()
         server.wait(10)

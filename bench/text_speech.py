@@ -8,7 +8,7 @@ test words) beside espeak-ng's own rule-based G2P.
 
     python -m bench.text_speech [--seeds 0 1 2] [-S train_text_speech.channel.steps=1300]
 
-It runs the issue's sizes (ISSUE) under the benchmarked schedule (SCHEDULE, docs/benchmarks.md);
+It runs the issue's sizes (ISSUE) under the benchmarked schedule (SCHEDULE, docs/results/text_speech.json);
 -S overrides either.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench.results import write_result
 from bench.seeds import run_seeds, seed_table
 from pipeline.compute import dask_client, run_jobs, torch_device
 from pipeline.config import from_dict, read_params_with
@@ -40,7 +41,7 @@ ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepa
          "prepare_text_speech.unpaired_text=40000", "prepare_text_speech.unpaired_phonemes=40000",
          "prepare_text_speech.audio_unpaired=5000", "prepare_text_speech.audio_paired=400",
          "prepare_text_speech.probe_words=250", "train_text_speech.paired_size=400"]
-# the schedule of the latest 3-seed table in docs/benchmarks.md (params.yaml's steps are a small pipeline run)
+# the schedule of docs/results/text_speech.json (params.yaml's steps are a small pipeline run)
 SCHEDULE = ["train_text_speech.channel.steps=1050", "train_text_speech.channel.warmup=250",
             "train_text_speech.channel.eval_every=350", "train_text_speech.channel.dev_words=500",
             "train_text_speech.channel.unpaired_batch=192",
@@ -109,15 +110,44 @@ def run_seed(seed: int, client, overrides: list[str]) -> dict:
     return out
 
 
+ROWS = (("semi_g2p_per", "G2P PER, semi-supervised (served)"), ("supervised_g2p_per", "G2P PER, supervised-only baseline"),
+        ("g2p_per_ratio", "G2P PER ratio semi / supervised"),
+        ("semi_p2g_ler", "P2G LER, semi-supervised"), ("supervised_p2g_ler", "P2G LER, supervised-only baseline"),
+        ("p2g_ler_ratio", "P2G LER ratio semi / supervised"),
+        ("semi_g2p_wer", "G2P WER, semi-supervised"), ("supervised_g2p_wer", "G2P WER, supervised-only"),
+        ("text2speech_recall@10", "text → speech Recall@10 (unseen voices)"),
+        ("speech2text_recall@10", "speech → text Recall@10 (unseen voices)"),
+        ("voice_probe_content", "voice probe on the content code"), ("voice_probe_voice", "voice probe on the voice code"),
+        ("train_seconds", "training seconds (channel and acoustic side by side)"),
+        ("g2p_one_word_ms", "g2p of one word (ms)"), ("espeak_g2p_one_word_ms", "baseline: espeak-ng g2p of one word (ms)"))
+
+
+def write(runs: dict, args, started: float) -> None:
+    seeds = sorted(runs)
+    table = seed_table(runs, seeds, quiet=True)
+    rows = [[label, table[k]] + table[k]["seeds"] for k, label in ROWS if k in table]
+    write_result("text_speech", title="Noisy-channel text–speech at the issue's sizes",
+                 measures="Per seed: the semi-supervised noisy channel (400 paired words, 40,000 unpaired "
+                          "spellings and phoneme strings) against its supervised-only baseline trained in the "
+                          "same run on the same paired words, architecture, steps and dev selection; G2P PER/WER "
+                          "and P2G LER/WER on 2,000 held-out CMUdict words decoded as served; spelling ↔ speech "
+                          "retrieval in unseen espeak-ng voices; voice probes; g2p latency beside espeak-ng's.",
+                 seeds=seeds, per_seed=runs, summary=table, schedule=SCHEDULE, overrides=args.set,
+                 baselines={k: table[k] for k in table if k.startswith("supervised_") or k.startswith("espeak_")},
+                 wall_seconds=time.perf_counter() - started,
+                 table={"columns": ["measure", "mean ± s.e."] + [f"seed {s}" for s in seeds], "rows": rows})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("-S", "--set", action="append", default=[], help="params override, block.key=value")
-    ap.add_argument("--out", default="bench/results")
+    ap.add_argument("--out", default="bench/results", help="the per-seed partial file")
     args = ap.parse_args()
     start = time.perf_counter()
     with dask_client() as client:
-        runs = run_seeds(args.seeds, lambda s: run_seed(s, client, args.set), Path(args.out, "text_speech.partial.json"))
+        runs = run_seeds(args.seeds, lambda s: run_seed(s, client, args.set), Path(args.out, "text_speech.partial.json"),
+                         after_each=lambda runs: write(runs, args, start))
     print(f"\ntext-speech, seeds {args.seeds}, overrides {args.set}")
     table = seed_table(runs, args.seeds)
     m = {k: v["mean"] for k, v in table.items()}
@@ -125,10 +155,6 @@ def main():
           f"g2p one word / espeak-ng one word {m['g2p_one_word_ms'] / m['espeak_g2p_one_word_ms']:.2f}×")
     print(f"total {time.perf_counter() - start:.0f}s on {platform.node()} ({platform.machine()}, "
           f"{torch.get_num_threads()} torch threads)")
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    Path(args.out, "text_speech.json").write_text(json.dumps(
-        {"table": table, "runs": {str(k): v for k, v in runs.items()}, "schedule": SCHEDULE, "overrides": args.set,
-         "date": time.strftime("%Y-%m-%d")}, indent=2))
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ class NoisyChannel(nn.Module):
         re-ranked by log p(y|x) + rerank · log p'(x|y) + rerank_prior · log p'(y), the other story's
         channel and prior (for G2P: log p(g|ph) and log p(ph)). With both weights 1 this is the argmax
         of the product of both stories' joints, since log p(x) is constant over the candidates; a
-        prior weight of 1.5 was better on dev (G2P PER 0.174 -> 0.169, docs/benchmarks.md).
+        prior weight of 1.5 was better on dev (G2P PER 0.174 -> 0.169; `git show 330d71a:docs/benchmarks.md`).
         beam 1: greedy, no re-ranking.
         """
         if direction not in ("g2p", "p2g"):

@@ -4,7 +4,7 @@ The semi-supervised and supervised-only channels at each paired size and the aco
 no weights, so each is a job: a function of plain data that builds, trains and returns one model in
 a worker process with `threads` torch threads. Side by side on 2 cores each job runs at about 1/1.6
 of its two-thread speed, so the served pair (semi channel, acoustic encoder) takes about as long as
-one after the other (docs/benchmarks.md); the learning-curve jobs fill the workers as they free up.
+one after the other (`git show 330d71a:docs/benchmarks.md`); the learning-curve jobs fill the workers as they free up.
 """
 from __future__ import annotations
 

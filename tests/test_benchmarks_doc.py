@@ -1,0 +1,60 @@
+"""Benchmark results are data: every benchmark in bench/ has a committed result file with the fields
+DESIGN.md names, and docs/benchmarks.md is exactly what those files render to."""
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.report import DOC, render
+from bench.results import FIELDS, RESULTS, ROOT, write_result
+
+HELPERS = {"results", "report", "seeds", "__init__"}   # bench/ modules that are not benchmarks
+
+
+def benchmarks() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in HELPERS)
+
+
+def test_every_benchmark_writes_and_has_a_committed_result():
+    results = {p.stem: json.loads(p.read_text()) for p in RESULTS.glob("*.json")}
+    for bench in benchmarks():
+        source = (ROOT / "bench" / f"{bench}.py").read_text()
+        assert "write_result(" in source, f"bench/{bench}.py does not write docs/results/"
+        mine = [r for r in results.values() if r["command"].split()[2:3] == [f"bench.{bench}"]]
+        assert mine, f"no docs/results/*.json made by python -m bench.{bench}"
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("*.json")), ids=lambda p: p.name)
+def test_result_files_hold_the_fields(path):
+    r = json.loads(path.read_text())
+    assert not [f for f in FIELDS if f not in r], f"{path.name} lacks fields"
+    assert r["benchmark"] == path.stem
+    assert {"nproc", "cpu", "torch_threads", "device"} <= set(r["machine"])
+    assert r["table"]["rows"] and all(len(row) == len(r["table"]["columns"]) for row in r["table"]["rows"])
+
+
+def test_benchmarks_md_is_rendered_from_the_results():
+    text = DOC.read_text()
+    assert text == render(), "docs/benchmarks.md disagrees with docs/results/*.json: run python -m bench.report"
+    assert len(text.splitlines()) <= 250
+
+
+def test_a_changed_figure_breaks_the_match(tmp_path):
+    for p in RESULTS.glob("*.json"):
+        (tmp_path / p.name).write_text(p.read_text())
+    write_result("extra", title="Extra", measures="m", table={"columns": ["a"], "rows": [[0.5]]}, out=tmp_path)
+    before = render(tmp_path)
+    write_result("extra", title="Extra", measures="m", table={"columns": ["a"], "rows": [[0.6]]}, out=tmp_path)
+    assert render(tmp_path) != before and "| 0.6 |" in render(tmp_path)
+
+
+def test_a_table_row_of_the_wrong_width_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="one cell per column"):
+        write_result("bad", title="t", measures="m", table={"columns": ["a", "b"], "rows": [[1]]}, out=tmp_path)
+
+
+def test_benchmark_modules_parse_and_have_a_main():
+    for bench in benchmarks():
+        tree = ast.parse((ROOT / "bench" / f"{bench}.py").read_text())
+        assert any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body), bench
