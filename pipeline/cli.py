@@ -18,10 +18,19 @@ from pipeline.service import ServeConfig, ServedModel, create_app
 @dataclass(frozen=True)
 class ModelCommands:
     name: str                                                    # as `mdr serve --models` names it
-    add_artifact_args: Callable[[argparse.ArgumentParser], None]   # where its data, model, indexes are
+    artifacts: dict[str, str]                                    # option → default: its data, model, indexes
     is_trained: Callable[[argparse.Namespace], bool]             # its model file exists
     service: Callable[[argparse.Namespace], ServedModel]         # what `mdr serve` serves
     add_commands: Callable[[argparse._SubParsersAction], None]   # its own sub-commands
+
+    def add_artifact_args(self, parser: argparse.ArgumentParser) -> None:
+        add_options(parser, self.artifacts)
+
+
+def add_options(parser: argparse.ArgumentParser, defaults: dict[str, str]) -> None:
+    """One `--option` per entry, with its default."""
+    for option, default in defaults.items():
+        parser.add_argument(option, default=default)
 
 
 def serve_config(params_path: str = "params.yaml") -> ServeConfig:

@@ -1,18 +1,14 @@
 """The recommender's `mdr` sub-commands: recommend, similar, data fetch."""
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from pipeline.cli import ModelCommands
+from pipeline.cli import ModelCommands, add_options
 from recsys.routes import recsys_service
 
 
-def add_artifact_args(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument("--data", default="data/recsys")
-    sp.add_argument("--model", default="models/recsys/macridvae.pt")
-    sp.add_argument("--indexes", default="indexes/recsys")
+ARTIFACTS = {"--data": "data/recsys", "--model": "models/recsys/macridvae.pt", "--indexes": "indexes/recsys"}
 
 
 def load(args):
@@ -71,7 +67,7 @@ def cmd_fetch(args):
 
 def add_commands(sub) -> None:
     r = sub.add_parser("recommend", help="top-k items for a known user or a history")
-    add_artifact_args(r)
+    add_options(r, ARTIFACTS)
     r.add_argument("--user")
     r.add_argument("--history", help="comma-separated item ids")
     r.add_argument("--k", type=int, default=10)
@@ -80,7 +76,7 @@ def add_commands(sub) -> None:
     r.set_defaults(func=cmd_recommend)
 
     m = sub.add_parser("similar", help="items nearest to an item")
-    add_artifact_args(m)
+    add_options(m, ARTIFACTS)
     m.add_argument("item")
     m.add_argument("--k", type=int, default=10)
     m.add_argument("--json", action="store_true")
@@ -94,5 +90,5 @@ def add_commands(sub) -> None:
     f.set_defaults(func=cmd_fetch)
 
 
-COMMANDS = ModelCommands("recsys", add_artifact_args, lambda args: Path(args.model).exists(),
+COMMANDS = ModelCommands("recsys", ARTIFACTS, lambda args: Path(args.model).exists(),
                          lambda args: recsys_service(lambda: load(args)), add_commands)

@@ -2,7 +2,6 @@
 DESIGN.md names, and docs/benchmarks.md is exactly what those files render to."""
 import ast
 import json
-from pathlib import Path
 
 import pytest
 

@@ -1,20 +1,17 @@
 """Image translation's `mdr` sub-commands: translate, search-images."""
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli import ModelCommands
+from pipeline.cli import ModelCommands, add_options
 from translation.images.routes import images_service
 
 
-def add_artifact_args(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument("--image-data", default="data/images")
-    sp.add_argument("--translation-model", default="models/translation/drit.pt")
-    sp.add_argument("--translation-indexes", default="indexes/translation")
+ARTIFACTS = {"--image-data": "data/images", "--translation-model": "models/translation/drit.pt",
+             "--translation-indexes": "indexes/translation"}
 
 
 def load(args):
@@ -67,7 +64,7 @@ def cmd_search_images(args):
 
 def add_commands(sub) -> None:
     t = sub.add_parser("translate", help="translate an image file (or every image in a folder)")
-    add_artifact_args(t)
+    add_options(t, ARTIFACTS)
     t.add_argument("input", help="an image file or a folder of images")
     t.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
     t.add_argument("--n", type=int, default=4, help="diverse outputs per input (random attribute codes)")
@@ -77,7 +74,7 @@ def add_commands(sub) -> None:
     t.set_defaults(func=cmd_translate)
 
     q = sub.add_parser("search-images", help="images of the other domain with the same content")
-    add_artifact_args(q)
+    add_options(q, ARTIFACTS)
     q.add_argument("input", help="an image file")
     q.add_argument("--domain", default="a", choices=["a", "b"], help="the domain of the query image")
     q.add_argument("--k", type=int, default=10)
@@ -85,5 +82,5 @@ def add_commands(sub) -> None:
     q.set_defaults(func=cmd_search_images)
 
 
-COMMANDS = ModelCommands("translation", add_artifact_args, lambda args: Path(args.translation_model).exists(),
+COMMANDS = ModelCommands("translation", ARTIFACTS, lambda args: Path(args.translation_model).exists(),
                          lambda args: images_service(lambda: load(args)), add_commands)

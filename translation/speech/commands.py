@@ -1,18 +1,15 @@
 """Text–speech's `mdr` sub-commands: g2p, p2g, search-speech, search-text."""
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from pipeline.cli import ModelCommands
+from pipeline.cli import ModelCommands, add_options
 from translation.speech.routes import speech_service
 
 
-def add_artifact_args(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument("--speech-data", default="data/text_speech")
-    sp.add_argument("--speech-models", default="models/text_speech")
-    sp.add_argument("--speech-indexes", default="indexes/text_speech")
+ARTIFACTS = {"--speech-data": "data/text_speech", "--speech-models": "models/text_speech",
+             "--speech-indexes": "indexes/text_speech"}
 
 
 def load(args):
@@ -55,30 +52,25 @@ def cmd_search_text(args):
 
 def add_commands(sub) -> None:
     g = sub.add_parser("g2p", help="phonemes of spellings")
-    add_artifact_args(g)
+    add_options(g, ARTIFACTS)
     g.add_argument("words", nargs="+")
     g.set_defaults(func=cmd_g2p)
 
     pg = sub.add_parser("p2g", help="the spelling of a phoneme string")
-    add_artifact_args(pg)
+    add_options(pg, ARTIFACTS)
     pg.add_argument("phonemes", nargs="+", help="ARPAbet phonemes, e.g. HH AH L OW")
     pg.set_defaults(func=cmd_p2g)
 
-    ss = sub.add_parser("search-speech", help="stored clips that say a spelling")
-    add_artifact_args(ss)
-    ss.add_argument("word")
-    ss.add_argument("--k", type=int, default=10)
-    ss.add_argument("--json", action="store_true")
-    ss.set_defaults(func=cmd_search_speech)
-
-    st = sub.add_parser("search-text", help="spellings of what a wav clip says")
-    add_artifact_args(st)
-    st.add_argument("wav")
-    st.add_argument("--k", type=int, default=10)
-    st.add_argument("--json", action="store_true")
-    st.set_defaults(func=cmd_search_text)
+    for name, helptext, query, func in (("search-speech", "stored clips that say a spelling", "word", cmd_search_speech),
+                                        ("search-text", "spellings of what a wav clip says", "wav", cmd_search_text)):
+        s = sub.add_parser(name, help=helptext)
+        add_options(s, ARTIFACTS)
+        s.add_argument(query)
+        s.add_argument("--k", type=int, default=10)
+        s.add_argument("--json", action="store_true")
+        s.set_defaults(func=func)
 
 
-COMMANDS = ModelCommands("text_speech", add_artifact_args,
+COMMANDS = ModelCommands("text_speech", ARTIFACTS,
                          lambda args: (Path(args.speech_models) / "channel.pt").exists(),
                          lambda args: speech_service(lambda: load(args)), add_commands)
