@@ -134,7 +134,7 @@ def write_metrics(runs: dict, seeds: list[int], committed: dict, tolerances_path
                  seeds=seeds, per_seed={s: runs[s]["metrics"] for s in seeds}, summary=summary,
                  baselines={"committed": {key: committed_value(committed, *key.split(":")) for key in summary}},
                  table={"columns": ["metric"] + [f"seed {s}" for s in seeds] + ["mean ± s.e.", "tolerance",
-                                                                                "committed", ""], "rows": rows})
+                                                                                "committed when run", ""], "rows": rows})
     if tolerances_path:
         header = ("# Tolerances of the default run's headline metrics: 3 s.d. over seeds 0-2 (at least 1 %),\n"
                   "# written by `python -m bench.pipeline_time --tolerances` (docs/results/default_run.json).\n"

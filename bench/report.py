@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ that moved its modules, which changed no computation.
 
 def cell(v) -> str:
     if isinstance(v, dict) and "mean" in v:
-        return f"{cell(v['mean'])} ± {cell(v['se'])}"
+        return mean_se_cell(v["mean"], v["se"])
     if isinstance(v, bool) or v is None:
         return "—" if v is None else str(v).lower()
     if isinstance(v, int):
@@ -41,6 +42,14 @@ def cell(v) -> str:
     if isinstance(v, float):
         return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.4g}"
     return str(v)
+
+
+def mean_se_cell(mean: float, se: float) -> str:
+    """The standard error to 2 significant digits and the mean to the same decimal place."""
+    if not se or not math.isfinite(se):
+        return f"{cell(float(mean))} ± 0"
+    decimals = max(0, 1 - math.floor(math.log10(abs(se))))
+    return f"{mean:,.{decimals}f} ± {se:,.{decimals}f}"
 
 
 def table_lines(table: dict) -> list[str]:
@@ -62,7 +71,7 @@ def load_results(folder: Path = RESULTS) -> dict[str, dict]:
 
 def section(r: dict) -> list[str]:
     m = r["machine"]
-    where = (f"{r['date']}, revision `{r['git_revision']}`, {m['nproc']} × {m['cpu']}, "
+    where = (f"{r['date']}, revision `{r['git_revision']}`, {m['nproc']} cores ({m['cpu']}), "
              f"{m['torch_threads']} torch threads, {m['device']}")
     seeds = f"; seeds {', '.join(map(str, r['seeds']))}" if r["seeds"] else ""
     prov = "" if r["provenance"] == "measured" else f" *Carried over*: {r['provenance']}."

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.results import write_result
+from bench.results import RESULTS, write_result
 from bench.seeds import run_seeds, seed_table
 from pipeline.compute import dask_client, run_jobs, torch_device
 from pipeline.config import from_dict, read_params_with
@@ -135,13 +135,15 @@ def write(runs: dict, args, started: float) -> None:
                  seeds=seeds, per_seed=runs, summary=table, schedule=SCHEDULE, overrides=args.set,
                  baselines={k: table[k] for k in table if k.startswith("supervised_") or k.startswith("espeak_")},
                  wall_seconds=time.perf_counter() - started,
-                 table={"columns": ["measure", "mean ± s.e."] + [f"seed {s}" for s in seeds], "rows": rows})
+                 table={"columns": ["measure", "mean ± s.e."] + [f"seed {s}" for s in seeds], "rows": rows},
+                 out=Path(args.results))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("-S", "--set", action="append", default=[], help="params override, block.key=value")
+    ap.add_argument("--results", default=str(RESULTS), help="where the result JSON goes (a trial run: elsewhere)")
     ap.add_argument("--out", default="bench/results", help="the per-seed partial file")
     args = ap.parse_args()
     start = time.perf_counter()

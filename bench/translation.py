@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.results import write_result
+from bench.results import RESULTS, write_result
 from bench.seeds import run_seeds, seed_table
 from pipeline.compute import dask_client, seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
@@ -108,7 +108,8 @@ def write(runs: dict, args, started: float) -> None:
                  seeds=seeds, per_seed=runs, summary=table,
                  baselines={k: table[k] for k in ("da_source_only", "da_target_only", "swap_l1_copy_input") if k in table},
                  overrides=args.set, wall_seconds=time.perf_counter() - started,
-                 table={"columns": ["measure", "mean ± s.e."] + [f"seed {s}" for s in seeds], "rows": rows})
+                 table={"columns": ["measure", "mean ± s.e."] + [f"seed {s}" for s in seeds], "rows": rows},
+                 out=Path(args.results))
 
 
 def main():
@@ -116,6 +117,7 @@ def main():
     ap.add_argument("--data", choices=["mnist_m", "glyphs"], default="mnist_m")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("-S", "--set", action="append", default=[], help="params override, block.key=value")
+    ap.add_argument("--results", default=str(RESULTS), help="where the result JSON goes (a trial run: elsewhere)")
     ap.add_argument("--out", default="bench/results", help="translation grids and the per-seed partial file")
     args = ap.parse_args()
     start = time.perf_counter()
