@@ -2,11 +2,24 @@
 kept as it finishes, and mean ± standard error over seeds, printed and returned."""
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from bench.results import RESULTS
+
+
+def seed_bench_parser(doc: str, out_help: str) -> argparse.ArgumentParser:
+    """The options every multi-seed bench takes: seeds, params overrides, where its files go."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("-S", "--set", action="append", default=[], help="params override, block.key=value")
+    ap.add_argument("--results", default=str(RESULTS), help="where the result JSON goes (a trial run: elsewhere)")
+    ap.add_argument("--out", default="bench/results", help=out_help)
+    return ap
 
 
 def run_seeds(seeds: list[int], run_one: Callable[[int], dict], partial: Path,

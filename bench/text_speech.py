@@ -13,7 +13,6 @@ It runs the issue's sizes (ISSUE) under the benchmarked schedule (SCHEDULE, docs
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import subprocess
@@ -24,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.results import RESULTS, write_result
-from bench.seeds import run_seeds, seed_table
+from bench.results import write_result
+from bench.seeds import run_seeds, seed_bench_parser, seed_table
 from pipeline.compute import dask_client, run_jobs, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.speech.channel import NoisyChannel
@@ -140,12 +139,7 @@ def write(runs: dict, args, started: float) -> None:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("-S", "--set", action="append", default=[], help="params override, block.key=value")
-    ap.add_argument("--results", default=str(RESULTS), help="where the result JSON goes (a trial run: elsewhere)")
-    ap.add_argument("--out", default="bench/results", help="the per-seed partial file")
-    args = ap.parse_args()
+    args = seed_bench_parser(__doc__, "the per-seed partial file").parse_args()
     start = time.perf_counter()
     with dask_client() as client:
         runs = run_seeds(args.seeds, lambda s: run_seed(s, client, args.set), Path(args.out, "text_speech.partial.json"),

@@ -9,7 +9,6 @@ with 10 attribute codes beside one forward pass of the judge classifier.
 """
 from __future__ import annotations
 
-import argparse
 import platform
 import time
 from pathlib import Path
@@ -17,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.results import RESULTS, write_result
-from bench.seeds import run_seeds, seed_table
+from bench.results import write_result
+from bench.seeds import run_seeds, seed_bench_parser, seed_table
 from pipeline.compute import dask_client, seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.images.classifier import Classifier
@@ -113,12 +112,8 @@ def write(runs: dict, args, started: float) -> None:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = seed_bench_parser(__doc__, "translation grids and the per-seed partial file")
     ap.add_argument("--data", choices=["mnist_m", "glyphs"], default="mnist_m")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("-S", "--set", action="append", default=[], help="params override, block.key=value")
-    ap.add_argument("--results", default=str(RESULTS), help="where the result JSON goes (a trial run: elsewhere)")
-    ap.add_argument("--out", default="bench/results", help="translation grids and the per-seed partial file")
     args = ap.parse_args()
     start = time.perf_counter()
     # Read once: every seed runs the same settings, even if params.yaml changes during the run.
