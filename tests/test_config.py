@@ -4,10 +4,36 @@ from pipeline.config import ConfigError, from_dict, load_config
 from recsys.config import EvaluateRecsys, PrepareInteractions, TrainRecsys
 
 
+def stage_configs() -> dict:
+    """{stage: the config class its module loads with load_config(Class, "stage")}, for every dvc.yaml stage."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    found = {}
+    for stage in yaml.safe_load((root / "dvc.yaml").read_text())["stages"]:
+        module = importlib.import_module(f"stages.{stage}")
+        for node in ast.walk(ast.parse((root / "stages" / f"{stage}.py").read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_config"
+                    and isinstance(node.args[1], ast.Constant) and node.args[1].value == stage):
+                found[stage] = getattr(module, node.args[0].id)
+    return found
+
+
 def test_the_repository_params_load_for_every_stage():
+    from pipeline.cli import serve_config
+
+    configs = stage_configs()
+    assert len(configs) == 12, f"stages without a load_config of their own block: {sorted(configs)}"
+    for stage, cls in configs.items():
+        assert isinstance(load_config(cls, stage), cls)
     assert load_config(PrepareInteractions, "prepare_interactions").source == "synthetic"
     assert load_config(TrainRecsys, "train_recsys").model.concepts == 7
     assert load_config(EvaluateRecsys, "evaluate_recsys").ease_lambdas
+    assert serve_config().port == 8000
 
 
 @pytest.mark.parametrize("block, key, words", [

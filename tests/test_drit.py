@@ -291,18 +291,30 @@ def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
     assert mean_pairwise_distance(groups) == pytest.approx(5.0)
 
 
-def test_glyph_swap_l1_scores_the_true_render_as_zero(dask):
-    from translation.images.sources import GlyphsConfig, build_glyphs
-    from translation.images.evaluate import glyph_swap_l1
+def test_glyph_swap_l1_scores_the_true_render_as_zero(dask, monkeypatch):
+    from translation.images import evaluate as evaluation
+    from translation.images.sources import FACTORS, GlyphsConfig, build_glyphs, render_glyph
 
     cfg = GlyphsConfig(a_train=10, a_test=10, b_train=10, b_test=10)
     data = build_glyphs(cfg, 0, dask)
+    a, b = data.splits["a_test"], data.splits["b_test"]
 
-    torch.manual_seed(0)
-    scores = glyph_swap_l1(DRIT(SMALL), data, cfg, 0, pairs=20)
-    assert 0 < scores["swap_l1_copy_input"] and 0 < scores["swap_l1_copy_reference"]
-    assert 0 <= scores["swap_l1"] <= 1
+    def render(label, j):  # B's render of a character in the factors of B's test image j
+        return render_glyph(cfg, "b", int(label), size=data.size, **{k: int(b.factors[k][j]) for k in FACTORS})
 
+    # the truth is well defined: a B image re-rendered from its own character and factors is itself
+    assert all(np.array_equal(render(b.labels[j], j), b.images[j]) for j in range(len(b)))
+
+    def perfect(model, x, direction, reference=None, generator=None):
+        """A translator that draws A's character exactly in the reference's attribute."""
+        find = lambda images, image: next(i for i in range(len(images)) if np.array_equal(images[i], image))
+        return np.stack([render(a.labels[find(a.images, xi)], find(b.images, ri))
+                         for xi, ri in zip(x, reference)])[:, None]
+
+    monkeypatch.setattr(evaluation, "translate_batch", perfect)
+    scores = evaluation.glyph_swap_l1(DRIT(SMALL), data, cfg, 0, pairs=20)
+    assert scores["swap_l1"] == 0.0
+    assert scores["swap_l1_copy_input"] > 0.05 and scores["swap_l1_copy_reference"] > 0
 
 
 def test_evaluation_of_unlabelled_folders_reports_what_it_can(tiny_drit, tiny_images):

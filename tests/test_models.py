@@ -10,7 +10,7 @@ from recsys.train import dense, save_checkpoint, score_users
 
 
 @pytest.mark.parametrize("make", [
-    lambda n: MacridVAE(n, MacridVAEConfig(concepts=3, dim=8, hidden=16, dropout=0.0)),
+    lambda n: MacridVAE(n, MacridVAEConfig(concepts=3, dim=8, hidden=16, dropout=0.0, concept_input_norm=False)),
     lambda n: MacridVAE(n, MacridVAEConfig(concepts=3, dim=8, hidden=16, dropout=0.0, concept_input_norm=True)),
     lambda n: MultVAE(n, MultVAEConfig(hidden=16, latent=8, dropout=0.0)),
 ])

@@ -99,13 +99,14 @@ def test_repro_end_to_end_then_nothing_to_do(repo):
 
 def test_cli_recommends_from_the_pipeline_outputs(repo):
     dest, env = repo
-    users = json.loads((dest / "data/recsys/meta.json").read_text())
-    assert users["n_items"] > 0
-    out = _run([sys.executable, "-m", "stages.mdr", "similar", "i00001", "--k", "3", "--json"], dest, env, check=False)
-    if out.returncode == 0:
-        assert len(json.loads(out.stdout)) == 3
-    else:  # i00001 may have no training positives in the tiny data
-        assert "unknown item" in out.stderr
+    from recsys.dataset import InteractionData
+
+    item = str(InteractionData.load(dest / "data/recsys").item_ids[0])
+    out = _run([sys.executable, "-m", "stages.mdr", "similar", item, "--k", "3", "--json"], dest, env)
+    similar = [r["item"] for r in json.loads(out.stdout)]
+    assert len(similar) == 3 and item not in similar
+    unknown = _run([sys.executable, "-m", "stages.mdr", "similar", "no-such-item", "--k", "3"], dest, env, check=False)
+    assert unknown.returncode == 2 and "unknown item(s) ['no-such-item']" in unknown.stderr
     bad = _run([sys.executable, "-m", "stages.mdr", "recommend", "--user", "ghost"], dest, env, check=False)
     assert bad.returncode == 2 and "unknown user 'ghost'" in bad.stderr
 
