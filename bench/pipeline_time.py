@@ -123,7 +123,7 @@ def write_metrics(runs: dict, seeds: list[int], committed: dict, tolerances_path
         noise = stats["sd"] > NOISE_CV * abs(stats["mean"])
         summary[f"{f}:{k}"] = stats | {"tolerance": tol, "noise": noise, "better": better}
         spec.setdefault(f, {})[k] = {"tolerance": tol, "sd": round(stats["sd"], 5), "noise": noise}
-        rows.append([label] + values + [stats, tol, committed_value(committed, f, k),
+        rows.append([label] + values + [stats, tol, lookup(committed.get(f, {}), k),
                                         "mostly noise" if noise else ""])
     write_result("default_run", title="The default run's headline metrics over seeds, and their tolerances",
                  measures="`dvc repro` with every stage's seed set to 0, 1, 2 (the default params: small "
@@ -132,7 +132,7 @@ def write_metrics(runs: dict, seeds: list[int], committed: dict, tolerances_path
                           "from the committed value. Metrics with s.d. over 10 % of the mean are mostly noise "
                           "at this budget: the benchmarks below measure those at a larger one.",
                  seeds=seeds, per_seed={s: runs[s]["metrics"] for s in seeds}, summary=summary,
-                 baselines={"committed": {key: committed_value(committed, *key.split(":")) for key in summary}},
+                 baselines={"committed": {f"{f}:{k}": lookup(committed.get(f, {}), k) for f, k, _, _ in HEADLINE if f"{f}:{k}" in summary}},
                  table={"columns": ["metric"] + [f"seed {s}" for s in seeds] + ["mean ± s.e.", "tolerance",
                                                                                 "committed when run", ""], "rows": rows})
     if tolerances_path:
@@ -141,10 +141,6 @@ def write_metrics(runs: dict, seeds: list[int], committed: dict, tolerances_path
                   "# `mdr metrics` compares a run's metrics/*.json with the committed ones under these.\n")
         tolerances_path.write_text(header + yaml.safe_dump(spec, sort_keys=False))
         print(f"wrote {tolerances_path}")
-
-
-def committed_value(committed: dict, f: str, k: str):
-    return lookup(committed.get(f, {}), k)
 
 
 def main():

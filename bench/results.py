@@ -54,7 +54,7 @@ def mean_se(values) -> dict:
     """{mean, se, sd, n} of per-seed values (se, sd = 0 for one value)."""
     v = np.asarray(values, dtype=float)
     sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-    return {"mean": float(v.mean()), "se": sd / np.sqrt(len(v)), "sd": sd, "n": len(v)}
+    return {"mean": float(v.mean()), "se": float(sd / np.sqrt(len(v))), "sd": sd, "n": len(v)}
 
 
 def command_line() -> str:

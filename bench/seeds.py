@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from bench.results import RESULTS
+from bench.results import RESULTS, mean_se
 
 
 def seed_bench_parser(doc: str, out_help: str) -> argparse.ArgumentParser:
@@ -40,14 +38,13 @@ def run_seeds(seeds: list[int], run_one: Callable[[int], dict], partial: Path,
 
 
 def seed_table(runs: dict, seeds: list[int], keys=None, quiet: bool = False) -> dict:
-    """{key: {mean, se, seeds}} for every numeric key (in `keys` order if given) present in the runs."""
+    """{key: {mean, se, sd, n, seeds}} for every numeric key (in `keys` order if given) present in the runs."""
     table = {}
     for k in keys or list(runs[seeds[0]]):
         values = [runs[s][k] for s in seeds if k in runs[s]]
         if not values or not all(isinstance(v, (int, float)) for v in values):
             continue
-        se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
-        table[k] = {"mean": float(np.mean(values)), "se": se, "seeds": values}
+        table[k] = mean_se(values) | {"seeds": values}
         if not quiet:
-            print(f"{k:34s} {np.mean(values):10.4f} ± {se:.4f}   " + "  ".join(f"{v:.4f}" for v in values))
+            print(f"{k:34s} {table[k]['mean']:10.4f} ± {table[k]['se']:.4f}   " + "  ".join(f"{v:.4f}" for v in values))
     return table

@@ -43,6 +43,11 @@ def lookup(tree: dict, dotted: str):
     return None
 
 
+def number(tree: dict, dotted: str) -> float | None:
+    value = lookup(tree, dotted)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def committed_json(path: str, ref: str, cwd: Path) -> dict | None:
     out = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=cwd, capture_output=True, text=True)
     return json.loads(out.stdout) if out.returncode == 0 else None
@@ -70,8 +75,7 @@ def compare_metrics(folder="metrics", tolerances="metrics/tolerances.yaml", ref:
         for key, spec in keys.items():
             if not isinstance(spec, dict) or not isinstance(spec.get("tolerance"), (int, float)):
                 raise ValueError(f"{tolerances}: {name}: {key}: needs a numeric 'tolerance'")
-            value = lambda tree: (lambda v: float(v) if isinstance(v, (int, float)) else None)(lookup(tree, key))
-            rows.append(Comparison(name, key, value(then), value(now), float(spec["tolerance"]),
+            rows.append(Comparison(name, key, number(then, key), number(now, key), float(spec["tolerance"]),
                                    bool(spec.get("noise", False))))
     return rows
 
