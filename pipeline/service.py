@@ -1,26 +1,34 @@
-"""The HTTP service frame (FastAPI): health, errors and request limits; the models bring their routes.
+"""The HTTP service frame (FastAPI): health, errors, limits and the contract; the models bring their routes.
 
 A model is served through a `ServedModel`: a loader (run once, on start-up), a function that adds
-its routes to the app, and what it adds to /readyz. Routes reach the loaded model through a getter
-that answers 503 while it is not ready, and hold their model's own lock around inference, so
-requests for one model never queue behind another's.
+its routes to the app, what it adds to /readyz, and the facts of the loaded model its OpenAPI
+schema states (e.g. how many concept weights a request takes). Routes reach the loaded model
+through a getter that raises NotReady (503) until it has loaded, and run inference on their
+model's own `ModelWorker` thread, which merges concurrent requests into one model call; one
+model's requests never queue behind another's.
 
-Every bad request gets a 4xx JSON body {"error": "..."} that says what is wrong: unknown ids are
-404, malformed or out-of-range fields 422, an oversized body 413; nothing reaches a 500.
+Every error is one JSON shape, documented for every route that can answer it:
+{"error": "what is wrong", "detail": ["one line per problem"]} — 404 unknown id, 413 over a limit,
+415 not a file of an accepted kind, 422 malformed or out of range, 503 not loaded. The status comes
+from the exception's type (pipeline.errors), never from its words. Nothing reaches a 500.
 """
 from __future__ import annotations
 
 import contextlib
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pipeline.batching import ModelWorker
 from pipeline.config import rule
+from pipeline.errors import NotReady, RequestError
 
 
 @dataclass(frozen=True)
@@ -32,46 +40,79 @@ class ServeConfig:
     max_batch: int = field(default=256, metadata=rule(ge=1))
     max_body_bytes: int = field(default=1_000_000, metadata=rule(ge=1024))
     max_outputs: int = field(default=32, metadata=rule(ge=1))   # translations per request
+    micro_batch: int = field(default=64, metadata=rule(ge=1))   # concurrent requests merged per model call (1 = off)
+    torch_threads: int = field(default=1, metadata=rule(ge=1))  # intra-op threads shared by the model workers
 
 
-class BadRequest(ValueError):
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer of the service."""
+    error: str
+    detail: list[str]
 
 
-def check_range(value: int, low: int, high: int, where: str) -> int:
-    """`value` itself, or a 422 that names the field and the allowed range."""
-    if not low <= value <= high:
-        raise BadRequest(f"{where}: must be between {low} and {high}, got {value}")
-    return value
+ERRORS = {404: "An id the served model does not know, or a path this instance does not serve",
+          413: "A body, file or clip over the service's limit",
+          415: "An upload that is not a file of an accepted kind",
+          422: "A malformed or out-of-range field",
+          503: "The model behind the route is not loaded (see /readyz)"}
 
 
-# add_routes(app, model, cfg, lock): `model()` returns the loaded model or raises BadRequest 503.
-AddRoutes = Callable[[FastAPI, Callable[[], Any], ServeConfig, threading.Lock], None]
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+
+
+def error_responses(*statuses: int) -> dict:
+    """The `responses=` of a route that can answer these statuses, each with the one error body."""
+    return {s: {"description": ERRORS[s], "content": ERROR_CONTENT} for s in statuses}
+
+
+def binary_response(media_type: str, description: str, json_model: type[BaseModel] | None = None) -> dict:
+    """A 200 response of `media_type` bytes (and JSON of `json_model` when the route can answer both)."""
+    content = {media_type: {"schema": {"type": "string", "format": "binary"}}}
+    if json_model is not None:
+        content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{json_model.__name__}"}}
+    return {200: {"description": description, "content": content}}
 
 
 @dataclass(frozen=True)
 class ServedModel:
     name: str                                   # as /readyz lists it, e.g. "recommender"
     load: Callable[[], Any]                     # run once, on start-up
-    add_routes: AddRoutes
-    ready_info: Callable[[Any], dict] = lambda _: {}   # extra /readyz fields of the loaded model
+    # add_routes(app, model, cfg, worker): `model()` returns the loaded model or raises NotReady
+    add_routes: Callable[[FastAPI, Callable[[], Any], ServeConfig, ModelWorker], None]
+    ready_info: Callable[[Any], dict] = lambda _: {}           # extra /readyz fields of the loaded model
+    refine_openapi: Callable[[Any, dict], None] = lambda *_: None  # state the loaded model's facts in the schema
 
 
-def error_response(status: int, message: str, detail=None) -> JSONResponse:
-    body = {"error": message}
-    if detail is not None:
-        body["detail"] = detail
-    return JSONResponse(status_code=status, content=body)
+def error_response(status: int, message: str, detail: list[str] | None = None, headers=None) -> JSONResponse:
+    body = ErrorBody(error=message, detail=detail if detail is not None else [message])
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
-def _describe_validation(exc: RequestValidationError) -> tuple[str, list]:
+PATTERN_HINTS: dict[str, str] = {}   # pattern → what it allows, in words (the regex itself reads badly)
+
+
+def hint_pattern(pattern: str, allowed: str) -> str:
+    """`pattern`, registered so that a mismatch says "must be <allowed>" instead of quoting the regex."""
+    PATTERN_HINTS[pattern] = allowed
+    return pattern
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[str, list[str]]:
     details = []
     for e in exc.errors():
         where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-        details.append(f"{where}: {e.get('msg')}")
-    return "; ".join(details) or "invalid request", details
+        allowed = PATTERN_HINTS.get((e.get("ctx") or {}).get("pattern"))
+        message = f"{e.get('input')!r} is not {allowed}" if allowed else e.get("msg")
+        details.append(f"{where}: {message}")
+    return "; ".join(details) or "invalid request", details or ["invalid request"]
+
+
+def _error_schemas(schema: dict) -> None:
+    """ErrorBody in the components; FastAPI's own 422 list out (every 422 here is an ErrorBody)."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schemas["ErrorBody"] = ErrorBody.model_json_schema()
 
 
 def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> FastAPI:
@@ -82,19 +123,27 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> F
         raise ValueError(f"served models must have distinct names, got {names}")
     state = {m.name: None for m in models}
     errors = {m.name: "starting" for m in models}
+    workers = {m.name: ModelWorker(m.name, cfg.micro_batch, batching=cfg.micro_batch > 1) for m in models}
 
     @contextlib.asynccontextmanager
     async def lifespan(_):
+        import torch
+
+        torch.set_num_threads(cfg.torch_threads)
         for m in models:
             try:
                 state[m.name], errors[m.name] = m.load(), None
             except Exception as e:  # reported by /readyz
                 errors[m.name] = f"{type(e).__name__}: {e}"
         yield
+        for w in workers.values():
+            w.close()
 
-    app = FastAPI(title="mdr", version="0.1.0", lifespan=lifespan,
-                  description="Disentangled representations served: MacridVAE recommendations, "
-                              "DRIT image translation and content search, text–speech G2P/P2G and retrieval.")
+    app = FastAPI(title="mdr", version="0.2.0", lifespan=lifespan,
+                  description="Disentangled representations served: MacridVAE recommendations, DRIT image "
+                              "translation and content search, text–speech G2P/P2G and retrieval. Every error "
+                              "is an ErrorBody: {\"error\": str, \"detail\": [str]}.")
+    app.state.workers = workers
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -111,26 +160,27 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> F
         message, details = _describe_validation(exc)
         return error_response(422, message, details)
 
-    @app.exception_handler(BadRequest)
-    async def on_bad(_, exc: BadRequest):
-        return error_response(exc.status, str(exc))
+    @app.exception_handler(RequestError)
+    async def on_request_error(_, exc: RequestError):
+        return error_response(exc.status, str(exc), exc.detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 404:
             return error_response(404, f"{request.url.path} is not served by this instance "
                                        f"(served models: {', '.join(names) or 'none'})")
-        return error_response(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.get("/livez", summary="The process is up")
     def livez():
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Every served model and its indexes are loaded")
+    @app.get("/readyz", summary="Every served model and its indexes are loaded", responses=error_responses(503))
     def readyz():
         failed = {name: e for name, e in errors.items() if e is not None}
         if failed:
-            return error_response(503, "not ready: " + "; ".join(f"{n}: {e}" for n, e in failed.items()))
+            lines = [f"{n}: {e}" for n, e in failed.items()]
+            return error_response(503, "not ready: " + "; ".join(lines), lines)
         body = {"status": "ready", "models": names}
         for m in models:
             body |= m.ready_info(state[m.name])
@@ -139,8 +189,33 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> F
     for m in models:
         def served(name=m.name):
             if state[name] is None:
-                raise BadRequest(f"not ready: {name}: {errors[name]}", 503)
+                raise NotReady(f"not ready: {name}: {errors[name]}")
             return state[name]
 
-        m.add_routes(app, served, cfg, threading.Lock())  # torch modules are not re-entrant across threads
+        before = len(app.routes)
+        m.add_routes(app, served, cfg, workers[m.name])
+        for route in app.routes[before:]:  # every model route can be asked before its model loads
+            if isinstance(route, APIRoute):
+                route.responses.update(error_responses(503))
+                if route.body_field is not None:
+                    route.responses.update(error_responses(413))
+    for route in app.routes:
+        if isinstance(route, APIRoute) and (route.dependant.query_params or route.dependant.path_params
+                                            or route.body_field is not None):
+            route.responses.setdefault(422, error_responses(422)[422])
+
+    def openapi() -> dict:
+        """The schema, with the loaded models' facts; cached once every model has loaded."""
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _error_schemas(schema)
+        for m in models:
+            if state[m.name] is not None:
+                m.refine_openapi(state[m.name], schema)
+        if all(state[n] is not None for n in names):
+            app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
     return app

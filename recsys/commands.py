@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from pipeline.cli import ModelCommands, add_options
@@ -27,23 +28,26 @@ def _print(rec, cols, scores, as_json: bool):
 
 
 def cmd_recommend(args):
+    from pipeline.service import ServeConfig
+
     rec = load(args)
-    if (args.user is None) == (args.history is None):
-        raise ValueError("give exactly one of --user or --history")
-    history = rec.user_history(args.user) if args.user else rec.columns(
-        [h for h in args.history.split(",") if h.strip()])
-    if not history:
-        raise ValueError("--history: no item ids")
     weights = None
     if args.weights:
         try:
             weights = [float(w) for w in args.weights.split(",")]
         except ValueError:
             raise ValueError(f"--weights: not a comma-separated list of numbers: {args.weights!r}") from None
-        rec.check_weights(weights)
-    if not 1 <= args.k <= 10_000:
-        raise ValueError("--k: must be between 1 and 10000")
-    cols, scores = rec.recommend(history, args.k, weights)
+    history = [h.strip() for h in args.history.split(",") if h.strip()] if args.history is not None else None
+    limits = ServeConfig()
+    query, ignored = rec.query(user=args.user, history=history, k=args.k, weights=weights, strict=args.strict,
+                               max_k=limits.max_k, max_history=limits.max_history, where="--")
+    if ignored:
+        print(f"mdr: ignored unknown item(s): {', '.join(ignored)}", file=sys.stderr)
+    if query is None:
+        print("mdr: no known item in --history: the most popular items", file=sys.stderr)
+        cols, scores = rec.most_popular(args.k)
+    else:
+        cols, scores = rec.recommend_many([query])[0]
     _print(rec, cols, scores, args.json)
 
 
@@ -72,6 +76,7 @@ def add_commands(sub) -> None:
     r.add_argument("--history", help="comma-separated item ids")
     r.add_argument("--k", type=int, default=10)
     r.add_argument("--weights", help="comma-separated concept weights (steering), one per concept")
+    r.add_argument("--strict", action="store_true", help="fail on unknown --history items instead of leaving them out")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_recommend)
 

@@ -1,88 +1,149 @@
 """HTTP routes of the recommender: top-k for a known user or a history, batches, similar items,
-the learned concepts."""
-from __future__ import annotations
+the learned concepts.
 
-from fastapi import FastAPI, Query
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
+The request models state every rule the code enforces (k's range, a history's length, one
+weight >= 0 per concept with one above 0), so the OpenAPI schema is the contract. A history's
+unknown items are left out and listed under "ignored"; a history with no known item gets the most
+popular items ("source": "most_popular"), unless "strict": true makes unknown items a 404.
+"""
+# no `from __future__ import annotations`: FastAPI reads the annotations of routes defined in a function
+from typing import Annotated, Literal
 
-from pipeline.service import BadRequest, ServeConfig, ServedModel, check_range
+from fastapi import FastAPI, Path, Query
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, StrictBool, StrictStr, Tag
 
+from pipeline.service import ServeConfig, ServedModel, error_responses
 
-class RecommendRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    user: StrictStr | None = None
-    history: list[StrictStr] | None = None
-    k: StrictInt = 10
-    concept_weights: list[StrictFloat | StrictInt] | None = None
-    exclude_seen: StrictBool = True
-
-
-class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    requests: list[RecommendRequest]
+Weight = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 
 
-def add_recsys_routes(app: FastAPI, recommender, cfg: ServeConfig, lock) -> None:
-    """`recommender()` returns the loaded Recommender (or raises BadRequest 503)."""
+class RecommendedItem(BaseModel):
+    item: str
+    score: float
+    concept: int = Field(description="the item's concept (its largest assignment)")
+    category: str | None = Field(description="the item's known category, if the data has one")
 
-    def answer(req: RecommendRequest, where: str = "") -> dict:
+
+class Recommendation(BaseModel):
+    user: str | None
+    k: int
+    items: list[RecommendedItem]
+    ignored: list[str] = Field(description="history items the model does not know, left out")
+    source: Literal["model", "most_popular"] = Field(
+        description="most_popular when no history item is known: what a new user gets")
+
+
+class BatchResponse(BaseModel):
+    results: list[Recommendation]
+
+
+class SimilarItems(BaseModel):
+    item: str
+    k: int
+    items: list[RecommendedItem]
+
+
+class CategoryCount(BaseModel):
+    category: str
+    items: int
+
+
+class Concept(BaseModel):
+    concept: int
+    items: int
+    top_categories: list[CategoryCount]
+
+
+class Concepts(BaseModel):
+    concepts: list[Concept]
+
+
+def request_models(cfg: ServeConfig):
+    """(user request, either request, batch request) with the service's limits."""
+    k_field = Annotated[int, Strict(), Field(ge=1, le=cfg.max_k)]
+
+    class Common(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        k: k_field = 10
+        concept_weights: Annotated[list[Weight], Field(
+            min_length=1, json_schema_extra={"contains": {"type": "number", "exclusiveMinimum": 0}},
+            description="steering: one weight >= 0 per concept, not all 0 (0 drops a concept)")] | None = None
+        exclude_seen: StrictBool = True
+
+    class UserRequest(Common):
+        user: StrictStr
+
+    class HistoryRequest(Common):
+        history: Annotated[list[StrictStr], Field(min_length=1, max_length=cfg.max_history)]
+        strict: StrictBool = Field(False, description="a 404 for unknown items instead of leaving them out")
+
+    # exactly one of the two forms; a body with "user" is read as a UserRequest (errors name the form)
+    OneRequest = Annotated[Annotated[UserRequest, Tag("UserRequest")] | Annotated[HistoryRequest, Tag("HistoryRequest")],
+                           Discriminator(lambda body: "UserRequest" if _has(body, "user") else "HistoryRequest")]
+
+    class BatchRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        requests: Annotated[list[OneRequest], Field(min_length=1, max_length=cfg.max_batch)]
+
+    return UserRequest, OneRequest, BatchRequest
+
+
+def _has(body, key: str) -> bool:
+    return key in body if isinstance(body, dict) else hasattr(body, key)
+
+
+def add_recsys_routes(app: FastAPI, recommender, cfg: ServeConfig, worker) -> None:
+    """`recommender()` returns the loaded Recommender (or raises NotReady)."""
+    UserRequest, RecommendRequest, BatchRequest = request_models(cfg)
+
+    def plan(req, where: str = ""):
         rec = recommender()
-        check_range(req.k, 1, cfg.max_k, f"{where}k")
-        if (req.user is None) == (req.history is None):
-            raise BadRequest(f"{where}give exactly one of 'user' or 'history'")
-        if req.user is not None:
-            try:
-                history = rec.user_history(req.user)
-            except KeyError as e:
-                raise BadRequest(f"{where}user: {e}", 404) from None
-        else:
-            if not req.history:
-                raise BadRequest(f"{where}history: must hold at least one item id")
-            if len(req.history) > cfg.max_history:
-                raise BadRequest(f"{where}history: {len(req.history)} items, at most {cfg.max_history}", 413)
-            try:
-                history = rec.columns(req.history)
-            except KeyError as e:
-                raise BadRequest(f"{where}history: {e}", 404) from None
-        weights = req.concept_weights
-        if weights is not None:
-            try:
-                rec.check_weights(weights)
-            except ValueError as e:
-                raise BadRequest(f"{where}{e}") from None
-        with lock:
-            cols, scores = rec.recommend(history, req.k, weights, req.exclude_seen)
-        return {"user": req.user, "k": req.k, "items": rec.describe(cols, scores)}
+        fields = dict(k=req.k, weights=req.concept_weights, exclude_seen=req.exclude_seen,
+                      max_k=cfg.max_k, max_history=cfg.max_history, where=where)
+        if isinstance(req, UserRequest):
+            return rec.query(user=req.user, **fields)
+        return rec.query(history=req.history, strict=req.strict, **fields)
 
-    @app.post("/recommend", summary="Top-k for a known user or a history of item ids (fold-in)")
+    def answer(req, query, ignored, result) -> dict:
+        rec = recommender()
+        cols, scores = result if query is not None else rec.most_popular(req.k)
+        return {"user": getattr(req, "user", None), "k": req.k, "items": rec.describe(cols, scores),
+                "ignored": ignored, "source": "model" if query is not None else "most_popular"}
+
+    def one(req) -> dict:
+        query, ignored = plan(req)
+        result = worker.batched(recommender().recommend_many, query).result() if query is not None else None
+        return answer(req, query, ignored, result)
+
+    @app.post("/recommend", summary="Top-k for a known user or a history of item ids (fold-in)",
+              response_model=Recommendation, responses=error_responses(404))
     def recommend(req: RecommendRequest):
-        return answer(req)
+        return one(req)
 
-    @app.get("/users/{user}/recommendations", summary="Top-k for a known user")
-    def user_recommendations(user: str, k: int = Query(10)):
-        return answer(RecommendRequest(user=user, k=k))
+    @app.get("/users/{user}/recommendations", summary="Top-k for a known user",
+             response_model=Recommendation, responses=error_responses(404))
+    def user_recommendations(user: str, k: int = Query(10, ge=1, le=cfg.max_k)):
+        return one(UserRequest(user=user, k=k))
 
-    @app.post("/recommend/batch", summary="Several recommendation requests at once")
+    @app.post("/recommend/batch", summary="Several recommendation requests, computed in one model call",
+              response_model=BatchResponse, responses=error_responses(404))
     def recommend_batch(batch: BatchRequest):
-        if not batch.requests:
-            raise BadRequest("requests: must hold at least one request")
-        if len(batch.requests) > cfg.max_batch:
-            raise BadRequest(f"requests: {len(batch.requests)} requests, at most {cfg.max_batch}", 413)
-        return {"results": [answer(r, f"requests[{i}].") for i, r in enumerate(batch.requests)]}
+        plans = [plan(r, f"requests[{i}].") for i, r in enumerate(batch.requests)]
+        queries = [q for q, _ in plans if q is not None]
+        results = iter(worker.call(recommender().recommend_many, queries).result() if queries else [])
+        return {"results": [answer(r, q, ignored, next(results) if q is not None else None)
+                            for r, (q, ignored) in zip(batch.requests, plans)]}
 
-    @app.get("/items/{item}/similar", summary="Items nearest by embedding cosine")
-    def similar(item: str, k: int = Query(10)):
+    @app.get("/items/{item}/similar", summary="Items nearest by embedding cosine",
+             response_model=SimilarItems, responses=error_responses(404))
+    def similar(item: Annotated[str, Path()], k: int = Query(10, ge=1, le=cfg.max_k)):
         rec = recommender()
-        check_range(k, 1, cfg.max_k, "k")
-        try:
-            (col,) = rec.columns([item])
-        except KeyError as e:
-            raise BadRequest(f"item: {e}", 404) from None
-        with lock:
-            cols, scores = rec.similar_items(col, k)
+        (col,) = rec.columns([item])
+        cols, scores = worker.call(rec.similar_items, col, k).result()
         return {"item": item, "k": k, "items": rec.describe(cols, scores)}
 
-    @app.get("/concepts", summary="Learned concepts: sizes and their most common known categories")
+    @app.get("/concepts", summary="Learned concepts: sizes and their most common known categories",
+             response_model=Concepts)
     def concepts():
         rec = recommender()
         out = []
@@ -98,7 +159,15 @@ def add_recsys_routes(app: FastAPI, recommender, cfg: ServeConfig, lock) -> None
         return {"concepts": out}
 
 
+def state_concepts(rec, schema: dict) -> None:
+    """The loaded model's number of concepts as concept_weights' exact length."""
+    for name in ("UserRequest", "HistoryRequest"):
+        weights = schema["components"]["schemas"][name]["properties"]["concept_weights"]
+        array = next(s for s in weights["anyOf"] if s.get("type") == "array")
+        array["minItems"] = array["maxItems"] = rec.concepts
+
+
 def recsys_service(load) -> ServedModel:
     """The recommender as a served model; `load()` returns a Recommender."""
     return ServedModel("recommender", load, add_recsys_routes,
-                       lambda rec: {"items": rec.data.n_items, "concepts": rec.concepts})
+                       lambda rec: {"items": rec.data.n_items, "concepts": rec.concepts}, state_concepts)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from pipeline.atomic import atomic_path
+from pipeline.errors import NotFound, RequestError, check_range
 from pipeline.indexes import VectorIndex
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
@@ -30,9 +32,21 @@ from recsys.train import load_checkpoint
 INDEX_FILE = "items.faiss"
 
 
-class UnknownIdError(KeyError):
-    def __str__(self):
-        return self.args[0]
+class UnknownIdError(NotFound):
+    """A user or item id the served data does not hold."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One recommendation to compute: a history of item columns and how to rank."""
+    history: list[int]
+    k: int
+    weights: list[float] | None = None
+    exclude_seen: bool = True
+
+
+def _listed(ids: list[str]) -> str:
+    return repr(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
 
 def load_model(path, n_items: int | None = None):
@@ -115,6 +129,7 @@ class Recommender:
             self.log_c = torch.log(model.concept_weights() + 1e-20).numpy()  # (n_items, K), as the model decodes
         self.item_concept = model.item_concepts().numpy()
         self.item_vectors = model.item_vectors().numpy()
+        self.popularity = np.asarray(data.train.sum(axis=0)).ravel()   # what a new user gets
 
     @classmethod
     def load(cls, data_dir="data/recsys", model_path="models/recsys/macridvae.pt", index_dir="indexes/recsys"):
@@ -135,32 +150,76 @@ class Recommender:
     def columns(self, items: list[str]) -> list[int]:
         unknown = [i for i in items if i not in self.item_col]
         if unknown:
-            raise UnknownIdError(f"unknown item(s) {unknown[:5]}" + (" ..." if len(unknown) > 5 else ""))
+            raise UnknownIdError(f"unknown item(s) {_listed(unknown)}")
         return [self.item_col[i] for i in items]
 
     def check_weights(self, weights) -> None:
         """Concept weights steer a recommendation: one finite value >= 0 per concept, not all 0."""
         if len(weights) != self.concepts:
-            raise ValueError(f"concept_weights: need {self.concepts} values, got {len(weights)}")
+            raise RequestError(f"concept_weights: need {self.concepts} values, got {len(weights)}")
         if any(not math.isfinite(w) or w < 0 for w in weights) or not any(w > 0 for w in weights):
-            raise ValueError("concept_weights: must be finite, >= 0, and not all 0")
+            raise RequestError("concept_weights: must be finite, >= 0, and not all 0")
+
+    def query(self, *, user: str | None = None, history: list[str] | None = None, k: int = 10,
+              weights=None, exclude_seen: bool = True, strict: bool = False,
+              max_k: int = 1000, max_history: int = 2000, where: str = "") -> tuple[Query | None, list[str]]:
+        """The checked query of a request (the service's and the CLI's), and the history's unknown items.
+
+        Unknown items of a history are left out and listed; when none is known the query is None
+        (the caller answers with the most popular items), unless `strict` makes any unknown item a 404.
+        """
+        check_range(k, 1, max_k, f"{where}k")
+        if (user is None) == (history is None):
+            raise RequestError(f"give exactly one of {where}user or {where}history")
+        if weights is not None:
+            self.check_weights(weights)
+        if user is not None:
+            if user not in self.user_row:
+                raise UnknownIdError(f"{where}user: unknown user {user!r}")
+            return Query(self.user_history(user), k, weights, exclude_seen), []
+        if not 1 <= len(history) <= max_history:
+            raise RequestError(f"{where}history: must hold 1 to {max_history} item ids, got {len(history)}")
+        ignored = [i for i in history if i not in self.item_col]
+        if ignored and strict:
+            raise UnknownIdError(f"{where}history: unknown item(s) {_listed(ignored)} (strict)")
+        cols = [self.item_col[i] for i in history if i in self.item_col]
+        return (Query(cols, k, weights, exclude_seen) if cols else None), ignored
+
+    def recommend_many(self, queries: list[Query]) -> list[tuple[list[int], list[float]]]:
+        """Top-k (item columns, scores) of each query: one encoder pass for all of them, then each
+        query's threshold merge of per-concept searches."""
+        x = torch.zeros(len(queries), self.data.n_items)
+        for row, q in enumerate(queries):
+            x[row, q.history] = 1.0
+        with torch.no_grad():
+            codes = self.model.user_codes(x).numpy()  # (B, K, d)
+        out = []
+        for q, c in zip(queries, codes):
+            seen = sorted(set(q.history)) if q.exclude_seen else []
+            cols, scores = threshold_topk(self.index, self.item_vectors, self.log_c, self.tau, c,
+                                          self._log_weights(q.weights), q.k, seen)
+            out.append((cols.tolist(), scores.tolist()))
+        return out
+
+    def recommend(self, history: list[int], k: int, weights=None, exclude_seen: bool = True):
+        """Top-k (item columns, scores) for one history."""
+        return self.recommend_many([Query(list(history), k, weights, exclude_seen)])[0]
+
+    def most_popular(self, k: int) -> tuple[list[int], list[float]]:
+        """The k items with most training interactions (score = that count): a new user's list."""
+        cols, scores = top_by_score(np.arange(self.data.n_items), self.popularity.astype(np.float64), k)
+        return cols.tolist(), scores.tolist()
 
     def _codes(self, history: list[int]) -> np.ndarray:
         x = torch.zeros(1, self.data.n_items)
         x[0, history] = 1.0
-        return self.model.user_codes(x)[0].numpy()  # (K, d)
+        with torch.no_grad():
+            return self.model.user_codes(x)[0].numpy()  # (K, d)
 
     def _log_weights(self, weights) -> np.ndarray:
         w = np.ones(self.concepts) if weights is None else np.asarray(weights, dtype=np.float64)
         with np.errstate(divide="ignore"):
             return np.log(w)  # -inf drops a concept
-
-    def recommend(self, history: list[int], k: int, weights=None, exclude_seen: bool = True):
-        """Top-k (item columns, scores) by the threshold merge of per-concept searches."""
-        seen = sorted(set(history)) if exclude_seen else []
-        cols, scores = threshold_topk(self.index, self.item_vectors, self.log_c, self.tau,
-                                      self._codes(history), self._log_weights(weights), k, seen)
-        return cols.tolist(), scores.tolist()
 
     def recommend_exhaustive(self, history: list[int], k: int, weights=None, exclude_seen: bool = True):
         """The same ranking by scoring every item: the reference the index search must match."""

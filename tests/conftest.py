@@ -127,3 +127,39 @@ def tiny_speech_models(tiny_text_speech):
     fit_acoustic(acoustic, clips, data.phonemes(clips.words),
                  AcousticTrainConfig(steps=3, batch_size=8, log_every=1), 0, torch.device("cpu"))
     return channel, acoustic
+
+
+@pytest.fixture(scope="session")
+def served_recommender(tiny_model, tiny_data):
+    from recsys.serve import Recommender, build_item_index
+
+    model, _ = tiny_model
+    return Recommender(model, tiny_data, build_item_index(model, "Flat", 1))
+
+
+@pytest.fixture(scope="session")
+def served_translator(tiny_drit, tiny_images):
+    from translation.images.serve import Translator, build_indexes
+
+    return Translator(tiny_drit, tiny_images, build_indexes(tiny_drit, tiny_images, 2, "Flat", 1), 2)
+
+
+@pytest.fixture(scope="session")
+def served_speech(tiny_text_speech, tiny_speech_models):
+    from translation.speech.serve import SpeechText, build_indexes, catalogue
+
+    channel, acoustic = tiny_speech_models
+    clips = catalogue(tiny_text_speech)
+    speech, text, words, _ = build_indexes(channel, acoustic, clips, "Flat", "cpu")
+    return SpeechText(channel, acoustic, clips, speech, text, words, max_seconds=3.0)
+
+
+@pytest.fixture(scope="session")
+def all_models(served_recommender, served_translator, served_speech):
+    """The three models as the service serves them, on the tiny artifacts."""
+    from recsys.routes import recsys_service
+    from translation.images.routes import images_service
+    from translation.speech.routes import speech_service
+
+    return [recsys_service(lambda: served_recommender), images_service(lambda: served_translator),
+            speech_service(lambda: served_speech)]

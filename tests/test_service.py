@@ -4,13 +4,11 @@ import pytest
 
 from pipeline.service import ServeConfig, create_app
 from recsys.routes import recsys_service
-from recsys.serve import Recommender, build_item_index
 
 
 @pytest.fixture(scope="module")
-def service(tiny_model, tiny_data, serve_app):
-    model, _ = tiny_model
-    rec = Recommender(model, tiny_data, build_item_index(model, "Flat", 1))
+def service(served_recommender, serve_app):
+    rec = served_recommender
     server, thread, url = serve_app(create_app([recsys_service(lambda: rec)], ServeConfig(max_k=50, max_history=30, max_batch=4,
                                                                       max_body_bytes=4096)))
     with httpx.Client(base_url=url, timeout=10) as client:
@@ -71,27 +69,29 @@ def test_batch_and_similar(service, tiny_data):
 
 
 @pytest.mark.parametrize("method, path, body, status, words", [
-    ("post", "/recommend", {"user": "nobody"}, 404, "unknown user 'nobody'"),
-    ("post", "/recommend", {"history": ["i99999"]}, 404, "unknown item(s) ['i99999']"),
-    ("post", "/recommend", {"history": []}, 422, "history: must hold at least one item id"),
-    ("post", "/recommend", {"history": ["x"] * 31}, 413, "history: 31 items, at most 30"),
-    ("post", "/recommend", {}, 422, "exactly one of 'user' or 'history'"),
-    ("post", "/recommend", {"user": "u", "history": ["a"]}, 422, "exactly one of"),
-    ("post", "/recommend", {"user": "USER", "k": 0}, 422, "k: must be between 1 and 50"),
-    ("post", "/recommend", {"user": "USER", "k": 51}, 422, "k: must be between 1 and 50"),
+    ("post", "/recommend", {"user": "nobody"}, 404, "user: unknown user 'nobody'"),
+    ("post", "/recommend", {"history": ["i99999"], "strict": True}, 404, "unknown item(s) ['i99999'] (strict)"),
+    ("post", "/recommend", {"history": []}, 422, "history: List should have at least 1 item"),
+    ("post", "/recommend", {"history": ["x"] * 31}, 422, "history: List should have at most 30 items"),
+    ("post", "/recommend", {}, 422, "history: Field required"),
+    ("post", "/recommend", {"user": "u", "history": ["a"]}, 422, "history: Extra inputs are not permitted"),
+    ("post", "/recommend", {"user": "USER", "k": 0}, 422, "k: Input should be greater than or equal to 1"),
+    ("post", "/recommend", {"user": "USER", "k": 51}, 422, "k: Input should be less than or equal to 50"),
     ("post", "/recommend", {"user": "USER", "k": "ten"}, 422, "k: Input should be a valid integer"),
+    ("post", "/recommend", {"user": "USER", "k": 2.5}, 422, "k: Input should be a valid integer"),
     ("post", "/recommend", {"user": 12}, 422, "user: Input should be a valid string"),
     ("post", "/recommend", {"user": "USER", "colour": 1}, 422, "colour: Extra inputs are not permitted"),
     ("post", "/recommend", {"user": "USER", "concept_weights": [1, 2]}, 422, "concept_weights: need 4 values"),
     ("post", "/recommend", {"user": "USER", "concept_weights": [0, 0, 0, 0]}, 422, "not all 0"),
-    ("post", "/recommend", {"user": "USER", "concept_weights": [-1, 1, 1, 1]}, 422, ">= 0"),
+    ("post", "/recommend", {"user": "USER", "concept_weights": [-1, 1, 1, 1]}, 422, "greater than or equal to 0"),
+    ("post", "/recommend", {"user": "USER", "concept_weights": ["1", 1, 1, 1]}, 422, "valid number"),
     ("post", "/recommend", "not json", 422, "JSON"),
     ("post", "/recommend", [1, 2], 422, "valid dictionary"),
-    ("post", "/recommend/batch", {"requests": []}, 422, "at least one request"),
-    ("post", "/recommend/batch", {"requests": [{"user": "USER"}] * 5}, 413, "5 requests, at most 4"),
+    ("post", "/recommend/batch", {"requests": []}, 422, "requests: List should have at least 1 item"),
+    ("post", "/recommend/batch", {"requests": [{"user": "USER"}] * 5}, 422, "requests: List should have at most 4"),
     ("post", "/recommend/batch", {"requests": [{"user": "USER"}, {"user": "ghost"}]}, 404, "requests[1].user: unknown user"),
     ("get", "/items/nope/similar", None, 404, "unknown item(s) ['nope']"),
-    ("get", "/items/ITEM/similar?k=-3", None, 422, "k: must be between"),
+    ("get", "/items/ITEM/similar?k=-3", None, 422, "k: Input should be greater than or equal to 1"),
     ("get", "/users/USER/recommendations?k=abc", None, 422, "k: Input should be a valid integer"),
     ("get", "/users/ghost/recommendations", None, 404, "unknown user"),
     ("post", "/recommend", {"history": ["i" * 5000]}, 413, "request body over 4096 bytes"),
@@ -111,7 +111,23 @@ def test_bad_requests_get_a_4xx_json_error(service, tiny_data, method, path, bod
     else:
         r = client.post(path, json=body)
     assert r.status_code == status, r.text
-    assert words in r.json()["error"]
+    assert words in r.json()["error"] and r.json()["detail"]
+
+
+def test_unknown_history_items_are_left_out_and_listed(service, tiny_data):
+    client, rec = service
+    known = [str(i) for i in tiny_data.item_ids[:3]]
+    plain = client.post("/recommend", json={"history": known, "k": 5}).json()
+    mixed = client.post("/recommend", json={"history": known + ["ghost", "i99999"], "k": 5}).json()
+    assert mixed["ignored"] == ["ghost", "i99999"] and mixed["source"] == "model"
+    assert mixed["items"] == plain["items"] and plain["ignored"] == []
+    # nothing known: what a new user gets, the most popular items, marked as such
+    cold = client.post("/recommend", json={"history": ["ghost"], "k": 5}).json()
+    assert cold["source"] == "most_popular" and cold["ignored"] == ["ghost"]
+    counts = [float(c) for c in sorted(rec.popularity, reverse=True)[:5]]
+    assert [i["score"] for i in cold["items"]] == counts
+    r = client.post("/recommend", json={"history": known + ["ghost"], "strict": True})
+    assert r.status_code == 404 and "ghost" in r.json()["error"]
 
 
 def test_a_service_whose_artifacts_fail_to_load_says_why(tmp_path, serve_app):

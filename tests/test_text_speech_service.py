@@ -9,15 +9,11 @@ import pytest
 from pipeline.service import ServeConfig, create_app
 from translation.speech.routes import speech_service
 from translation.speech.lexicon import PHONEMES
-from translation.speech.serve import SpeechText, build_indexes, catalogue
 
 
 @pytest.fixture(scope="module")
-def service(tiny_text_speech, tiny_speech_models, serve_app):
-    channel, acoustic = tiny_speech_models
-    clips = catalogue(tiny_text_speech)
-    speech, text, words, _ = build_indexes(channel, acoustic, clips, "Flat", "cpu")
-    st = SpeechText(channel, acoustic, clips, speech, text, words, max_seconds=3.0)
+def service(served_speech, serve_app):
+    st = served_speech
     server, thread, url = serve_app(create_app([speech_service(lambda: st)], ServeConfig(max_body_bytes=200_000)))
     with httpx.Client(base_url=url, timeout=20) as client:
         yield client, st
@@ -67,15 +63,15 @@ def _wav(seconds, rate=16000) -> bytes:
 
 
 @pytest.mark.parametrize("method,path,kwargs,status,needle", [
-    ("get", "/g2p", {"params": {"word": "he11o"}}, 422, "only the letters a-z"),
-    ("get", "/g2p", {"params": {"word": ""}}, 422, "empty"),
-    ("get", "/g2p", {"params": {"word": "a" * 40}}, 422, "longer than 15"),
-    ("get", "/g2p", {}, 422, "word"),
-    ("get", "/p2g", {"params": {"phonemes": "HH QQ"}}, 422, "unknown phoneme 'QQ'"),
-    ("get", "/p2g", {"params": {"phonemes": "   "}}, 422, "empty phoneme string"),
-    ("get", "/p2g", {"params": {"phonemes": "AA " * 31}}, 422, "at most 30"),
-    ("get", "/speech/search", {"params": {"word": "cat", "k": 0}}, 422, "k: must be between"),
-    ("get", "/speech/search", {"params": {"word": "c4t"}}, 422, "only the letters"),
+    ("get", "/g2p", {"params": {"word": "he11o"}}, 422, "'he11o' is not letters a-z (either case), 1 to 15"),
+    ("get", "/g2p", {"params": {"word": ""}}, 422, "'' is not letters a-z"),
+    ("get", "/g2p", {"params": {"word": "a" * 40}}, 422, "is not letters a-z (either case), 1 to 15 of them"),
+    ("get", "/g2p", {}, 422, "word: Field required"),
+    ("get", "/p2g", {"params": {"phonemes": "HH QQ"}}, 422, "'HH QQ' is not 1 to 30 ARPAbet symbols"),
+    ("get", "/p2g", {"params": {"phonemes": "   "}}, 422, "is not 1 to 30 ARPAbet symbols"),
+    ("get", "/p2g", {"params": {"phonemes": "AA " * 31}}, 422, "is not 1 to 30 ARPAbet symbols"),
+    ("get", "/speech/search", {"params": {"word": "cat", "k": 0}}, 422, "k: Input should be greater than or equal to 1"),
+    ("get", "/speech/search", {"params": {"word": "c4t"}}, 422, "'c4t' is not letters"),
     ("post", "/text/search", {"files": {"audio": ("a.png", b"\x89PNG....", "image/png")}}, 415, "not a readable PCM wav"),
     ("post", "/text/search", {"files": {"audio": ("e.wav", b"", "audio/wav")}}, 415, "not a readable PCM wav"),
     ("post", "/text/search", {"files": {"audio": ("l.wav", _wav(4, 8000), "audio/wav")}}, 413, "more than the 3 s"),

@@ -5,16 +5,16 @@ import io
 import httpx
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline.service import ServeConfig, create_app
 from translation.images.routes import images_service
 from translation.images.data import encode_png
-from translation.images.serve import Translator, build_indexes
 
 
 @pytest.fixture(scope="module")
-def service(tiny_drit, tiny_images, serve_app):
-    tr = Translator(tiny_drit, tiny_images, build_indexes(tiny_drit, tiny_images, 2, "Flat", 1), 2)
+def service(served_translator, serve_app):
+    tr = served_translator
     server, thread, url = serve_app(create_app([images_service(lambda: tr)],
                                                ServeConfig(max_body_bytes=20_000, max_outputs=6)))
     with httpx.Client(base_url=url, timeout=10) as client:
@@ -43,7 +43,6 @@ def test_translate_n_outputs_seeded_and_like_the_api(service, tiny_images):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["n"] == 3 and body["attribute"] == "random"
-    from PIL import Image
     outs = [np.asarray(Image.open(io.BytesIO(base64.b64decode(s)))) for s in body["images"]]
     assert np.array_equal(np.stack(outs), tr.translate(x, "a2b", n=3, seed=4))
     again = client.post("/translate", files={"image": _file(x)}, data={"n": "3", "seed": "4"}).json()
@@ -70,10 +69,10 @@ def test_search_finds_the_other_domain(service, tiny_images):
 @pytest.mark.parametrize("files, data, status, words", [
     ({"image": ("x.txt", b"hello, not an image", "text/plain")}, {}, 415, "not a readable image"),
     ({"image": ("e.png", b"", "image/png")}, {}, 415, "empty file"),
-    ("small", {}, 422, "expected 32x32"),
     ("big", {}, 413, "over 20000 bytes"),
-    ("ok", {"n": "0"}, 422, "n: must be between 1 and 6"),
-    ("ok", {"n": "99"}, 422, "n: must be between 1 and 6"),
+    ("ok", {"n": "0"}, 422, "n: Input should be greater than or equal to 1"),
+    ("ok", {"n": "99"}, 422, "n: Input should be less than or equal to 6"),
+    ("ok", {"seed": "-1"}, 422, "seed"),
     ("ok", {"n": "three"}, 422, "n"),
     ("ok", {"direction": "sideways"}, 422, "direction"),
     ("ok", {"format": "gif"}, 422, "format"),
@@ -100,5 +99,14 @@ def test_bad_search_and_image_requests(service):
     assert client.post("/search", files=ok, data={"k": "0"}).status_code == 422
     r = client.get("/images/a/999999")
     assert r.status_code == 404 and "no image 999999" in r.json()["error"]
-    assert client.get("/images/q/0").status_code == 404
+    assert client.get("/images/q/0").status_code == 422
+    assert client.get("/images/a/-1").status_code == 422
+
+
+def test_an_upload_of_another_size_is_resized(service):
+    client, tr = service
+    r = client.post("/translate", files={"image": _file(np.full((20, 48, 3), 200, np.uint8))}, data={"n": "2"})
+    assert r.status_code == 200, r.text
+    out = [np.asarray(Image.open(io.BytesIO(base64.b64decode(s)))) for s in r.json()["images"]]
+    assert [o.shape for o in out] == [(tr.size, tr.size, 3)] * 2
     assert client.get("/images/a/minus").status_code == 422

@@ -13,13 +13,24 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import atomic_path
+from pipeline.errors import UnsupportedMedia
 
 SPLITS = ("a_train", "a_test", "b_train", "b_test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
-class ImageError(ValueError):
-    """An image that cannot be used: unreadable, wrong mode or size, or an empty folder."""
+class ImageError(UnsupportedMedia):
+    """An image that cannot be used: unreadable, wrong mode, or an empty folder."""
+
+
+class ImageSizeError(ImageError):
+    """An image of another size than the model's (where it is not resized)."""
+    status = 422
+
+
+class ImageTooLarge(ImageError):
+    """An image with more pixels than PIL decodes safely."""
+    status = 413
 
 
 @dataclass
@@ -119,10 +130,10 @@ def decode_image(data: bytes, name: str, size: int, resize: bool = True) -> np.n
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise ImageError(f"{name}: not a readable image ({type(e).__name__})") from None
     except Image.DecompressionBombError:
-        raise ImageError(f"{name}: image too large") from None
+        raise ImageTooLarge(f"{name}: image too large") from None
     if rgb.size != (size, size):
         if not resize:
-            raise ImageError(f"{name}: image is {rgb.size[0]}x{rgb.size[1]}, expected {size}x{size}")
+            raise ImageSizeError(f"{name}: image is {rgb.size[0]}x{rgb.size[1]}, expected {size}x{size}")
         rgb = rgb.resize((size, size), Image.BILINEAR)
     return np.asarray(rgb, dtype=np.uint8)
 

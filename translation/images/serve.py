@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from pipeline.atomic import atomic_path
+from pipeline.errors import NotFound
 from pipeline.indexes import VectorIndex
 from translation.images.model import DOMAINS, DRIT
 from translation.images.evaluate import codes, translate_batch
@@ -113,5 +114,5 @@ class Translator:
     def stored_image(self, domain: str, idx: int) -> np.ndarray:
         images = self.data.splits[f"{domain}_train"].images
         if not 0 <= idx < len(images):
-            raise KeyError(f"no image {idx} in domain {domain} (0..{len(images) - 1})")
+            raise NotFound(f"no image {idx} in domain {domain} (0..{len(images) - 1})")
         return images[idx]

@@ -13,6 +13,7 @@ import wave
 
 import numpy as np
 
+from pipeline.errors import UnsupportedMedia
 from translation.speech.lexicon import PHONEMES, strip_stress
 
 SAMPLE_RATE = 16000
@@ -25,8 +26,13 @@ ESPEAK_CONSONANTS = {"B": "b", "CH": "tS", "D": "d", "DH": "D", "F": "f", "G": "
 ESPEAK_STRESS_DEPENDENT = {"AH": ("@", "V"), "ER": ("3", "3:")}
 
 
-class SpeechError(ValueError):
+class SpeechError(UnsupportedMedia):
     """Audio that cannot be made or used: no espeak-ng, an unknown phoneme, an unreadable wav."""
+
+
+class ClipTooLong(SpeechError):
+    """A clip longer than the model accepts."""
+    status = 413
 
 
 def espeak_phoneme(phoneme: str) -> str:
@@ -74,7 +80,7 @@ def read_wav(data: bytes, name: str, max_seconds: float | None = None) -> np.nda
     if n == 0:
         raise SpeechError(f"{name}: the wav file holds no audio")
     if max_seconds is not None and n / rate > max_seconds:
-        raise SpeechError(f"{name}: {n / rate:.1f} s of audio, more than the {max_seconds:g} s allowed")
+        raise ClipTooLong(f"{name}: {n / rate:.1f} s of audio, more than the {max_seconds:g} s allowed")
     dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
     audio = np.frombuffer(raw[: len(raw) - len(raw) % (width * channels)], dtype=dtype).astype(np.float32)
     audio = (audio - 128) / 128 if width == 1 else audio / float(np.iinfo(dtype).max)

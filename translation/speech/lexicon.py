@@ -12,14 +12,22 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import RequestError
+
 PHONEMES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH "
             "UH UW V W Y Z ZH").split()
 LETTERS = list("abcdefghijklmnopqrstuvwxyz")
 WORD_RE = re.compile(r"^[a-z]{2,15}$")
+MAX_WORD, MAX_PHONEMES = 15, 30   # what g2p takes and p2g reads
+# The same rules as HTTP patterns (ECMA/Python alike): a word, and a space-separated phoneme string
+# (either case, an optional CMUdict stress digit).
+WORD_PATTERN = rf"^ *[A-Za-z]{{1,{MAX_WORD}}} *$"
+_SYMBOL = "(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in p) for p in PHONEMES) + ")[012]?"
+PHONEMES_PATTERN = rf"^ *{_SYMBOL}(?: +{_SYMBOL}){{0,{MAX_PHONEMES - 1}}} *$"
 _ENTRY_RE = re.compile(r"^(?P<word>[^\s(]+)(?:\((?P<alt>\d+)\))?$")
 
 
-class LexiconError(ValueError):
+class LexiconError(RequestError):
     """A lexicon line, word or phoneme string that cannot be used; the message names it."""
 
 
@@ -56,7 +64,7 @@ def check_phonemes(phonemes, where: str = "phonemes") -> tuple[str, ...]:
     return out
 
 
-def check_word(word: str, max_len: int = 15) -> str:
+def check_word(word: str, max_len: int = MAX_WORD) -> str:
     """A lower-case word of letters a–z; anything else raises LexiconError naming the problem."""
     w = word.strip().lower()
     if not w:

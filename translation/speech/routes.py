@@ -1,70 +1,100 @@
 """HTTP routes of the text–speech model: g2p, p2g, spelling → clips, audio (wav upload) → spellings,
 and a stored clip as wav.
 
-Bad words (non-letters, empty, too long) and unknown phonemes are 422; an upload that is not a PCM
-wav is 415; audio longer than the model accepts or a body over the service's limit is 413.
+Words and phoneme strings are checked by the patterns of translation.speech.lexicon, stated in the
+schema (422 otherwise); an upload that is not a PCM wav is 415; audio longer than the model accepts
+or a body over the service's limit is 413.
 """
-from __future__ import annotations
+# no `from __future__ import annotations`: FastAPI reads the annotations of routes defined in a function
+import asyncio
+from typing import Annotated
 
-from fastapi import FastAPI, File, Form, Query, UploadFile
+from fastapi import FastAPI, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel
 
-from pipeline.service import BadRequest, ServeConfig, ServedModel, check_range
-from translation.speech.audio import SpeechError
-from translation.speech.lexicon import LexiconError
+from pipeline.errors import TooLarge
+from pipeline.service import ServeConfig, ServedModel, binary_response, error_responses, hint_pattern
+from translation.speech.lexicon import MAX_PHONEMES, MAX_WORD, PHONEMES, PHONEMES_PATTERN, WORD_PATTERN
+
+WORD_RULE = f"letters a-z (either case), 1 to {MAX_WORD} of them"
+PHONEMES_RULE = f"1 to {MAX_PHONEMES} ARPAbet symbols separated by spaces, e.g. 'HH AH L OW' (known: {' '.join(PHONEMES)})"
+Word = Annotated[str, Query(pattern=hint_pattern(WORD_PATTERN, WORD_RULE), description=WORD_RULE)]
 
 
-def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, lock) -> None:
-    """`speech_text()` returns the loaded translation.speech.serve.SpeechText (or raises 503)."""
+class G2P(BaseModel):
+    word: str
+    phonemes: list[str]
 
-    def check_k(k: int) -> int:
-        return check_range(k, 1, cfg.max_k, "k")
 
-    def lexical(fn, *args):
-        try:
-            with lock:
-                return fn(*args)
-        except LexiconError as e:
-            raise BadRequest(str(e)) from None
+class P2G(BaseModel):
+    phonemes: list[str]
+    word: str
 
-    @app.get("/g2p", summary="Phonemes (ARPAbet, no stress) of a spelling")
-    def g2p(word: str = Query(..., description="letters a-z, 1-15 of them")):
+
+class ClipHit(BaseModel):
+    clip: int
+    word: str
+    voice: str
+    score: float
+
+
+class SpeechResults(BaseModel):
+    word: str
+    phonemes: list[str]
+    results: list[ClipHit]
+
+
+class SpellingHit(BaseModel):
+    word: str
+    score: float
+
+
+class TextResults(BaseModel):
+    seconds: float
+    heard: list[str]
+    results: list[SpellingHit]
+
+
+def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> None:
+    """`speech_text()` returns the loaded translation.speech.serve.SpeechText (or raises NotReady)."""
+    K = Annotated[int, Query(ge=1, le=cfg.max_k)]
+
+    @app.get("/g2p", summary="Phonemes (ARPAbet, no stress) of a spelling", response_model=G2P)
+    def g2p(word: Word):
         st = speech_text()
-        return {"word": word.strip().lower(), "phonemes": lexical(st.g2p, word)}
+        return {"word": word.strip().lower(), "phonemes": worker.call(st.g2p, word).result()}
 
-    @app.get("/p2g", summary="The spelling of a phoneme string (space-separated ARPAbet)")
-    def p2g(phonemes: str = Query(..., description="e.g. 'HH AH L OW'")):
+    @app.get("/p2g", summary="The spelling of a phoneme string (space-separated ARPAbet)", response_model=P2G)
+    def p2g(phonemes: Annotated[str, Query(pattern=hint_pattern(PHONEMES_PATTERN, PHONEMES_RULE),
+                                           description=PHONEMES_RULE)]):
         st = speech_text()
         symbols = phonemes.split()
-        if len(symbols) > 30:
-            raise BadRequest(f"phonemes: at most 30, got {len(symbols)}")
-        return {"phonemes": [p.upper() for p in symbols], "word": lexical(st.p2g, symbols)}
+        return {"phonemes": [p.upper() for p in symbols], "word": worker.call(st.p2g, symbols).result()}
 
-    @app.get("/speech/search", summary="Stored clips that say a spelling (FAISS on content codes)")
-    def search_speech(word: str = Query(...), k: int = Query(10)):
+    @app.get("/speech/search", summary="Stored clips that say a spelling (FAISS on content codes)",
+             response_model=SpeechResults)
+    def search_speech(word: Word, k: K = 10):
         st = speech_text()
-        return lexical(st.search_speech, word, check_k(k))
+        return worker.call(st.search_speech, word, k).result()
 
-    @app.post("/text/search", summary="Spellings of what an uploaded wav clip says")
-    async def search_text(audio: UploadFile = File(...), k: int = Form(10)):
+    @app.post("/text/search", summary="Spellings of what an uploaded wav clip says", response_model=TextResults,
+              responses=error_responses(415),
+              openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+                  "encoding": {"audio": {"contentType": "audio/wav"}}}}}})
+    async def search_text(audio: UploadFile = File(..., description="PCM wav, any rate and channel count"),
+                          k: int = Form(10, ge=1, le=cfg.max_k)):
         st = speech_text()
-        check_k(k)
         data = await audio.read()
         if len(data) > cfg.max_body_bytes:
-            raise BadRequest(f"audio: upload over {cfg.max_body_bytes} bytes", 413)
-        try:
-            with lock:
-                return st.search_text(data, k, f"audio ({audio.filename or 'upload'})")
-        except SpeechError as e:
-            raise BadRequest(str(e), 413 if "allowed" in str(e) else 415) from None
+            raise TooLarge(f"audio: upload over {cfg.max_body_bytes} bytes")
+        name = f"audio ({audio.filename or 'upload'})"
+        return await asyncio.wrap_future(worker.call(st.search_text, data, k, name))
 
-    @app.get("/clips/{clip}", summary="A stored clip (wav), e.g. a search result")
-    def clip(clip: int):
-        st = speech_text()
-        try:
-            return Response(st.clip_wav(clip), media_type="audio/wav")
-        except KeyError as e:
-            raise BadRequest(str(e.args[0]), 404) from None
+    @app.get("/clips/{clip}", summary="A stored clip (wav), e.g. a search result", response_class=Response,
+             responses=binary_response("audio/wav", "the clip") | error_responses(404))
+    def clip(clip: Annotated[int, Path(ge=0)]):
+        return Response(speech_text().clip_wav(clip), media_type="audio/wav")
 
 
 def speech_service(load) -> ServedModel:

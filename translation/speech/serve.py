@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from pipeline.atomic import write_json
+from pipeline.errors import NotFound
 from pipeline.indexes import VectorIndex
 from translation.speech.lexicon import PHONES, check_phonemes, check_word
 from translation.speech.audio import log_mel, read_wav, trim_silence, wav_bytes
@@ -88,5 +89,5 @@ class SpeechText:
 
     def clip_wav(self, clip: int) -> bytes:
         if not 0 <= clip < len(self.clips):
-            raise KeyError(f"clip {clip}: no such clip (0..{len(self.clips) - 1})")
+            raise NotFound(f"clip {clip}: no such clip (0..{len(self.clips) - 1})")
         return wav_bytes(self.clips.waveform(clip))
