@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.batching import ModelWorker
@@ -50,7 +50,8 @@ class ErrorBody(BaseModel):
     detail: list[str]
 
 
-ERRORS = {404: "An id the served model does not know, or a path this instance does not serve",
+ERRORS = {400: "A body that cannot be parsed as its media type (JSON, multipart)",
+          404: "An id the served model does not know, or a path this instance does not serve",
           413: "A body, file or clip over the service's limit",
           415: "An upload that is not a file of an accepted kind",
           422: "A malformed or out-of-range field",
@@ -67,10 +68,28 @@ def error_responses(*statuses: int) -> dict:
 
 def binary_response(media_type: str, description: str, json_model: type[BaseModel] | None = None) -> dict:
     """A 200 response of `media_type` bytes (and JSON of `json_model` when the route can answer both)."""
-    content = {media_type: {"schema": {"type": "string", "format": "binary"}}}
-    if json_model is not None:
-        content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{json_model.__name__}"}}
-    return {200: {"description": description, "content": content}}
+    response = {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
+    return {200: response | ({"model": json_model} if json_model is not None else {})}
+
+
+def JsonInt(**bounds) -> Any:
+    """An integer as JSON Schema means it: 3 or 3.0, never "3" or true (pydantic's lax int takes those,
+    its strict int refuses 3.0); `bounds` are Field's (ge=, le=)."""
+    def integral(value):
+        if isinstance(value, (str, bool)) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("Input should be a valid integer")
+        return value
+    return Annotated[int, Field(**bounds), BeforeValidator(integral)]  # in this order, or the bounds leave the schema
+
+
+async def no_empty_form_fields(request: Request) -> None:
+    """A dependency of multipart routes: FastAPI reads an empty form value as "use the default", which
+    the schema does not allow; say so instead."""
+    form = await request.form()   # parsed once: Starlette keeps it for the route's own fields
+    declared = {p.alias for p in request.scope["route"].dependant.body_params}
+    empty = sorted({key for key, value in form.multi_items() if value == "" and key in declared})
+    if empty:
+        raise RequestError(f"{', '.join(empty)}: empty value (leave a field out to use its default)")
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,20 @@ def _error_schemas(schema: dict) -> None:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     schemas["ErrorBody"] = ErrorBody.model_json_schema()
+
+
+def _optional_files_without_null(schema: dict) -> None:
+    """An optional upload is absent or a file: a multipart part is never null, so `anyOf [file, null]`
+    (pydantic's spelling of `UploadFile | None`) becomes the file schema itself."""
+    for name, body in schema.get("components", {}).get("schemas", {}).items():
+        if not name.startswith("Body_"):
+            continue
+        for key, prop in body.get("properties", {}).items():
+            options = prop.get("anyOf", [])
+            files = [o for o in options if o.get("contentMediaType") == "application/octet-stream"
+                     or o.get("format") == "binary"]
+            if files and len(options) == 2 and {"type": "null"} in options:
+                body["properties"][key] = {k: v for k, v in prop.items() if k != "anyOf"} | files[0]
 
 
 def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> FastAPI:
@@ -198,7 +231,7 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> F
             if isinstance(route, APIRoute):
                 route.responses.update(error_responses(503))
                 if route.body_field is not None:
-                    route.responses.update(error_responses(413))
+                    route.responses.update(error_responses(400, 413))
     for route in app.routes:
         if isinstance(route, APIRoute) and (route.dependant.query_params or route.dependant.path_params
                                             or route.body_field is not None):
@@ -210,6 +243,7 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> F
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _error_schemas(schema)
+        _optional_files_without_null(schema)
         for m in models:
             if state[m.name] is not None:
                 m.refine_openapi(state[m.name], schema)

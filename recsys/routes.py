@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import FastAPI, Path, Query
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, StrictBool, StrictStr, Tag
 
-from pipeline.service import ServeConfig, ServedModel, error_responses
+from pipeline.service import JsonInt, ServeConfig, ServedModel, error_responses
 
 Weight = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 
@@ -60,7 +60,7 @@ class Concepts(BaseModel):
 
 def request_models(cfg: ServeConfig):
     """(user request, either request, batch request) with the service's limits."""
-    k_field = Annotated[int, Strict(), Field(ge=1, le=cfg.max_k)]
+    k_field = JsonInt(ge=1, le=cfg.max_k)
 
     class Common(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -159,15 +159,25 @@ def add_recsys_routes(app: FastAPI, recommender, cfg: ServeConfig, worker) -> No
         return {"concepts": out}
 
 
-def state_concepts(rec, schema: dict) -> None:
-    """The loaded model's number of concepts as concept_weights' exact length."""
+def state_facts(rec, schema: dict) -> None:
+    """The loaded model's facts: concept_weights' exact length, and known ids as examples."""
+    users = [str(u) for u in rec.data.user_ids["train"][:3]]
+    items = [str(i) for i in rec.data.item_ids[:3]]
+    models = schema["components"]["schemas"]
     for name in ("UserRequest", "HistoryRequest"):
-        weights = schema["components"]["schemas"][name]["properties"]["concept_weights"]
+        weights = models[name]["properties"]["concept_weights"]
         array = next(s for s in weights["anyOf"] if s.get("type") == "array")
         array["minItems"] = array["maxItems"] = rec.concepts
+    models["UserRequest"]["properties"]["user"]["examples"] = users
+    models["HistoryRequest"]["properties"]["history"]["examples"] = [items]
+    for path, param, examples in (("/users/{user}/recommendations", "user", users),
+                                  ("/items/{item}/similar", "item", items)):
+        for p in schema["paths"][path]["get"]["parameters"]:
+            if p["name"] == param:
+                p["schema"]["examples"] = examples
 
 
 def recsys_service(load) -> ServedModel:
     """The recommender as a served model; `load()` returns a Recommender."""
     return ServedModel("recommender", load, add_recsys_routes,
-                       lambda rec: {"items": rec.data.n_items, "concepts": rec.concepts}, state_concepts)
+                       lambda rec: {"items": rec.data.n_items, "concepts": rec.concepts}, state_facts)

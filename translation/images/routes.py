@@ -11,12 +11,12 @@ import base64
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import FastAPI, File, Form, Path, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from pipeline.errors import TooLarge
-from pipeline.service import ServeConfig, ServedModel, binary_response, error_responses
+from pipeline.service import ServeConfig, ServedModel, binary_response, error_responses, no_empty_form_fields
 from translation.images.data import decode_image, encode_png
 from translation.images.plots import tile_grid
 
@@ -62,7 +62,7 @@ def add_image_routes(app: FastAPI, translator, cfg: ServeConfig, worker) -> None
     @app.post("/translate", summary="Translate an image: n diverse outputs, or one in a reference's attribute",
               responses=binary_response("image/png", "JSON of base64 PNGs, or with format=png one strip: "
                                         "the input, then the outputs", Translation) | error_responses(415),
-              openapi_extra=upload_encoding("image", "reference"))
+              dependencies=[Depends(no_empty_form_fields)], openapi_extra=upload_encoding("image", "reference"))
     async def translate(image: UploadFile = File(...),
                         direction: Literal["a2b", "b2a"] = Form("a2b"),
                         n: int = Form(4, ge=1, le=cfg.max_outputs),
@@ -81,7 +81,7 @@ def add_image_routes(app: FastAPI, translator, cfg: ServeConfig, worker) -> None
 
     @app.post("/search", summary="Images of the other domain with the same content (FAISS on content codes)",
               response_model=SearchResults, responses=error_responses(415),
-              openapi_extra=upload_encoding("image"))
+              dependencies=[Depends(no_empty_form_fields)], openapi_extra=upload_encoding("image"))
     async def search(image: UploadFile = File(...),
                      domain: Literal["a", "b"] = Form("a", description="the domain of the query image"),
                      k: int = Form(10, ge=1, le=cfg.max_k)):

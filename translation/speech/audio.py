@@ -117,6 +117,7 @@ def trim_silence(audio: np.ndarray, threshold: float = 0.01, pad: int = 800) -> 
 
 
 _MEL = {}
+N_FFT = 400   # 25 ms at 16 kHz
 
 
 def log_mel(audio: np.ndarray, n_mels: int = 40) -> np.ndarray:
@@ -125,6 +126,8 @@ def log_mel(audio: np.ndarray, n_mels: int = 40) -> np.ndarray:
     import torchaudio
 
     if n_mels not in _MEL:
-        _MEL[n_mels] = torchaudio.transforms.MelSpectrogram(SAMPLE_RATE, n_fft=400, hop_length=160, n_mels=n_mels)
+        _MEL[n_mels] = torchaudio.transforms.MelSpectrogram(SAMPLE_RATE, n_fft=N_FFT, hop_length=160, n_mels=n_mels)
+    if len(audio) < N_FFT:  # shorter than one window (the centred STFT reflects N_FFT/2 samples each side)
+        audio = np.pad(audio, (0, N_FFT - len(audio)))
     spec = _MEL[n_mels](torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
     return torch.log(spec + 1e-6).T.numpy().astype(np.float32)

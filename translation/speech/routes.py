@@ -9,12 +9,13 @@ or a body over the service's limit is 413.
 import asyncio
 from typing import Annotated
 
-from fastapi import FastAPI, File, Form, Path, Query, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from pipeline.errors import TooLarge
-from pipeline.service import ServeConfig, ServedModel, binary_response, error_responses, hint_pattern
+from pipeline.service import (ServeConfig, ServedModel, binary_response, error_responses, hint_pattern,
+                              no_empty_form_fields)
 from translation.speech.lexicon import MAX_PHONEMES, MAX_WORD, PHONEMES, PHONEMES_PATTERN, WORD_PATTERN
 
 WORD_RULE = f"letters a-z (either case), 1 to {MAX_WORD} of them"
@@ -79,7 +80,7 @@ def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> No
         return worker.call(st.search_speech, word, k).result()
 
     @app.post("/text/search", summary="Spellings of what an uploaded wav clip says", response_model=TextResults,
-              responses=error_responses(415),
+              responses=error_responses(415), dependencies=[Depends(no_empty_form_fields)],
               openapi_extra={"requestBody": {"content": {"multipart/form-data": {
                   "encoding": {"audio": {"contentType": "audio/wav"}}}}}})
     async def search_text(audio: UploadFile = File(..., description="PCM wav, any rate and channel count"),
