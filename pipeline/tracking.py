@@ -1,4 +1,4 @@
-"""MLflow tracking: one run per stage in a sqlite store inside the repo.
+"""MLflow tracking: one run per stage in a sqlite store inside the repo; a stopped stage's run ends KILLED.
 
 MLFLOW_TRACKING_URI overrides the store; artifacts go to ./mlartifacts unless the experiment
 already names a location. Runs are tagged with the stage, the git revision and the DVC
@@ -12,6 +12,8 @@ import logging
 import os
 import subprocess
 from pathlib import Path
+
+from pipeline.stage import StageInterrupted
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 EXPERIMENT = "mdr"
@@ -78,7 +80,11 @@ def stage_run(stage: str, config=None):
     tags = {"stage": stage, "git_revision": git_revision(),
             "dvc_experiment": os.environ.get("DVC_EXP_NAME", "workspace")}
     with mlflow.start_run(run_name=stage, tags=tags):
-        if config is not None:
-            params = {k: str(v)[:500] for k, v in _flat("", config).items()}
-            mlflow.log_params(params)
-        yield StageRun(mlflow)
+        try:
+            if config is not None:
+                params = {k: str(v)[:500] for k, v in _flat("", config).items()}
+                mlflow.log_params(params)
+            yield StageRun(mlflow)
+        except (KeyboardInterrupt, StageInterrupted):  # stopped, not failed: the run says so
+            mlflow.end_run(status="KILLED")
+            raise
