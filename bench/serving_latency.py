@@ -1,12 +1,18 @@
-"""Latency and throughput of the HTTP service under concurrent load.
+"""The service under concurrent, mixed load: per-endpoint p50/p99 beside /livez, before and after
+micro-batching, in one run.
 
-Starts `mdr serve` on the artifacts of the last `dvc repro` in a separate process, then 16 client
-threads (each its own HTTP connection) send requests for a fixed number of rounds. Endpoints:
-/livez (the framework floor, the baseline), /recommend for known users, /recommend for histories
-with concept weights, /items/{id}/similar. Prints p50/p99 latency, throughput and the ratio of
-each endpoint's p50 to /livez's.
+Starts `mdr serve` (all three models, on the artifacts of the last `dvc repro`) in its own process,
+once per server setting, then drives it with 16 closed-loop client threads (each its own HTTP
+connection, in this process, on the same 2 cores) for a fixed time per scenario:
+  - each endpoint alone: /livez (the framework floor), /recommend for known users (k=10),
+    /recommend for histories with concept weights (k=100), /items/{id}/similar;
+  - mixed: 12 clients /recommend, 2 translate images (/translate, n=4), 2 run /g2p.
+Server settings: "before" = one model call per request (micro_batch 1) and torch's default
+threads; "after" = params.yaml's serve block (concurrent requests merged into one model call).
+Targets (issue 33): /recommend p50 <= 3x /livez p50; in the mixed stream /recommend p50 <= 1.5x its
+own p50 alone.
 
-    python -m bench.serving_latency [--clients 16] [--requests 100]
+    python -m bench.serving_latency [--clients 16] [--seconds 10]
 """
 from __future__ import annotations
 
@@ -14,14 +20,21 @@ import argparse
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
+import yaml
 
 from bench.results import write_result
 from recsys.dataset import InteractionData
+
+WORDS = ("garden window river paper coffee music yellow morning bottle silver orange market winter "
+         "pencil doctor rabbit button castle forest kitchen").split()
+SETTINGS = {"before": {"micro_batch": 1, "torch_threads": 2}, "after": {}}
 
 
 def free_port() -> int:
@@ -30,84 +43,138 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def load(url: str, make_request, clients: int, per_client: int):
-    latencies, errors = [], []
+def closed_loop(url: str, roles: list, seconds: float, warmup: float = 2.0) -> dict:
+    """Each client repeats its role's request until time is up; latencies after the warm-up, per role."""
+    latencies = {name: [] for name, _ in roles}
+    errors = {name: 0 for name, _ in roles}
     lock = threading.Lock()
-
-    def worker(i):
-        rng = np.random.default_rng(i)
-        mine = []
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for _ in range(per_client):
-                method, path, body = make_request(rng)
-                t = time.perf_counter()
-                r = client.request(method, path, json=body)
-                mine.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    errors.append(r.text)
-        with lock:
-            latencies.extend(mine)
-
     start = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    begin, end = start + warmup, start + warmup + seconds
+
+    def client(i, name, make):
+        rng = np.random.default_rng(i)
+        mine, bad = [], 0
+        with httpx.Client(base_url=url, timeout=60) as http:
+            while (now := time.perf_counter()) < end:
+                method, path, kwargs = make(rng)
+                r = http.request(method, path, **kwargs)
+                done = time.perf_counter()
+                if now >= begin:
+                    mine.append(done - now)
+                    bad += r.status_code != 200
+        with lock:
+            latencies[name].extend(mine)
+            errors[name] += bad
+
+    threads = [threading.Thread(target=client, args=(i, name, make)) for i, (name, make) in enumerate(roles)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - start
-    ms = np.array(latencies) * 1000
-    return {"p50": np.percentile(ms, 50), "p99": np.percentile(ms, 99), "rps": len(ms) / wall, "errors": len(errors)}
+    out = {}
+    for name, lat in latencies.items():
+        ms = np.array(lat) * 1000
+        out[name] = {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
+                     "rps": len(ms) / seconds, "requests": len(ms), "errors": errors[name]}
+    return out
+
+
+def start_server(setting: dict, folder: Path):
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["serve"] = {**params.get("serve", {}), **setting}
+    path = folder / f"params_{len(list(folder.iterdir()))}.yaml"
+    path.write_text(yaml.safe_dump(params))
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "stages.mdr", "serve", "--port", str(port),
+                               "--params", str(path)])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(1200):
+        try:
+            if httpx.get(url + "/readyz").status_code == 200:
+                return server, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("mdr serve did not get ready in 120 s (are the default run's artifacts there?)")
+
+
+def scenarios(url: str, clients: int) -> dict:
+    data = InteractionData.load("data/recsys")
+    users = [str(u) for u in data.user_ids["train"]]
+    items = [str(i) for i in data.item_ids]
+    concepts = httpx.get(url + "/readyz").json()["concepts"]
+    image = httpx.get(url + "/images/a/0").content
+
+    def recommend(rng):
+        return "POST", "/recommend", {"json": {"user": users[rng.integers(len(users))], "k": 10}}
+
+    def steered(rng):
+        return "POST", "/recommend", {"json": {"history": list(rng.choice(items, 20, replace=False)), "k": 100,
+                                               "concept_weights": rng.uniform(0.1, 1, concepts).tolist()}}
+
+    def similar(rng):
+        return "GET", f"/items/{items[rng.integers(len(items))]}/similar?k=10", {}
+
+    def translate(rng):
+        return "POST", "/translate", {"files": {"image": ("a.png", image, "image/png")},
+                                      "data": {"n": "4", "seed": str(int(rng.integers(1000)))}}
+
+    def g2p(rng):
+        return "GET", f"/g2p?word={WORDS[rng.integers(len(WORDS))]}", {}
+
+    livez = ("/livez", lambda rng: ("GET", "/livez", {}))
+    mixed = clients // 8
+    return {
+        "/livez alone": [livez] * clients,
+        "/recommend alone": [("/recommend", recommend)] * clients,
+        "/recommend steered alone": [("/recommend steered", steered)] * clients,
+        "/items/similar alone": [("/items/similar", similar)] * clients,
+        "mixed": ([("/recommend", recommend)] * (clients - 2 * mixed) + [("/translate", translate)] * mixed
+                  + [("/g2p", g2p)] * mixed),
+    }
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--requests", type=int, default=100, help="per client")
+    ap.add_argument("--seconds", type=float, default=10.0, help="measured time per scenario (after a 2 s warm-up)")
     args = ap.parse_args()
-    data = InteractionData.load("data/recsys")
-    users = [str(u) for u in data.user_ids["train"]]
-    items = [str(i) for i in data.item_ids]
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "stages.mdr", "serve", "--port", str(port)])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
+    results, rows = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for setting, overrides in SETTINGS.items():
+            server, url = start_server(overrides, Path(tmp))
             try:
-                if httpx.get(url + "/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        concepts = httpx.get(url + "/readyz").json()["concepts"]
-        cases = {
-            "/livez": lambda rng: ("GET", "/livez", None),
-            "/recommend user k=10": lambda rng: ("POST", "/recommend", {"user": users[rng.integers(len(users))], "k": 10}),
-            "/recommend history k=100 steered": lambda rng: (
-                "POST", "/recommend", {"history": list(rng.choice(items, 20, replace=False)), "k": 100,
-                                       "concept_weights": rng.uniform(0, 1, concepts).tolist()}),
-            "/items/similar k=10": lambda rng: ("GET", f"/items/{items[rng.integers(len(items))]}/similar?k=10", None),
-        }
-        print(f"{args.clients} concurrent clients × {args.requests} requests; {len(items)} items, {concepts} concepts")
-        print(f"{'endpoint':>34s} {'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>8s} {'p50/livez':>10s} {'errors':>7s}")
-        base, results, rows = None, {}, []
-        for name, make in cases.items():
-            load(url, make, args.clients, 5)  # warm-up
-            r = load(url, make, args.clients, args.requests)
-            base = base or r["p50"]
-            print(f"{name:>34s} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['rps']:>8.0f} {r['p50'] / base:>10.1f} {r['errors']:>7d}")
-            results[name] = {k: float(v) for k, v in r.items()}
-            rows.append([name, r["p50"], r["p99"], r["rps"], r["p50"] / base, r["errors"]])
-        write_result("serving_latency", title="Service under concurrent load",
-                     measures=f"`mdr serve` on the default run's artifacts ({len(items)} items, {concepts} concepts) "
-                              f"in its own process; {args.clients} client threads, each its own connection, "
-                              f"{args.requests} requests each after a warm-up, on the same machine as the server. "
-                              "/livez is the framework floor, the baseline of the same run.",
-                     summary=results, baselines={"/livez": results["/livez"]}, seeds=[],
-                     table={"columns": ["endpoint", "p50 ms", "p99 ms", "req/s", "p50 / livez", "errors"],
-                            "rows": rows})
-    finally:
-        server.terminate()
-        server.wait(10)
+                results[setting] = {}
+                for scenario, roles in scenarios(url, args.clients).items():
+                    for endpoint, r in closed_loop(url, roles, args.seconds).items():
+                        results[setting][f"{scenario}: {endpoint}"] = r
+                        print(f"{setting:>6s} {scenario:>26s} {endpoint:>20s} p50 {r['p50']:7.1f} ms  "
+                              f"p99 {r['p99']:7.1f} ms  {r['rps']:6.0f} req/s  errors {r['errors']}", flush=True)
+            finally:
+                server.terminate()
+                server.wait(20)
+    summary = {}
+    for setting, r in results.items():
+        livez = r["/livez alone: /livez"]["p50"]
+        alone = r["/recommend alone: /recommend"]["p50"]
+        summary[setting] = {"recommend_p50_over_livez": alone / livez,
+                            "mixed_recommend_p50_over_alone": r["mixed: /recommend"]["p50"] / alone}
+        for key, v in r.items():
+            rows.append([setting, key, v["p50"], v["p99"], v["rps"], v["p50"] / livez, v["errors"]])
+    print(summary)
+    write_result("serving_latency", title="Service under concurrent, mixed load (before/after micro-batching)",
+                 measures=f"`mdr serve` (three models, the default run's artifacts) in its own process; "
+                          f"{args.clients} closed-loop client threads, each its own connection, {args.seconds:g} s "
+                          "per scenario after a 2 s warm-up, on the same 2 cores as the server. Mixed: 12 clients "
+                          "/recommend, 2 /translate (n=4), 2 /g2p. before = micro_batch 1 and torch's default "
+                          "threads; after = params.yaml's serve block. Targets: /recommend p50 <= 3x /livez p50 "
+                          "and, mixed, <= 1.5x its p50 alone.",
+                 summary=summary, baselines={"/livez p50 ms": {s: r["/livez alone: /livez"]["p50"]
+                                                               for s, r in results.items()}},
+                 seeds=[], per_setting=results,
+                 table={"columns": ["server", "scenario: endpoint", "p50 ms", "p99 ms", "req/s", "p50 / livez",
+                                    "errors"], "rows": rows})
 
 
 if __name__ == "__main__":

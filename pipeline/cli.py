@@ -37,7 +37,7 @@ def serve_config(params_path: str = "params.yaml") -> ServeConfig:
     return from_dict(ServeConfig, read_params(params_path).get("serve") or {}, f"{params_path}: serve")
 
 
-def cmd_serve(args, models: list[ModelCommands]):
+def cmd_serve(args, models: list[ModelCommands], web):
     import uvicorn
 
     cfg = serve_config(args.params)
@@ -47,7 +47,7 @@ def cmd_serve(args, models: list[ModelCommands]):
     if unknown or not chosen:
         raise ValueError(f"--models: choose from {','.join(known)} (got {args.models!r}; "
                          "with no --models, the ones whose model files exist are served)")
-    app = create_app([known[name].service(args) for name in chosen], cfg)
+    app = create_app([known[name].service(args) for name in chosen], cfg, web)
     uvicorn.run(app, host=args.host or cfg.host, port=args.port or cfg.port, log_level="warning")
 
 
@@ -60,7 +60,7 @@ def cmd_metrics(args):
         raise RuntimeError(f"{sum(r.moved for r in rows)} metric(s) moved beyond their tolerance")
 
 
-def build_parser(models: list[ModelCommands]) -> argparse.ArgumentParser:
+def build_parser(models: list[ModelCommands], web=None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mdr", description="Train, index and serve disentangled encoders: "
                                                          + ", ".join(m.name for m in models) + ".")
     sub = p.add_subparsers(dest="command", required=True)
@@ -71,7 +71,7 @@ def build_parser(models: list[ModelCommands]) -> argparse.ArgumentParser:
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--params", default="params.yaml")
-    s.set_defaults(func=lambda args: cmd_serve(args, models))
+    s.set_defaults(func=lambda args: cmd_serve(args, models, web))
 
     c = sub.add_parser("metrics", help="compare this run's metrics/*.json with the committed ones, "
                                        "within each headline metric's tolerance")
@@ -85,8 +85,9 @@ def build_parser(models: list[ModelCommands]) -> argparse.ArgumentParser:
     return p
 
 
-def main(models: list[ModelCommands], argv=None) -> int:
-    args = build_parser(models).parse_args(argv)
+def main(models: list[ModelCommands], argv=None, web=None) -> int:
+    """`web`: the folder of the page `mdr serve` shows at / (None: the API alone)."""
+    args = build_parser(models, web).parse_args(argv)
     try:
         args.func(args)
     except (ConfigError, ValueError, KeyError, FileNotFoundError, RuntimeError) as e:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Callable
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, BeforeValidator, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -148,9 +150,10 @@ def _optional_files_without_null(schema: dict) -> None:
                 body["properties"][key] = {k: v for k, v in prop.items() if k != "anyOf"} | files[0]
 
 
-def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> FastAPI:
+def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig(), web: Path | None = None) -> FastAPI:
     """The app serving `models`; each is loaded once, on start-up, and a failed load is reported by
-    /readyz (the service stays up to say why)."""
+    /readyz (the service stays up to say why). `web`, a folder of static files (index.html first), is
+    served at / for people."""
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise ValueError(f"served models must have distinct names, got {names}")
@@ -252,4 +255,6 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig()) -> F
         return schema
 
     app.openapi = openapi
+    if web is not None:  # last: every API route matches first
+        app.mount("/", StaticFiles(directory=web, html=True), name="web")
     return app

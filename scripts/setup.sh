@@ -9,11 +9,16 @@ if [ -f "$stamp" ]; then
   echo "setup: $VENV is already up to date"
   exit 0
 fi
-if ! command -v espeak-ng >/dev/null 2>&1; then
-  # speech synthesis for the text-speech model (Debian package)
-  echo "setup: installing espeak-ng (apt-get)"
+# Debian packages: espeak-ng (speech synthesis for the text-speech model), chromium and its driver
+# (tests/test_web.py drives the web page in a real browser).
+missing=""
+command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing (apt-get)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq espeak-ng >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 pip() { "$VENV/bin/python" -m pip "$@"; }

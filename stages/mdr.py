@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 from pipeline.cli import ModelCommands, main as cli_main
+
+WEB = Path(__file__).parent / "web"   # the page at / : one panel per model, shown when it is served
 
 # Each model package's commands module; a package that is not installed is left out.
 MODEL_PACKAGES = ("recsys.commands", "translation.images.commands", "translation.speech.commands")
@@ -27,7 +30,7 @@ def present_models() -> list[ModelCommands]:
 
 
 def main(argv=None) -> int:
-    return cli_main(present_models(), argv)
+    return cli_main(present_models(), argv, WEB)
 
 
 if __name__ == "__main__":
