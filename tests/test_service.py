@@ -144,3 +144,18 @@ def test_a_service_whose_artifacts_fail_to_load_says_why(tmp_path, serve_app):
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def test_concurrent_requests_are_batched_and_answered_as_alone(service, tiny_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, rec = service
+    users = [str(u) for u in tiny_data.user_ids["train"][:32]]
+    alone = {u: client.post("/recommend", json={"user": u, "k": 5}).json() for u in users}
+    with ThreadPoolExecutor(16) as pool:
+        together = list(pool.map(lambda u: httpx.post(f"{client.base_url}/recommend",
+                                                      json={"user": u, "k": 5}, timeout=30).json(), users))
+    for u, got in zip(users, together):   # the same lists; scores equal up to a batched matmul's rounding
+        want = alone[u]
+        assert [i["item"] for i in got["items"]] == [i["item"] for i in want["items"]]
+        assert [i["score"] for i in got["items"]] == pytest.approx([i["score"] for i in want["items"]], abs=1e-4)
