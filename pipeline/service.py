@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.batching import ModelWorker
@@ -79,7 +80,7 @@ def JsonInt(**bounds) -> Any:
     its strict int refuses 3.0); `bounds` are Field's (ge=, le=)."""
     def integral(value):
         if isinstance(value, (str, bool)) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError("Input should be a valid integer")
+            raise PydanticCustomError("int_type", "Input should be a valid integer")
         return value
     return Annotated[int, Field(**bounds), BeforeValidator(integral)]  # in this order, or the bounds leave the schema
 
