@@ -27,7 +27,7 @@ def test_schemathesis_finds_no_failure_on_any_operation(all_models, serve_app, t
              "--mode", "all", "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "100",
              "--seed", "7", "--generation-deterministic", "--workers", "1", "--report", "junit",
              "--report-junit-path", str(junit)],
-            capture_output=True, text=True, env=env, timeout=1200)
+            capture_output=True, text=True, env=env, timeout=1200, cwd=tmp_path)   # its cache stays out of the repo
     finally:
         server.should_exit = True
         thread.join(5)
