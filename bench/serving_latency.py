@@ -1,18 +1,19 @@
-"""The service under concurrent, mixed load: per-endpoint p50/p99 beside /livez, before and after
-micro-batching, in one run.
+"""The service under concurrent, mixed load: per-endpoint p50/p99 beside /livez, before and after,
+in one run.
 
 Starts `mdr serve` (all three models, on the artifacts of the last `dvc repro`) in its own process,
-once per server setting, then drives it with 16 closed-loop client threads (each its own HTTP
-connection, in this process, on the same 2 cores) for a fixed time per scenario:
+once per server setting and repeat, then drives it with 16 closed-loop client threads (each its own
+HTTP connection, in this process, on the same 2 cores) for a fixed time per scenario:
   - each endpoint alone: /livez (the framework floor), /recommend for known users (k=10),
     /recommend for histories with concept weights (k=100), /items/{id}/similar;
   - mixed: 12 clients /recommend, 2 translate images (/translate, n=4), 2 run /g2p.
-Server settings: "before" = one model call per request (micro_batch 1) and torch's default
-threads; "after" = params.yaml's serve block (concurrent requests merged into one model call).
-Targets (issue 33): /recommend p50 <= 3x /livez p50; in the mixed stream /recommend p50 <= 1.5x its
-own p50 alone.
+Server settings: "before" = the old behaviour's settings on today's code: one model call per
+request (micro_batch 1), torch's default threads, no priorities, Python's 5 ms GIL switch
+interval; "after" = params.yaml's serve block (micro-batching, heavy models' workers at a lower OS
+priority, a 1 ms switch interval). Targets (issue 33): /recommend p50 <= 3x /livez p50; in the mixed
+stream /recommend p50 <= 1.5x its own p50 alone.
 
-    python -m bench.serving_latency [--clients 16] [--seconds 10]
+    python -m bench.serving_latency [--clients 16] [--seconds 10] [--repeats 3]
 """
 from __future__ import annotations
 
@@ -29,12 +30,13 @@ import httpx
 import numpy as np
 import yaml
 
-from bench.results import write_result
+from bench.results import mean_se, write_result
 from recsys.dataset import InteractionData
 
 WORDS = ("garden window river paper coffee music yellow morning bottle silver orange market winter "
          "pencil doctor rabbit button castle forest kitchen").split()
-SETTINGS = {"before": {"micro_batch": 1, "torch_threads": 2}, "after": {}}
+SETTINGS = {"before": {"micro_batch": 1, "torch_threads": 2, "heavy_nice": 0, "switch_interval_ms": 5.0},
+            "after": {}}
 
 
 def free_port() -> int:
@@ -140,50 +142,72 @@ TARGETS = {"recommend_p50_over_livez": (3.0, "/recommend p50 over /livez p50, ea
 
 
 def target_notes(summary: dict) -> list[str]:
-    """One line per target: the figure after micro-batching (and before), met or missed."""
+    """One line per target: the mean figure after (and before), met or missed."""
     after, before = summary["after"], summary["before"]
-    return [f"{what}: {after[key]:.2f}x (before {before[key]:.2f}x), target <= {limit:g}x: "
-            f"{'met' if after[key] <= limit else 'missed'}" for key, (limit, what) in TARGETS.items()]
+    return [f"{what}: {after[key]['mean']:.2f}x ± {after[key]['se']:.2f} (before {before[key]['mean']:.2f}x), "
+            f"target <= {limit:g}x: {'met' if after[key]['mean'] <= limit else 'missed'}"
+            for key, (limit, what) in TARGETS.items()]
+
+
+def measure(setting: str, overrides: dict, args, folder: Path) -> dict:
+    """{"scenario: endpoint": latencies} of one server setting."""
+    server, url = start_server(overrides, folder)
+    try:
+        out = {}
+        for scenario, roles in scenarios(url, args.clients).items():
+            for endpoint, r in closed_loop(url, roles, args.seconds).items():
+                out[f"{scenario}: {endpoint}"] = r
+                print(f"{setting:>6s} {scenario:>26s} {endpoint:>20s} p50 {r['p50']:7.1f} ms  "
+                      f"p99 {r['p99']:7.1f} ms  {r['rps']:6.0f} req/s  errors {r['errors']}", flush=True)
+        return out
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def ratios(r: dict) -> dict:
+    alone = r["/recommend alone: /recommend"]["p50"]
+    return {"recommend_p50_over_livez": alone / r["/livez alone: /livez"]["p50"],
+            "mixed_recommend_p50_over_alone": r["mixed: /recommend"]["p50"] / alone}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=10.0, help="measured time per scenario (after a 2 s warm-up)")
+    ap.add_argument("--repeats", type=int, default=3, help="before/after pairs, alternating")
+    ap.add_argument("--only", choices=list(SETTINGS), help="one server setting once, printed, no result file (trials)")
     args = ap.parse_args()
-    results, rows = {}, []
+    runs = {s: [] for s in SETTINGS}   # setting → one dict per repeat
     with tempfile.TemporaryDirectory() as tmp:
-        for setting, overrides in SETTINGS.items():
-            server, url = start_server(overrides, Path(tmp))
-            try:
-                results[setting] = {}
-                for scenario, roles in scenarios(url, args.clients).items():
-                    for endpoint, r in closed_loop(url, roles, args.seconds).items():
-                        results[setting][f"{scenario}: {endpoint}"] = r
-                        print(f"{setting:>6s} {scenario:>26s} {endpoint:>20s} p50 {r['p50']:7.1f} ms  "
-                              f"p99 {r['p99']:7.1f} ms  {r['rps']:6.0f} req/s  errors {r['errors']}", flush=True)
-            finally:
-                server.terminate()
-                server.wait(20)
-    summary = {}
-    for setting, r in results.items():
-        livez = r["/livez alone: /livez"]["p50"]
-        alone = r["/recommend alone: /recommend"]["p50"]
-        summary[setting] = {"recommend_p50_over_livez": alone / livez,
-                            "mixed_recommend_p50_over_alone": r["mixed: /recommend"]["p50"] / alone}
-        for key, v in r.items():
-            rows.append([setting, key, v["p50"], v["p99"], v["rps"], v["p50"] / livez, v["errors"]])
+        for _ in range(1 if args.only else args.repeats):
+            for setting, overrides in SETTINGS.items():
+                if args.only in (None, setting):
+                    runs[setting].append(measure(setting, overrides, args, Path(tmp)))
+    if args.only:
+        return
+    summary, rows = {}, []
+    for setting, reps in runs.items():
+        per_rep = [ratios(r) for r in reps]
+        summary[setting] = {k: mean_se([x[k] for x in per_rep]) for k in per_rep[0]}
+        livez = mean_se([r["/livez alone: /livez"]["p50"] for r in reps])["mean"]
+        for key in reps[0]:
+            p50, p99 = (mean_se([r[key][q] for r in reps]) for q in ("p50", "p99"))
+            rows.append([setting, key, p50, p99, float(np.mean([r[key]["rps"] for r in reps])),
+                         p50["mean"] / livez, sum(r[key]["errors"] for r in reps)])
     print(summary)
-    write_result("serving_latency", title="Service under concurrent, mixed load (before/after micro-batching)",
+    write_result("serving_latency", title="Service under concurrent, mixed load (before/after)",
                  measures=f"`mdr serve` (three models, the default run's artifacts) in its own process; "
                           f"{args.clients} closed-loop client threads, each its own connection, {args.seconds:g} s "
-                          "per scenario after a 2 s warm-up, on the same 2 cores as the server. Mixed: 12 clients "
-                          "/recommend, 2 /translate (n=4), 2 /g2p. before = micro_batch 1 and torch's default "
-                          "threads; after = params.yaml's serve block. Targets: /recommend p50 <= 3x /livez p50 "
+                          "per scenario after a 2 s warm-up, on the same 2 cores as the server; "
+                          f"{args.repeats} before/after pairs, alternating (cells: mean ± s.e. over them). Mixed: "
+                          "12 clients /recommend, 2 /translate (n=4), 2 /g2p. before = " + ", ".join(
+                              f"{k} {v}" for k, v in SETTINGS["before"].items()) + " (today's code, the old "
+                          "settings); after = params.yaml's serve block. Targets: /recommend p50 <= 3x /livez p50 "
                           "and, mixed, <= 1.5x its p50 alone.",
-                 summary=summary, baselines={"/livez p50 ms": {s: r["/livez alone: /livez"]["p50"]
-                                                               for s, r in results.items()}},
-                 seeds=[], per_setting=results, notes=target_notes(summary),
+                 summary=summary, baselines={"/livez p50 ms": {s: mean_se([r["/livez alone: /livez"]["p50"]
+                                                                          for r in reps]) for s, reps in runs.items()}},
+                 seeds=list(range(args.repeats)), per_setting=runs, notes=target_notes(summary),
                  table={"columns": ["server", "scenario: endpoint", "p50 ms", "p99 ms", "req/s", "p50 / livez",
                                     "errors"], "rows": rows})
 

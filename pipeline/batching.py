@@ -10,6 +10,7 @@ more. A lone request therefore pays nothing extra, and under load each model cal
 from __future__ import annotations
 
 import collections
+import os
 import queue
 import threading
 from concurrent.futures import Future
@@ -26,8 +27,8 @@ class _Job:
 
 
 class ModelWorker:
-    def __init__(self, name: str, max_batch: int = 64, batching: bool = True):
-        self.name, self.max_batch, self.batching = name, max_batch, batching
+    def __init__(self, name: str, max_batch: int = 64, batching: bool = True, nice: int = 0):
+        self.name, self.max_batch, self.batching, self.nice = name, max_batch, batching, nice
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._held: collections.deque[_Job] = collections.deque()   # taken while gathering a batch
         self.calls = 0       # model calls made: with batching, fewer than the jobs
@@ -74,6 +75,8 @@ class ModelWorker:
         return batch
 
     def _loop(self) -> None:
+        if self.nice and hasattr(os, "setpriority"):  # Linux schedules threads as tasks: this one alone yields
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         while True:
             job = self._next(block=True)
             if job is None:

@@ -5,7 +5,8 @@ its routes to the app, what it adds to /readyz, and the facts of the loaded mode
 schema states (e.g. how many concept weights a request takes). Routes reach the loaded model
 through a getter that raises NotReady (503) until it has loaded, and run inference on their
 model's own `ModelWorker` thread, which merges concurrent requests into one model call; one
-model's requests never queue behind another's.
+model's requests never queue behind another's. A heavy model's worker runs at a lower OS priority,
+and a short GIL switch interval keeps Python-heavy decoding from stalling the event loop.
 
 Every error is one JSON shape, documented for every route that can answer it:
 {"error": "what is wrong", "detail": ["one line per problem"]} — 404 unknown id, 413 over a limit,
@@ -15,6 +16,7 @@ from the exception's type (pipeline.errors), never from its words. Nothing reach
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Callable
@@ -45,6 +47,8 @@ class ServeConfig:
     max_outputs: int = field(default=32, metadata=rule(ge=1))   # translations per request
     micro_batch: int = field(default=64, metadata=rule(ge=1))   # concurrent requests merged per model call (1 = off)
     torch_threads: int = field(default=1, metadata=rule(ge=1))  # intra-op threads shared by the model workers
+    heavy_nice: int = field(default=10, metadata=rule(ge=0, le=19))  # OS priority of heavy models' workers
+    switch_interval_ms: float = field(default=1.0, metadata=rule(gt=0))  # how long a thread may hold the GIL
 
 
 class ErrorBody(BaseModel):
@@ -103,6 +107,7 @@ class ServedModel:
     add_routes: Callable[[FastAPI, Callable[[], Any], ServeConfig, ModelWorker], None]
     ready_info: Callable[[Any], dict] = lambda _: {}           # extra /readyz fields of the loaded model
     refine_openapi: Callable[[Any, dict], None] = lambda *_: None  # state the loaded model's facts in the schema
+    heavy: bool = False   # requests cost 10-100x a light model's: its worker yields the CPU to theirs
 
 
 def error_response(status: int, message: str, detail: list[str] | None = None, headers=None) -> JSONResponse:
@@ -160,13 +165,15 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig(), web:
         raise ValueError(f"served models must have distinct names, got {names}")
     state = {m.name: None for m in models}
     errors = {m.name: "starting" for m in models}
-    workers = {m.name: ModelWorker(m.name, cfg.micro_batch, batching=cfg.micro_batch > 1) for m in models}
+    workers = {m.name: ModelWorker(m.name, cfg.micro_batch, batching=cfg.micro_batch > 1,
+                                   nice=cfg.heavy_nice if m.heavy else 0) for m in models}
 
     @contextlib.asynccontextmanager
     async def lifespan(_):
         import torch
 
         torch.set_num_threads(cfg.torch_threads)
+        sys.setswitchinterval(cfg.switch_interval_ms / 1000)
         for m in models:
             try:
                 state[m.name], errors[m.name] = m.load(), None

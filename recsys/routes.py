@@ -7,6 +7,7 @@ unknown items are left out and listed under "ignored"; a history with no known i
 popular items ("source": "most_popular"), unless "strict": true makes unknown items a 404.
 """
 # no `from __future__ import annotations`: FastAPI reads the annotations of routes defined in a function
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, Path, Query
@@ -110,20 +111,23 @@ def add_recsys_routes(app: FastAPI, recommender, cfg: ServeConfig, worker) -> No
         return {"user": getattr(req, "user", None), "k": req.k, "items": rec.describe(cols, scores),
                 "ignored": ignored, "source": "model" if query is not None else "most_popular"}
 
-    def one(req) -> dict:
+    async def one(req) -> dict:
+        """Checked on the event loop (cheap), computed on the model's worker, merged with concurrent ones."""
         query, ignored = plan(req)
-        result = worker.batched(recommender().recommend_many, query).result() if query is not None else None
+        result = None
+        if query is not None:
+            result = await asyncio.wrap_future(worker.batched(recommender().recommend_many, query))
         return answer(req, query, ignored, result)
 
     @app.post("/recommend", summary="Top-k for a known user or a history of item ids (fold-in)",
               response_model=Recommendation, responses=error_responses(404))
-    def recommend(req: RecommendRequest):
-        return one(req)
+    async def recommend(req: RecommendRequest):
+        return await one(req)
 
     @app.get("/users/{user}/recommendations", summary="Top-k for a known user",
              response_model=Recommendation, responses=error_responses(404))
-    def user_recommendations(user: str, k: int = Query(10, ge=1, le=cfg.max_k)):
-        return one(UserRequest(user=user, k=k))
+    async def user_recommendations(user: str, k: int = Query(10, ge=1, le=cfg.max_k)):
+        return await one(UserRequest(user=user, k=k))
 
     @app.post("/recommend/batch", summary="Several recommendation requests, computed in one model call",
               response_model=BatchResponse, responses=error_responses(404))

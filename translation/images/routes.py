@@ -98,4 +98,4 @@ def add_image_routes(app: FastAPI, translator, cfg: ServeConfig, worker) -> None
 
 def images_service(load) -> ServedModel:
     """Image translation as a served model; `load()` returns a Translator."""
-    return ServedModel("translator", load, add_image_routes)
+    return ServedModel("translator", load, add_image_routes, heavy=True)

@@ -100,4 +100,4 @@ def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> No
 
 def speech_service(load) -> ServedModel:
     """Text–speech as a served model; `load()` returns a SpeechText."""
-    return ServedModel("speech_text", load, add_speech_routes)
+    return ServedModel("speech_text", load, add_speech_routes, heavy=True)
