@@ -6,7 +6,7 @@ fold-in (what the model sees) and targets (what it must rank). Items are those s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ class InteractionData:
     item_category: np.ndarray  # int, column -> category index (-1 unknown)
     category_names: list
     user_ids: dict  # split ("train", "val", "test") -> str array, row -> raw user id
+    item_factors: dict = field(default_factory=dict)  # factor name -> per-column values (known generators only)
 
     @property
     def n_items(self) -> int:
@@ -51,6 +52,7 @@ class InteractionData:
             np.savez_compressed(tmp / "matrices.npz", **sp_arrays)
             np.savez_compressed(tmp / "ids.npz", item_ids=self.item_ids.astype(str),
                                 item_category=self.item_category,
+                                **{f"factor_{k}": v for k, v in self.item_factors.items()},
                                 **{f"users_{k}": v.astype(str) for k, v in self.user_ids.items()})
             (tmp / "meta.json").write_text(json.dumps(
                 {"category_names": list(self.category_names), **self.summary()}, indent=2))
@@ -70,4 +72,5 @@ class InteractionData:
 
         return cls(*(csr(n) for n in MATRICES), item_ids=ids["item_ids"],
                    item_category=ids["item_category"], category_names=meta["category_names"],
-                   user_ids={k: ids[f"users_{k}"] for k in ("train", "val", "test")})
+                   user_ids={k: ids[f"users_{k}"] for k in ("train", "val", "test")},
+                   item_factors={k[len("factor_"):]: ids[k] for k in ids.files if k.startswith("factor_")})

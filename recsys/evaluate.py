@@ -1,10 +1,13 @@
 """MacridVAE's baselines under the same protocol (most popular, Mult-VAE, EASE with λ chosen on the
-validation users) and its disentanglement on the known item categories (NMI, traversal)."""
+validation users) and its disentanglement on the known item categories (NMI, traversal) and, where
+the generator's factors are known, DCI / MIG / probes (pipeline.disentanglement)."""
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from pipeline.compute import seed_everything
+from pipeline.disentanglement import importance_heatmap, score as disentanglement_scores
 from pipeline.progress import say
 from recsys import plots
 from recsys.baselines import EASE, MostPopular
@@ -50,4 +53,20 @@ def disentanglement(model, data: InteractionData, cfg: EvaluateRecsys) -> dict:
     out["traversal"] = {"user": str(data.user_ids["test"][user]), "concept": trav["concept"],
                         "dimension": trav["dimension"],
                         "distinct_top_items": len({i for row in trav["top_items"] for i in row})}
+    if data.item_factors:
+        out["factors"] = factor_scores(model, data, cfg.seed, Path("plots/recsys_dci.png"))
     return out
+
+
+def factor_scores(model, data: InteractionData, seed: int, heatmap: Path) -> dict:
+    """DCI, MIG and probes of the items' codes (K concept logits, then the d embedding dimensions)
+    against the factors the generator drew them with."""
+    with torch.no_grad():
+        codes = np.concatenate([model.concept_logits().cpu().numpy(), model.item_vectors().cpu().numpy()], axis=1)
+    factors = {name: (v.astype(np.int64) if name == "category" else v.astype(np.float64))
+               for name, v in data.item_factors.items()}
+    result = disentanglement_scores(codes, factors, seed)
+    importance_heatmap(result, list(factors), heatmap,
+                       f"MacridVAE items: {model.cfg.concepts} concept logits, then {codes.shape[1] - model.cfg.concepts} "
+                       "embedding dims")
+    return result

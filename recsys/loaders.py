@@ -28,6 +28,7 @@ class Interactions:
     table: pd.DataFrame  # columns: user, item (str), rating (float), [timestamp]
     item_category: dict[str, str] = field(default_factory=dict)  # item -> primary category
     source: str = ""
+    item_factors: pd.DataFrame | None = None   # item id -> the known factors a generator drew (numeric columns)
 
 
 def _read_rows(path: Path, sep: str, names: list[str], numeric: list[str], header: bool,

@@ -94,5 +94,10 @@ def split_interactions(data: Interactions, cfg: SplitConfig, seed: int, client) 
     names = sorted({c for c in data.item_category.values()}) if data.item_category else []
     cat_index = {c: i for i, c in enumerate(names)}
     item_category = np.array([cat_index.get(data.item_category.get(i), -1) for i in item_ids], dtype=np.int64)
+    factors = {}
+    if data.item_factors is not None:   # aligned to the kept items' columns
+        kept = data.item_factors.reindex(item_ids.astype(str))
+        factors = {name: kept[name].to_numpy() for name in kept.columns}
     return InteractionData(train=matrix(train_rows, split_users["train"]), **parts, item_ids=item_ids,
-                           item_category=item_category, category_names=names, user_ids=split_users)
+                           item_category=item_category, category_names=names, user_ids=split_users,
+                           item_factors=factors)

@@ -4,7 +4,8 @@ Each item belongs to one of C categories and sits at a point in a small "micro" 
 has a sparse preference over categories (Dirichlet) and, inside each category, a preferred point.
 A user picks items with probability ∝ category preference × item popularity × closeness in micro
 space, and rates them 4–5; a few random items get low ratings (negatives the protocol drops).
-The item categories are the ground truth that learned concepts are scored against.
+The item categories are the ground truth that learned concepts are scored against; every factor an
+item was drawn with (category, micro position, popularity) is kept with the data.
 """
 from __future__ import annotations
 
@@ -58,5 +59,8 @@ def generate(cfg: SyntheticConfig, seed: int) -> Interactions:
         "rating": np.asarray(ratings, dtype=float),
         "timestamp": np.arange(len(users), dtype=float),
     })
-    categories = {f"i{i:05d}": f"cat{c}" for i, c in enumerate(category)}
-    return Interactions(table, categories, "synthetic")
+    ids = [f"i{i:05d}" for i in range(cfg.n_items)]
+    categories = {i: f"cat{c}" for i, c in zip(ids, category)}
+    factors = pd.DataFrame({"category": category, **{f"micro_{m}": micro[:, m] for m in range(cfg.micro_dims)},
+                            "log_popularity": log_popularity}, index=ids)
+    return Interactions(table, categories, "synthetic", factors)

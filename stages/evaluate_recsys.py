@@ -1,4 +1,5 @@
-"""Stage evaluate_recsys: MacridVAE and its baselines on the test users, plus disentanglement."""
+"""Stage evaluate_recsys: MacridVAE and its baselines on the test users, plus disentanglement (NMI to
+the known categories; DCI, MIG and probes against the generator's factors when the data has them)."""
 from pathlib import Path
 
 from pipeline.atomic import write_json
@@ -36,6 +37,12 @@ def main():
                     f"  Recall@20 {res['recall@20']['mean']:.4f}  Recall@50 {res['recall@50']['mean']:.4f}")
         if "nmi_concept_category" in results["disentanglement"]:
             run.log_metrics({"nmi_concept_category": results["disentanglement"]["nmi_concept_category"]})
+        if "factors" in results["disentanglement"]:   # the generator's factors: DCI and MIG
+            f = results["disentanglement"]["factors"]
+            headline = {f"dci_{k}": f["dci"][k] for k in ("disentanglement", "completeness", "informativeness")}
+            run.log_metrics(headline | {"mig": f["mig"]["mig"]})
+            say("evaluate_recsys", "against the generator's factors: " + "  ".join(
+                f"{k} {v:.3f}" for k, v in (headline | {"mig": f["mig"]["mig"]}).items()))
         for png in Path("plots").glob("recsys_*.png"):
             run.log_artifact(png, "plots")
         run.log_artifact("metrics/recsys.json")

@@ -27,3 +27,20 @@ def test_protocol(tiny_raw, tiny_data):
         assert f.multiply(t).nnz == 0
         n = np.asarray((f + t).sum(1)).ravel()
         assert (np.asarray(t.sum(1)).ravel() == np.where(n >= 5, np.floor(0.2 * n), 0)).all()
+
+
+def test_the_generators_factors_survive_the_split_and_a_save(tiny_raw, tiny_data, tmp_path):
+    from recsys.dataset import InteractionData
+
+    drawn = tiny_raw.item_factors
+    assert list(drawn.columns) == ["category", "micro_0", "micro_1", "log_popularity"]
+    assert set(tiny_data.item_factors) == set(drawn.columns)
+    ids = tiny_data.item_ids.astype(str)
+    for name, values in tiny_data.item_factors.items():
+        assert np.array_equal(values, drawn.loc[ids, name].to_numpy())
+    # the category factor is the category the data names
+    names = np.array(tiny_data.category_names)[tiny_data.item_category]
+    assert list(names) == [f"cat{c}" for c in tiny_data.item_factors["category"]]
+    tiny_data.save(tmp_path / "d")
+    back = InteractionData.load(tmp_path / "d")
+    assert {k: v.tolist() for k, v in back.item_factors.items()} == {k: v.tolist() for k, v in tiny_data.item_factors.items()}

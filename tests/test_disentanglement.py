@@ -1,0 +1,84 @@
+"""DCI, MIG and linear probes on hand-made codes whose answer is known."""
+import numpy as np
+import pytest
+
+from pipeline.disentanglement import dci, importance_heatmap, linear_probes, mig, score
+
+N = 900
+
+
+@pytest.fixture(scope="module")
+def factors():
+    rng = np.random.default_rng(0)
+    return {"shape": rng.integers(0, 4, N), "colour": rng.integers(0, 5, N), "size": rng.integers(0, 3, N)}
+
+
+def values(factors):
+    return np.stack([v.astype(float) for v in factors.values()], axis=1)
+
+
+def test_a_perfectly_disentangled_code_scores_near_one(factors):
+    rng = np.random.default_rng(1)
+    codes = values(factors) + 0.05 * rng.standard_normal((N, 3))   # dimension i is factor i
+    result = score(codes, factors)
+    assert result["dci"]["disentanglement"] > 0.9 and result["dci"]["completeness"] > 0.9
+    assert result["dci"]["informativeness"] > 0.95
+    assert result["mig"]["mig"] > 0.8
+    assert all(p["accuracy"] > 0.9 for p in result["probes"].values())
+    R = np.asarray(result["dci"]["importance"])
+    assert list(R.argmax(axis=1)) == [0, 1, 2]
+
+
+def test_a_rotated_code_is_informative_but_not_disentangled(factors):
+    rng = np.random.default_rng(2)
+    q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    codes = (values(factors) - values(factors).mean(0)) @ q + 0.05 * rng.standard_normal((N, 3))
+    plain = dci(values(factors) + 0.05 * rng.standard_normal((N, 3)), factors)
+    rotated = dci(codes, factors)
+    assert rotated["disentanglement"] < plain["disentanglement"] - 0.3
+    assert rotated["completeness"] < plain["completeness"] - 0.3
+    assert rotated["informativeness"] > 0.7
+    assert mig(codes, factors)["mig"] < mig(values(factors), factors)["mig"] - 0.3
+
+
+def test_a_code_that_ignores_a_factor_knows_nothing_of_it(factors):
+    rng = np.random.default_rng(3)
+    codes = np.stack([factors["shape"], factors["colour"]], axis=1) + 0.05 * rng.standard_normal((N, 2))
+    codes = np.concatenate([codes, rng.standard_normal((N, 1))], axis=1)   # plus a noise dimension
+    result = score(codes, factors)
+    size = factors["size"]
+    chance = np.bincount(size).max() / N
+    assert result["dci"]["per_factor"]["size"]["informativeness"] < chance + 0.1
+    assert result["mig"]["per_factor"]["size"] < 0.05
+    assert result["probes"]["size"]["accuracy"] < result["probes"]["size"]["chance"] + 0.1
+    assert result["dci"]["per_factor"]["shape"]["informativeness"] > 0.95
+
+
+def test_continuous_factors_and_bad_input(tmp_path, factors):
+    rng = np.random.default_rng(4)
+    t = rng.uniform(-1, 1, N)
+    codes = np.stack([t, rng.standard_normal(N)], axis=1)
+    result = score(codes, {"t": t, "shape": factors["shape"]})
+    assert result["dci"]["per_factor"]["t"]["informativeness"] > 0.9 and result["probes"]["t"]["r2"] > 0.99
+    importance_heatmap(result, ["t", "shape"], tmp_path / "h.png", "hand-made")
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="factor 'shape': 5 values for 900 codes"):
+        dci(codes, {"shape": factors["shape"][:5]})
+    with pytest.raises(ValueError, match="need an"):
+        mig(np.zeros(5), {"x": np.zeros(5, int)})
+    with pytest.raises(ValueError, match="at least one"):
+        linear_probes(codes, {})
+
+
+def test_the_recommender_is_scored_against_its_generators_factors(tiny_model, tiny_data, tmp_path):
+    from recsys.evaluate import factor_scores
+
+    model, _ = tiny_model
+    result = factor_scores(model, tiny_data, 0, tmp_path / "dci.png")
+    assert set(result["dci"]["per_factor"]) == {"category", "micro_0", "micro_1", "log_popularity"}
+    R = np.asarray(result["dci"]["importance"])
+    assert R.shape == (model.cfg.concepts + model.cfg.dim, 4)
+    for key in ("disentanglement", "completeness", "informativeness"):
+        assert 0 <= result["dci"][key] <= 1
+    assert set(result["probes"]["category"]) == {"accuracy", "chance"} and "r2" in result["probes"]["micro_0"]
+    assert (tmp_path / "dci.png").read_bytes()[:4] == b"\x89PNG"
