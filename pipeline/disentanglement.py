@@ -146,7 +146,7 @@ def score(codes, factors: dict, seed: int = 0) -> dict:
 
 
 def importance_heatmap(result: dict, factor_names: list[str], path, title: str = "") -> None:
-    """The DCI importance matrix as a heatmap (code dimensions × factors), with D, C, I in the title."""
+    """The DCI importance matrix as a heatmap (factors × code dimensions), with D, C, I, MIG in the title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -154,11 +154,11 @@ def importance_heatmap(result: dict, factor_names: list[str], path, title: str =
 
     from pipeline.atomic import atomic_path
 
-    R = np.asarray(result["dci"]["importance"])
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(factor_names), 1.2 + 0.22 * len(R)))
-    image = ax.imshow(R, aspect="auto", cmap="viridis", vmin=0)
-    ax.set_xticks(range(len(factor_names)), factor_names, rotation=30, ha="right")
-    ax.set_ylabel("code dimension")
+    R = np.asarray(result["dci"]["importance"]).T   # one row per factor
+    fig, ax = plt.subplots(figsize=(min(16.0, 3.0 + 0.12 * R.shape[1]), 1.6 + 0.45 * len(factor_names)))
+    image = ax.imshow(R, aspect="auto", cmap="viridis", vmin=0, interpolation="nearest")
+    ax.set_yticks(range(len(factor_names)), factor_names)
+    ax.set_xlabel("code dimension")
     d = result["dci"]
     ax.set_title(f"{title}\nD {d['disentanglement']:.2f}  C {d['completeness']:.2f}  I {d['informativeness']:.2f}  "
                  f"MIG {result['mig']['mig']:.2f}", fontsize=9)
