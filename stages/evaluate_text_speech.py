@@ -15,11 +15,13 @@ from translation.speech.report import (
     curve_png,
     learning_curve,
     retrieval,
+    factor_scores,
     voice_probe,
 )
 
 DIR = Path("models/text_speech")
 CURVE = "plots/text_speech_curve.png"
+DCI = "plots/text_speech_dci.png"
 
 
 def main():
@@ -44,8 +46,12 @@ def main():
                 main_metrics[f"{k}_ratio_semi_to_supervised"] = curve[size]["semi"][k] / max(curve[size]["supervised"][k], 1e-9)
         main_metrics |= retrieval(served, acoustic, data, device)
         main_metrics |= voice_probe(acoustic, data, device)
+        factors = factor_scores(acoustic, data, device, cfg.seed, DCI)
+        main_metrics |= {f"dci_{k}": factors["dci"][k] for k in ("disentanglement", "completeness", "informativeness")}
+        main_metrics["mig"] = factors["mig"]["mig"]
         run.log_metrics({k: v for k, v in main_metrics.items() if isinstance(v, (int, float))})
-        write_json("metrics/text_speech.json", main_metrics | {"learning_curve": curve})
+        write_json("metrics/text_speech.json", main_metrics | {"learning_curve": curve, "factors": factors})
+        run.log_artifact(DCI, "plots")
         write_bytes(CURVE, curve_png(curve))
         run.log_artifact(CURVE, "plots")
         say("evaluate_text_speech", ", ".join(f"{k} {v:.3f}" for k, v in main_metrics.items() if isinstance(v, float)))

@@ -13,6 +13,7 @@ from translation.images.plots import translation_grid
 from translation.images.train import load_checkpoint
 
 GRID = "plots/translation_grid.png"
+DCI = "plots/translation_dci.png"
 
 
 def main():
@@ -23,12 +24,14 @@ def main():
     glyph_cfg = GlyphsConfig(**data.meta["glyphs"]) if "glyphs" in data.meta else None
     with stage_run("evaluate_translation", cfg) as run:
         metrics, extras = evaluate(model, data, cfg.classifier, cfg.seed, cfg.codes_per_input, cfg.da_copies,
-                                   cfg.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m))
+                                   cfg.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m),
+                                   heatmap=DCI)
         metrics = {"data": data.name, "steps": step} | metrics
         run.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         write_json("metrics/translation.json", metrics | extras)
         write_bytes(GRID, encode_png(translation_grid(model, data, cfg.grid_inputs, cfg.grid_codes, cfg.seed)))
         run.log_artifact(GRID, "plots")
+        run.log_artifact(DCI, "plots")
         say("evaluate_translation", ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float)))
 
 

@@ -82,3 +82,19 @@ def test_the_recommender_is_scored_against_its_generators_factors(tiny_model, ti
         assert 0 <= result["dci"][key] <= 1
     assert set(result["probes"]["category"]) == {"accuracy", "chance"} and "r2" in result["probes"]["micro_0"]
     assert (tmp_path / "dci.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_image_and_speech_models_are_scored_against_their_factors(tiny_drit, tiny_images, tiny_text_speech,
+                                                                     tiny_speech_models, tmp_path):
+    from translation.images.evaluate import factor_scores as image_scores
+    from translation.speech.report import factor_scores as speech_scores
+
+    images = image_scores(tiny_drit, tiny_images, 0, tmp_path / "images.png")
+    assert {"domain", "class"} <= set(images["dci"]["per_factor"])
+    assert (tmp_path / "images.png").exists()
+    _, acoustic = tiny_speech_models
+    speech = speech_scores(acoustic, tiny_text_speech, "cpu", 0, tmp_path / "speech.png")
+    assert set(speech["dci"]["per_factor"]) == {"word", "voice"}
+    R = np.asarray(speech["dci"]["importance"])
+    assert R.shape == (acoustic.cfg.code + acoustic.cfg.voice, 2)
+    assert (tmp_path / "speech.png").exists()

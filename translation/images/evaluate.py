@@ -109,6 +109,29 @@ def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
     return out
 
 
+def factor_scores(model: DRIT, data: ImageData, seed: int, heatmap) -> dict:
+    """DCI, MIG and probes of the test images' codes (content channels averaged over the image, then the
+    attribute) against their known factors: domain, class, and every scalar factor the data kept."""
+    from pipeline.disentanglement import importance_heatmap, score
+
+    parts = [data.splits["a_test"], data.splits["b_test"]]
+    pairs = [codes(model, p.images, d, pool=1) for p, d in zip(parts, ("a", "b"))]
+    x = np.concatenate([np.concatenate(pair, axis=1) for pair in pairs])
+    factors = {"domain": np.r_[np.zeros(len(parts[0]), np.int64), np.ones(len(parts[1]), np.int64)]}
+    labels = np.concatenate([p.labels for p in parts])
+    if (labels >= 0).all():
+        factors["class"] = labels.astype(np.int64)
+    for name in sorted(set(parts[0].factors) & set(parts[1].factors)):
+        values = np.concatenate([p.factors[name] for p in parts])
+        if values.ndim == 1:
+            factors[name] = values if np.issubdtype(values.dtype, np.integer) else values.astype(np.float64)
+    result = score(x, factors, seed)
+    content_dims = pairs[0][0].shape[1]
+    importance_heatmap(result, list(factors), heatmap,
+                       f"DRIT test images: {content_dims} content channels, then {x.shape[1] - content_dims} attribute dims")
+    return result
+
+
 def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int = 500) -> dict[str, float]:
     """A→B with the attribute of a B reference, against the true render of (A's char, B's factors)."""
     from translation.images.sources import FACTORS, render_glyph
@@ -128,7 +151,7 @@ def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int
 
 
 def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int, n_codes: int = 5,
-             da_copies: int = 5, pool: int = 4, glyph_cfg=None, say=print) -> tuple[dict, dict]:
+             da_copies: int = 5, pool: int = 4, glyph_cfg=None, say=print, heatmap=None) -> tuple[dict, dict]:
     """→ (metrics, extras for plots). Label-based measures need labelled data (not user folders)."""
     labelled = all((data.splits[s].labels >= 0).all() for s in data.splits)
     metrics: dict[str, float] = {}
@@ -175,6 +198,11 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
     metrics |= probes(model, data, pool)
     if glyph_cfg is not None:
         metrics |= glyph_swap_l1(model, data, glyph_cfg, seed)
+    if heatmap is not None:
+        say("DCI, MIG and probes against the known factors")
+        extras["factors"] = factor_scores(model, data, seed, heatmap)
+        metrics |= {f"dci_{k}": extras["factors"]["dci"][k] for k in ("disentanglement", "completeness", "informativeness")}
+        metrics["mig"] = extras["factors"]["mig"]["mig"]
     extras["per_class_preservation"] = [
         float((judge.predict(flat[np.repeat(a_test.labels, n_codes) == c]) == c).mean()) for c in range(n_classes)]
     return metrics, extras

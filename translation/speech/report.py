@@ -57,6 +57,20 @@ def voice_probe(acoustic, data: TextSpeechData, device) -> dict:
             "voice_probe_chance": 1 / len(voices), "voice_probe_voices": len(voices)}
 
 
+def factor_scores(acoustic, data: TextSpeechData, device, seed: int, heatmap) -> dict:
+    """DCI, MIG and probes of the probe clips' codes (content, then voice) against their word and voice."""
+    from pipeline.disentanglement import importance_heatmap, score
+
+    clips = data.clips["probe"]
+    content, voice = speech_codes(acoustic, clips, device)
+    factors = {name: np.unique(np.asarray(values), return_inverse=True)[1].astype(np.int64)
+               for name, values in (("word", clips.words), ("voice", clips.voices))}
+    result = score(np.concatenate([content, voice], axis=1), factors, seed)
+    importance_heatmap(result, list(factors), heatmap, f"Acoustic encoder, probe clips: {content.shape[1]} content "
+                                                       f"dims, then {voice.shape[1]} voice dims")
+    return result
+
+
 def curve_png(curve: dict) -> bytes:
     """G2P PER and P2G LER against paired words, semi-supervised beside supervised-only."""
     import matplotlib
