@@ -13,6 +13,7 @@ trained with the multinomial log-likelihood of the user's history.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -20,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from pipeline.config import rule
+from pipeline.hierarchical_kl import TERMS, decomposed_kl
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,21 @@ class MacridVAEConfig:
     dropout: float = field(default=0.5, metadata=rule(ge=0, lt=1))
     gumbel: bool = True
     concept_input_norm: bool = True  # normalize x ⊙ c_k per concept (authors' code) or x once (RecBole)
+    # The hierarchical objective (pipeline.hierarchical_kl; a block = a concept's d dimensions): β times
+    # the weighted KL terms instead of β·KL. All weights 1 is the KL itself (its μ-free part + a constant).
+    hierarchical: bool = False
+    kl_index_code: float = field(default=1.0, metadata=rule(ge=0))   # I(x; z)
+    kl_between: float = field(default=1.0, metadata=rule(ge=0))      # TC between concept blocks
+    kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
+    kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
+    kl_samples: int = field(default=32, metadata=rule(ge=2))         # batch rows whose terms are averaged
 
 
 class MacridVAE(nn.Module):
     def __init__(self, n_items: int, cfg: MacridVAEConfig):
         super().__init__()
         self.cfg = cfg
+        self.train_size = 0   # training users (set by recsys.train.fit): N of the hierarchical KL's estimator
         self.items = nn.Parameter(torch.empty(n_items, cfg.dim))  # h_i
         self.prototypes = nn.Parameter(torch.empty(cfg.concepts, cfg.dim))  # m_k
         nn.init.xavier_normal_(self.items)
@@ -109,12 +120,20 @@ class MacridVAE(nn.Module):
     def forward(self, x: torch.Tensor, beta: float) -> dict:
         cates = self.concept_weights()
         mu, log_var_ratio = self.encode(x, cates)
-        logits = self.decode(self.sample(mu, log_var_ratio), cates)
+        z = self.sample(mu, log_var_ratio)
+        logits = self.decode(z, cates)
         nll = -(F.log_softmax(logits, dim=1) * x).sum(1).mean()
         # KL(N(mu, σ²) || N(mu-free, σ0²)) summed over concepts and dims; the mu² term is a constant
         # because mu is on the unit sphere (as in the paper's code).
         kl = (0.5 * (-log_var_ratio + log_var_ratio.exp() - 1)).sum((1, 2)).mean()
-        return {"loss": nll + beta * kl, "nll": nll, "kl": kl}
+        if not (self.cfg.hierarchical and self.training):
+            return {"loss": nll + beta * kl, "nll": nll, "kl": kl}
+        log_var0 = 2 * math.log(self.cfg.std0)
+        terms = decomposed_kl(z, mu, log_var_ratio + log_var0, log_var0, self.train_size or len(x),
+                              self.cfg.kl_samples)   # the batch is in random order: its first rows are a sample
+        weights = (self.cfg.kl_index_code, self.cfg.kl_between, self.cfg.kl_within, self.cfg.kl_dimwise)
+        objective = sum(w * terms[t] for w, t in zip(weights, TERMS))
+        return {"loss": nll + beta * objective, "nll": nll, "kl": kl, **{t: v.detach() for t, v in terms.items()}}
 
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()

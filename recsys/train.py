@@ -61,6 +61,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: i
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(seed)
     n = data.train.shape[0]
+    model.train_size = n   # what a minibatch estimator of aggregate densities needs (MacridVAE's hierarchical KL)
     averaged = (torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema))
                 if cfg.ema else None)
     judged = averaged.module if averaged else model  # the weights validated and kept
