@@ -111,7 +111,8 @@ def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
 
 def factor_scores(model: DRIT, data: ImageData, seed: int, heatmap) -> dict:
     """DCI, MIG and probes of the test images' codes (content channels averaged over the image, then the
-    attribute) against their known factors: domain, class, and every scalar factor the data kept."""
+    attribute) against their known factors: domain, class, and every scalar factor the data kept
+    (Glyphs: face, colour, tint, texture, offsets), leaving out ids that name one image each."""
     from pipeline.disentanglement import importance_heatmap, score
 
     parts = [data.splits["a_test"], data.splits["b_test"]]
@@ -123,7 +124,7 @@ def factor_scores(model: DRIT, data: ImageData, seed: int, heatmap) -> dict:
         factors["class"] = labels.astype(np.int64)
     for name in sorted(set(parts[0].factors) & set(parts[1].factors)):
         values = np.concatenate([p.factors[name] for p in parts])
-        if values.ndim == 1:
+        if values.ndim == 1 and len(np.unique(values)) <= len(values) // 2:   # not an id (MNIST-M's source digit)
             factors[name] = values if np.issubdtype(values.dtype, np.integer) else values.astype(np.float64)
     result = score(x, factors, seed)
     content_dims = pairs[0][0].shape[1]
