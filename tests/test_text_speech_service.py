@@ -62,6 +62,31 @@ def _wav(seconds, rate=16000) -> bytes:
     return buf.getvalue()
 
 
+def _encoded(fmt: str, seconds: float = 0.5, rate: int = 22050) -> bytes:
+    import soundfile
+
+    buf = io.BytesIO()
+    soundfile.write(buf, (np.sin(np.arange(int(seconds * rate)) / 5) * 0.3).astype(np.float32), rate, format=fmt)
+    return buf.getvalue()
+
+
+def test_flac_and_ogg_uploads_are_heard_like_the_wav(service):
+    import soundfile
+
+    client, _ = service
+    wav = client.get("/clips/0").content
+    audio, rate = soundfile.read(io.BytesIO(wav), dtype="int16")
+    answers = {}
+    for fmt, mime in (("WAV", "audio/wav"), ("FLAC", "audio/flac"), ("OGG", "audio/ogg")):
+        buf = io.BytesIO()
+        soundfile.write(buf, audio, rate, format=fmt)
+        r = client.post("/text/search", files={"audio": (f"c.{fmt.lower()}", buf.getvalue(), mime)}, data={"k": "5"})
+        assert r.status_code == 200, r.text
+        answers[fmt] = r.json()
+    assert answers["FLAC"] == answers["WAV"]   # lossless: the same samples, the same answer
+    assert len(answers["OGG"]["results"]) == 5
+
+
 @pytest.mark.parametrize("method,path,kwargs,status,needle", [
     ("get", "/g2p", {"params": {"word": "he11o"}}, 422, "'he11o' is not letters a-z (either case), 1 to 15"),
     ("get", "/g2p", {"params": {"word": ""}}, 422, "'' is not letters a-z"),
@@ -72,8 +97,11 @@ def _wav(seconds, rate=16000) -> bytes:
     ("get", "/p2g", {"params": {"phonemes": "AA " * 31}}, 422, "is not 1 to 30 ARPAbet symbols"),
     ("get", "/speech/search", {"params": {"word": "cat", "k": 0}}, 422, "k: Input should be greater than or equal to 1"),
     ("get", "/speech/search", {"params": {"word": "c4t"}}, 422, "'c4t' is not letters"),
-    ("post", "/text/search", {"files": {"audio": ("a.png", b"\x89PNG....", "image/png")}}, 415, "not a readable PCM wav"),
-    ("post", "/text/search", {"files": {"audio": ("e.wav", b"", "audio/wav")}}, 415, "not a readable PCM wav"),
+    ("post", "/text/search", {"files": {"audio": ("a.png", b"\x89PNG....", "image/png")}}, 415, "not a readable audio file (PCM wav, FLAC or Ogg"),
+    ("post", "/text/search", {"files": {"audio": ("e.wav", b"", "audio/wav")}}, 415, "not a readable audio file"),
+    ("post", "/text/search", {"files": {"audio": ("r.wav", b"RIFF" + b"\0" * 40, "audio/wav")}}, 415, "not a readable PCM wav"),
+    ("post", "/text/search", {"files": {"audio": ("a.aiff", _encoded("AIFF"), "audio/aiff")}}, 415, "is not accepted"),
+    ("post", "/text/search", {"files": {"audio": ("l.flac", _encoded("FLAC", 4.0), "audio/flac")}}, 413, "more than the 3 s"),
     ("post", "/text/search", {"files": {"audio": ("l.wav", _wav(4, 8000), "audio/wav")}}, 413, "more than the 3 s"),
     ("post", "/text/search", {"files": {"audio": ("h.wav", _wav(7), "audio/wav")}}, 413, "over 200000 bytes"),
     ("post", "/text/search", {}, 422, "audio"),

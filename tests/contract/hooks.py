@@ -1,6 +1,6 @@
 """schemathesis hooks: how to make the files the schema's uploads declare (image/png, image/jpeg,
-audio/wav), so that schema-valid requests carry real files of those kinds, of any size, mode,
-sample rate and channel count. Loaded through SCHEMATHESIS_HOOKS by tests/test_contract.py."""
+audio/wav, audio/flac, audio/ogg), so that schema-valid requests carry real files of those kinds,
+of any size, mode, sample rate and channel count. Loaded through SCHEMATHESIS_HOOKS by tests/test_contract.py."""
 import io
 import wave
 
@@ -42,6 +42,21 @@ sizes, seeds = st.integers(1, 80), st.integers(0, 2**32 - 1)
 for media_type, fmt in (("image/png", "PNG"), ("image/jpeg", "JPEG")):
     modes = st.sampled_from(["RGB", "L", "P", "RGBA"] if fmt == "PNG" else ["RGB", "L"])
     schemathesis.openapi.media_type(media_type, st.builds(image_bytes, sizes, sizes, modes, seeds, st.just(fmt)))
+def encoded_audio(fmt: str, rate: int, channels: int, seconds: float, amplitude: float, seed: int) -> bytes:
+    import soundfile
+
+    rng = np.random.default_rng(seed)
+    n = max(1, int(rate * seconds))
+    signal = amplitude * np.sin(2 * np.pi * rng.uniform(80, 4000) * np.arange(n) / rate)
+    buf = io.BytesIO()
+    soundfile.write(buf, np.repeat(signal[:, None], channels, axis=1).astype(np.float32), rate, format=fmt)
+    return buf.getvalue()
+
+
+for media_type, fmt in (("audio/flac", "FLAC"), ("audio/ogg", "OGG")):
+    schemathesis.openapi.media_type(media_type, st.builds(
+        encoded_audio, st.just(fmt), st.sampled_from([8000, 16000, 22050, 44100, 48000]), st.integers(1, 2),
+        st.floats(0.05, 1.0), st.sampled_from([0.0, 0.01, 0.5, 1.0]), seeds))
 schemathesis.openapi.media_type("audio/wav", st.builds(
     wav_bytes, st.sampled_from([8000, 11025, 16000, 22050, 44100, 48000]), st.integers(1, 2),
     st.sampled_from([1, 2, 4]), st.floats(0.01, 1.0), st.sampled_from([0.0, 0.01, 0.5, 1.0]), seeds))

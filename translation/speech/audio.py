@@ -88,6 +88,35 @@ def read_wav(data: bytes, name: str, max_seconds: float | None = None) -> np.nda
     return resample(audio, rate)
 
 
+ACCEPTED = "PCM wav, FLAC or Ogg (Vorbis, Opus)"
+
+
+def read_audio(data: bytes, name: str, max_seconds: float | None = None) -> np.ndarray:
+    """A recording as people make them → float32 mono at 16 kHz: PCM wav at any rate and channel count
+    (through read_wav, as the training audio), FLAC or Ogg (through libsndfile, the soundfile wheel's)."""
+    if data[:4] == b"RIFF":
+        return read_wav(data, name, max_seconds)
+    import soundfile
+
+    try:
+        info = soundfile.info(io.BytesIO(data))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
+        raise SpeechError(f"{name}: not a readable audio file ({ACCEPTED})") from None
+    if info.format not in ("FLAC", "OGG"):
+        raise SpeechError(f"{name}: {info.format_info} is not accepted ({ACCEPTED})")
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise SpeechError(f"{name}: the file holds no audio")
+    if max_seconds is not None and info.frames / info.samplerate > max_seconds:
+        raise ClipTooLong(f"{name}: {info.frames / info.samplerate:.1f} s of audio, more than the {max_seconds:g} s allowed")
+    try:
+        audio, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError) as e:
+        raise SpeechError(f"{name}: not a readable audio file ({e})") from None
+    if len(audio) == 0:
+        raise SpeechError(f"{name}: the file holds no audio")
+    return resample(audio.mean(axis=1), rate)
+
+
 def resample(audio: np.ndarray, rate: int) -> np.ndarray:
     if rate == SAMPLE_RATE:
         return audio.astype(np.float32)

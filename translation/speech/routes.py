@@ -2,7 +2,7 @@
 and a stored clip as wav.
 
 Words and phoneme strings are checked by the patterns of translation.speech.lexicon, stated in the
-schema (422 otherwise); an upload that is not a PCM wav is 415; audio longer than the model accepts
+schema (422 otherwise); an upload that is not a PCM wav, FLAC or Ogg file is 415; audio longer than the model accepts
 or a body over the service's limit is 413.
 """
 # no `from __future__ import annotations`: FastAPI reads the annotations of routes defined in a function
@@ -79,11 +79,12 @@ def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> No
         st = speech_text()
         return worker.call(st.search_speech, word, k).result()
 
-    @app.post("/text/search", summary="Spellings of what an uploaded wav clip says", response_model=TextResults,
+    @app.post("/text/search", summary="Spellings of what an uploaded clip says", response_model=TextResults,
               responses=error_responses(415), dependencies=[Depends(no_empty_form_fields)],
               openapi_extra={"requestBody": {"content": {"multipart/form-data": {
-                  "encoding": {"audio": {"contentType": "audio/wav"}}}}}})
-    async def search_text(audio: UploadFile = File(..., description="PCM wav, any rate and channel count"),
+                  "encoding": {"audio": {"contentType": "audio/wav, audio/flac, audio/ogg"}}}}}})
+    async def search_text(audio: UploadFile = File(..., description="PCM wav (any rate and channel count), FLAC or "
+                                                                    "Ogg (Vorbis, Opus); silence is trimmed"),
                           k: int = Form(10, ge=1, le=cfg.max_k)):
         st = speech_text()
         data = await audio.read()

@@ -16,7 +16,7 @@ from pipeline.atomic import write_json
 from pipeline.errors import NotFound
 from pipeline.indexes import VectorIndex
 from translation.speech.lexicon import PHONES, check_phonemes, check_word
-from translation.speech.audio import log_mel, read_wav, trim_silence, wav_bytes
+from translation.speech.audio import log_mel, read_audio, trim_silence, wav_bytes
 from translation.speech.data import ClipSet, TextSpeechData
 from translation.speech.evaluate import g2p_words, p2g_phonemes
 from translation.speech.checkpoints import load_acoustic, load_channel
@@ -79,7 +79,7 @@ class SpeechText:
 
     def search_text(self, wav: bytes, k: int, name: str = "audio") -> dict:
         """Spellings whose code is nearest the clip's content code (the code of what the CTC head heard)."""
-        audio = trim_silence(read_wav(wav, name, self.max_seconds))
+        audio = trim_silence(read_audio(wav, name, self.max_seconds))
         mel = torch.from_numpy(log_mel(audio, self.acoustic.cfg.n_mels))[None]
         with torch.no_grad():
             heard = PHONES.decode(self.acoustic.transcribe(mel, torch.tensor([mel.shape[1]]))[0])
