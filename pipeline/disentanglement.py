@@ -145,6 +145,13 @@ def score(codes, factors: dict, seed: int = 0) -> dict:
     return {"dci": dci(codes, factors, seed), "mig": mig(codes, factors), "probes": linear_probes(codes, factors, seed)}
 
 
+def headline(result: dict) -> dict:
+    """The four numbers a metrics file and MLflow keep of a score(): dci_disentanglement, dci_completeness,
+    dci_informativeness, mig."""
+    return {f"dci_{k}": result["dci"][k] for k in ("disentanglement", "completeness", "informativeness")} | {
+        "mig": result["mig"]["mig"]}
+
+
 def importance_heatmap(result: dict, factor_names: list[str], path, title: str = "") -> None:
     """The DCI importance matrix as a heatmap (factors × code dimensions), with D, C, I, MIG in the title."""
     import matplotlib

@@ -187,7 +187,6 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig(), web:
                   description="Disentangled representations served: MacridVAE recommendations, DRIT image "
                               "translation and content search, text–speech G2P/P2G and retrieval. Every error "
                               "is an ErrorBody: {\"error\": str, \"detail\": [str]}.")
-    app.state.workers = workers
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):

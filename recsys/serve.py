@@ -188,13 +188,8 @@ class Recommender:
     def recommend_many(self, queries: list[Query]) -> list[tuple[list[int], list[float]]]:
         """Top-k (item columns, scores) of each query: one encoder pass for all of them, then each
         query's threshold merge of per-concept searches."""
-        x = torch.zeros(len(queries), self.data.n_items)
-        for row, q in enumerate(queries):
-            x[row, q.history] = 1.0
-        with torch.no_grad():
-            codes = self.model.user_codes(x).numpy()  # (B, K, d)
         out = []
-        for q, c in zip(queries, codes):
+        for q, c in zip(queries, self._codes([q.history for q in queries])):
             seen = sorted(set(q.history)) if q.exclude_seen else []
             cols, scores = threshold_topk(self.index, self.item_vectors, self.log_c, self.tau, c,
                                           self._log_weights(q.weights), q.k, seen)
@@ -210,11 +205,13 @@ class Recommender:
         cols, scores = top_by_score(np.arange(self.data.n_items), self.popularity.astype(np.float64), k)
         return cols.tolist(), scores.tolist()
 
-    def _codes(self, history: list[int]) -> np.ndarray:
-        x = torch.zeros(1, self.data.n_items)
-        x[0, history] = 1.0
+    def _codes(self, histories: list[list[int]]) -> np.ndarray:
+        """(B, K, d) concept codes of B histories, in one encoder pass."""
+        x = torch.zeros(len(histories), self.data.n_items)
+        for row, history in enumerate(histories):
+            x[row, history] = 1.0
         with torch.no_grad():
-            return self.model.user_codes(x)[0].numpy()  # (K, d)
+            return self.model.user_codes(x).numpy()
 
     def _log_weights(self, weights) -> np.ndarray:
         w = np.ones(self.concepts) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -223,7 +220,7 @@ class Recommender:
 
     def recommend_exhaustive(self, history: list[int], k: int, weights=None, exclude_seen: bool = True):
         """The same ranking by scoring every item: the reference the index search must match."""
-        codes, log_w = self._codes(history), self._log_weights(weights)
+        codes, log_w = self._codes([history])[0], self._log_weights(weights)
         cols = np.arange(self.data.n_items)
         if exclude_seen:
             cols = np.setdiff1d(cols, history)

@@ -5,6 +5,7 @@ from pathlib import Path
 from pipeline.atomic import write_json
 from pipeline.compute import seed_everything, torch_device
 from pipeline.config import load_config
+from pipeline.disentanglement import headline
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
@@ -38,11 +39,9 @@ def main():
         if "nmi_concept_category" in results["disentanglement"]:
             run.log_metrics({"nmi_concept_category": results["disentanglement"]["nmi_concept_category"]})
         if "factors" in results["disentanglement"]:   # the generator's factors: DCI and MIG
-            f = results["disentanglement"]["factors"]
-            headline = {f"dci_{k}": f["dci"][k] for k in ("disentanglement", "completeness", "informativeness")}
-            run.log_metrics(headline | {"mig": f["mig"]["mig"]})
-            say("evaluate_recsys", "against the generator's factors: " + "  ".join(
-                f"{k} {v:.3f}" for k, v in (headline | {"mig": f["mig"]["mig"]}).items()))
+            numbers = headline(results["disentanglement"]["factors"])
+            run.log_metrics(numbers)
+            say("evaluate_recsys", "against the generator's factors: " + "  ".join(f"{k} {v:.3f}" for k, v in numbers.items()))
         for png in Path("plots").glob("recsys_*.png"):
             run.log_artifact(png, "plots")
         run.log_artifact("metrics/recsys.json")

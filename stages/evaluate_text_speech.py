@@ -5,6 +5,7 @@ from pathlib import Path
 from pipeline.atomic import write_bytes, write_json
 from pipeline.compute import seed_everything, torch_device
 from pipeline.config import load_config
+from pipeline.disentanglement import headline
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
@@ -47,8 +48,7 @@ def main():
         main_metrics |= retrieval(served, acoustic, data, device)
         main_metrics |= voice_probe(acoustic, data, device)
         factors = factor_scores(acoustic, data, device, cfg.seed, DCI)
-        main_metrics |= {f"dci_{k}": factors["dci"][k] for k in ("disentanglement", "completeness", "informativeness")}
-        main_metrics["mig"] = factors["mig"]["mig"]
+        main_metrics |= headline(factors)
         run.log_metrics({k: v for k, v in main_metrics.items() if isinstance(v, (int, float))})
         write_json("metrics/text_speech.json", main_metrics | {"learning_curve": curve, "factors": factors})
         run.log_artifact(DCI, "plots")

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from scipy import linalg
 
+from pipeline.disentanglement import headline, importance_heatmap, score
 from translation.images.classifier import ClassifierConfig, train_classifier
 from translation.images.model import DRIT
 from translation.images.data import ImageData, to_tensor, to_uint8
@@ -113,8 +114,6 @@ def factor_scores(model: DRIT, data: ImageData, seed: int, heatmap) -> dict:
     """DCI, MIG and probes of the test images' codes (content channels averaged over the image, then the
     attribute) against their known factors: domain, class, and every scalar factor the data kept
     (Glyphs: face, colour, tint, texture, offsets), leaving out ids that name one image each."""
-    from pipeline.disentanglement import importance_heatmap, score
-
     parts = [data.splits["a_test"], data.splits["b_test"]]
     pairs = [codes(model, p.images, d, pool=1) for p, d in zip(parts, ("a", "b"))]
     x = np.concatenate([np.concatenate(pair, axis=1) for pair in pairs])
@@ -202,8 +201,7 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
     if heatmap is not None:
         say("DCI, MIG and probes against the known factors")
         extras["factors"] = factor_scores(model, data, seed, heatmap)
-        metrics |= {f"dci_{k}": extras["factors"]["dci"][k] for k in ("disentanglement", "completeness", "informativeness")}
-        metrics["mig"] = extras["factors"]["mig"]["mig"]
+        metrics |= headline(extras["factors"])
     extras["per_class_preservation"] = [
         float((judge.predict(flat[np.repeat(a_test.labels, n_codes) == c]) == c).mean()) for c in range(n_classes)]
     return metrics, extras
