@@ -83,13 +83,22 @@ KEYS = ("nmi", "steering_share", "steering_share_planted", "dci_disentanglement"
 TARGETS = {"nmi": 0.80, "steering_share": 0.70, "dci_disentanglement": 0.7}
 
 
+SHOWN = ("nmi", "steering_share", "steering_share_planted", "dci_disentanglement", "mig", "val_ndcg@100")
+
+
+def table_rows(runs: dict, objectives: list[str]) -> list:
+    """The page's rows (every measure stays in the result's per_seed): mean ± s.e. and per-seed values."""
+    seeds = sorted(runs)
+    return [[k] + [mean_se([runs[s][o][k] for s in seeds]) for o in objectives]
+            + [" / ".join(f"{runs[s][o][k]:.3f}" for s in seeds) for o in objectives]
+            + [f">= {TARGETS[k]}" if k in TARGETS else ""] for k in SHOWN]
+
+
 def write(runs: dict, args) -> None:
     """runs: {seed: {objective: measures}}."""
     seeds = sorted(runs)
     summary = {o: {k: mean_se([runs[s][o][k] for s in seeds]) for k in KEYS} for o in args.objectives}
-    rows = [[k] + [summary[o][k] for o in args.objectives]
-            + [" / ".join(f"{runs[s][o][k]:.3f}" for s in seeds) for o in args.objectives]
-            + [f">= {TARGETS[k]}" if k in TARGETS else ""] for k in KEYS]
+    rows = table_rows(runs, args.objectives)
     write_result("concept_recovery", title="Concept recovery and steering on the embedded recommender data",
                  measures="MacridVAE (params.yaml's train_recsys) on params.yaml's embedded generator, split seed = "
                           "model seed; planted-concept NMI; DCI / MIG / linear probes of the items' codes against the "

@@ -171,6 +171,22 @@ def ratios(r: dict) -> dict:
             "mixed_recommend_p50_over_alone": r["mixed: /recommend"]["p50"] / alone}
 
 
+SHOWN = ("/livez alone: /livez", "/recommend alone: /recommend", "mixed: /recommend", "mixed: /translate",
+         "mixed: /g2p")   # the page's rows; every scenario stays in the result's per_setting
+
+
+def table_rows(runs: dict) -> list:
+    """One row per setting and shown endpoint: p50 and p99 (mean ± s.e. over repeats), req/s, p50 / livez."""
+    rows = []
+    for setting, reps in runs.items():
+        livez = mean_se([r["/livez alone: /livez"]["p50"] for r in reps])["mean"]
+        for key in SHOWN:
+            p50, p99 = (mean_se([r[key][q] for r in reps]) for q in ("p50", "p99"))
+            rows.append([setting, key, p50, p99, float(np.mean([r[key]["rps"] for r in reps])),
+                         p50["mean"] / livez, sum(r[key]["errors"] for r in reps)])
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=16)
@@ -186,15 +202,8 @@ def main():
                     runs[setting].append(measure(setting, overrides, args, Path(tmp)))
     if args.only:
         return
-    summary, rows = {}, []
-    for setting, reps in runs.items():
-        per_rep = [ratios(r) for r in reps]
-        summary[setting] = {k: mean_se([x[k] for x in per_rep]) for k in per_rep[0]}
-        livez = mean_se([r["/livez alone: /livez"]["p50"] for r in reps])["mean"]
-        for key in reps[0]:
-            p50, p99 = (mean_se([r[key][q] for r in reps]) for q in ("p50", "p99"))
-            rows.append([setting, key, p50, p99, float(np.mean([r[key]["rps"] for r in reps])),
-                         p50["mean"] / livez, sum(r[key]["errors"] for r in reps)])
+    summary = {s: {k: mean_se([ratios(r)[k] for r in reps]) for k in ratios(reps[0])} for s, reps in runs.items()}
+    rows = table_rows(runs)
     print(summary)
     write_result("serving_latency", title="Service under concurrent, mixed load (before/after)",
                  measures=f"`mdr serve` (three models, the default run's artifacts) in its own process; "
