@@ -27,13 +27,13 @@ from recsys.metrics import evaluate_scores
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = field(default=100, metadata=rule(ge=1))
+    epochs: int = field(default=150, metadata=rule(ge=1))
     batch_size: int = field(default=128, metadata=rule(ge=1))
     lr: float = field(default=1e-3, metadata=rule(gt=0))
     weight_decay: float = field(default=0.0, metadata=rule(ge=0))
-    anneal_steps: int = field(default=2000, metadata=rule(ge=1))
-    patience: int = field(default=10, metadata=rule(ge=1))
-    ema: float = field(default=0.0, metadata=rule(ge=0, lt=1))  # EMA decay per step; 0 = off
+    anneal_steps: int = field(default=200, metadata=rule(ge=1))
+    patience: int = field(default=30, metadata=rule(ge=1))
+    ema: float = field(default=0.99, metadata=rule(ge=0, lt=1))  # EMA decay per step; 0 = off
 
 
 @dataclass

@@ -36,6 +36,29 @@ def test_the_repository_params_load_for_every_stage():
     assert serve_config().port == 8000
 
 
+def differences(default, loaded, where: str) -> list[str]:
+    """Every leaf where two configs of one class differ, as 'path: default != params.yaml'."""
+    import dataclasses
+    if dataclasses.is_dataclass(default):
+        return [d for f in dataclasses.fields(default)
+                for d in differences(getattr(default, f.name), getattr(loaded, f.name), f"{where}.{f.name}")]
+    return [] if default == loaded else [f"{where}: default {default!r} != params.yaml {loaded!r}"]
+
+
+def test_every_dataclass_default_is_the_params_yaml_value():
+    """params.yaml is the one place for values; a default that drifts from it fails here."""
+    from pipeline.cli import ServeConfig, serve_config
+
+    found = [d for stage, cls in stage_configs().items() for d in differences(cls(), load_config(cls, stage), stage)]
+    found += differences(ServeConfig(), serve_config(), "serve")
+    assert not found, "\n".join(found)
+
+
+def test_the_defaults_check_sees_a_drifted_value():
+    drifted = from_dict(TrainRecsys, {"train": {"ema": 0.5}}, "train_recsys")
+    assert differences(TrainRecsys(), drifted, "train_recsys") == ["train_recsys.train.ema: default 0.99 != params.yaml 0.5"]
+
+
 @pytest.mark.parametrize("block, key, words", [
     ({"model": {"concpets": 3}}, "train_recsys.model.concpets", "unknown key"),
     ({"model": {"tau": -1}}, "train_recsys.model.tau", "must be > 0"),

@@ -17,10 +17,10 @@ from translation.images.data import to_tensor
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    steps: int = field(default=1500, metadata=rule(ge=1))
+    steps: int = field(default=480, metadata=rule(ge=1))
     batch_size: int = field(default=64, metadata=rule(ge=2))
     lr: float = field(default=1e-3, metadata=rule(gt=0))
-    width: int = field(default=32, metadata=rule(ge=4))
+    width: int = field(default=16, metadata=rule(ge=4))
 
 
 class Classifier(nn.Module):

@@ -21,12 +21,17 @@ class PrepareImages:
     folders: FoldersConfig = field(default_factory=FoldersConfig)
 
 
+# The 2026-11-23 glyph model: mnist_m's later defaults cost glyph content (benchmarks history, Glyphs).
+GLYPHS = {"model": {"dis_scales": 1, "gen_noise": 0.0, "g_alone_moves_content": False},
+          "train": {"lr": 0.0002, "content_dis_lr_scale": 1.0, "content_dis_clip": 0.0, "content_dis_extra": 0}}
+
+
 @dataclass(frozen=True)
 class TrainTranslation(TorchStage):
     model: DRITConfig = field(default_factory=DRITConfig)
     # Settings that differ for one image source, laid over `model` and `train`:
     # {source: {"model": {key: value}, "train": {key: value}}}.
-    by_source: Any = field(default_factory=dict)
+    by_source: Any = field(default_factory=lambda: {"glyphs": GLYPHS})
     train: TranslationTrainConfig = field(default_factory=TranslationTrainConfig)
     resume: bool = True     # continue from models/translation/drit.pt when its config matches
 

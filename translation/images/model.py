@@ -41,9 +41,9 @@ class DRITConfig:
     lambda_mode_seeking: float = field(default=1.0, metadata=rule(ge=0))  # DRIT++
     content_noise: float = field(default=1.0, metadata=rule(ge=0))  # std of DRIT's training noise on content
     spectral_norm: bool = True                                      # DRIT++'s --dis_spectral_norm
-    dis_scales: int = field(default=1, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
-    gen_noise: float = field(default=0.0, metadata=rule(ge=0))      # initial scale of per-pixel noise in the generators (0: none)
-    g_alone_moves_content: bool = False  # DRIT's update_EG also steps E_c after backward_G_alone (False: G only)
+    dis_scales: int = field(default=3, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
+    gen_noise: float = field(default=0.1, metadata=rule(ge=0))      # initial scale of per-pixel noise in the generators (0: none)
+    g_alone_moves_content: bool = True  # DRIT's update_EG also steps E_c after backward_G_alone (False: G only)
 
 
 # ---------------------------------------------------------------- blocks

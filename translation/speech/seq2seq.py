@@ -19,7 +19,7 @@ from translation.speech.lexicon import Vocab
 @dataclass(frozen=True)
 class Seq2SeqConfig:
     embed: int = field(default=64, metadata=rule(ge=4))
-    hidden: int = field(default=192, metadata=rule(ge=8))
+    hidden: int = field(default=128, metadata=rule(ge=8))
     dropout: float = field(default=0.1, metadata=rule(ge=0, lt=1))
     max_len: int = field(default=20, metadata=rule(ge=2))   # decoding stops here (symbols incl. <eos>)
     beam: int = field(default=8, metadata=rule(ge=1))       # n-best size of decoding; 1 = greedy
