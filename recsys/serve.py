@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pipeline import checkpoint
 from pipeline.atomic import atomic_path
 from pipeline.errors import NotFound, RequestError, check_range
 from pipeline.indexes import VectorIndex
 from recsys.dataset import InteractionData
-from recsys.macridvae import MacridVAE
-from recsys.train import load_checkpoint
+from recsys.macridvae import MacridVAE, MacridVAEConfig
 
 INDEX_FILE = "items.faiss"
 
@@ -50,10 +50,11 @@ def _listed(ids: list[str]) -> str:
 
 
 def load_model(path, n_items: int | None = None):
-    ckpt = load_checkpoint(path)
-    model = MacridVAE(len(ckpt["item_ids"]), ckpt["config"])
-    model.load_state_dict(ckpt["model_state"])
-    model.eval()
+    """→ (the MacridVAE saved at `path`, in eval mode; its checkpoint dict)."""
+    ckpt = checkpoint.read(path, "macridvae", "train_recsys")
+    items = len(ckpt.get("item_ids", []))
+    model = checkpoint.restore(path, lambda c: MacridVAE(items, MacridVAEConfig(**c)), ckpt["config"], ckpt["model"],
+                               "MacridVAE", "train_recsys").eval()
     if n_items is not None and n_items != len(ckpt["item_ids"]):
         raise ValueError(f"{path}: model has {len(ckpt['item_ids'])} items, data has {n_items}; retrain")
     return model, ckpt

@@ -10,7 +10,7 @@ from translation.images.sources import GlyphsConfig
 from translation.images.evaluate import evaluate
 from translation.images.data import ImageData, encode_png
 from translation.images.plots import translation_grid
-from translation.images.train import load_checkpoint
+from translation.images.train import load_model
 
 GRID = "plots/translation_grid.png"
 DCI = "plots/translation_dci.png"
@@ -20,13 +20,13 @@ def main():
     cfg = load_config(EvaluateTranslation, "evaluate_translation")
     seed_everything(cfg.seed, cfg.threads)
     data = ImageData.load("data/images")
-    model, _, step, _ = load_checkpoint("models/translation/drit.pt")
+    model, saved = load_model("models/translation/drit.pt")
     glyph_cfg = GlyphsConfig(**data.meta["glyphs"]) if "glyphs" in data.meta else None
     with stage_run("evaluate_translation", cfg) as run:
         metrics, extras = evaluate(model, data, cfg.classifier, cfg.seed, cfg.codes_per_input, cfg.da_copies,
                                    cfg.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m),
                                    heatmap=DCI)
-        metrics = {"data": data.name, "steps": step} | metrics
+        metrics = {"data": data.name, "steps": saved["steps"]} | metrics
         run.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         write_json("metrics/translation.json", metrics | extras)
         write_bytes(GRID, encode_png(translation_grid(model, data, cfg.grid_inputs, cfg.grid_codes, cfg.seed)))

@@ -7,7 +7,7 @@ from pipeline.tracking import stage_run
 from translation.images.config import IndexTranslation
 from translation.images.data import ImageData
 from translation.images.serve import build_indexes, precision_at_k, save_indexes
-from translation.images.train import load_checkpoint
+from translation.images.train import load_model
 
 OUT = "indexes/translation"
 
@@ -15,7 +15,7 @@ OUT = "indexes/translation"
 def main():
     cfg = load_config(IndexTranslation, "index_translation")
     data = ImageData.load("data/images")
-    model, _, _, _ = load_checkpoint("models/translation/drit.pt")
+    model, _ = load_model("models/translation/drit.pt")
     with stage_run("index_translation", cfg) as run:
         try:
             indexes = build_indexes(model, data, cfg.content_pool, cfg.factory, cfg.nprobe)

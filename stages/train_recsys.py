@@ -1,6 +1,8 @@
-"""Stage train_recsys: MacridVAE with early stopping on validation NDCG@100; checkpoint + history."""
+"""Stage train_recsys: MacridVAE with early stopping on validation NDCG@100; checkpoint + history.
+A killed run resumes from models/recsys/macridvae.partial.pt (written at every epoch's end)."""
 import csv
 import io
+from pathlib import Path
 
 from pipeline.atomic import write_text
 from pipeline.compute import seed_everything, torch_device
@@ -10,9 +12,10 @@ from pipeline.tracking import stage_run
 from recsys.config import TrainRecsys
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
-from recsys.train import fit, save_checkpoint
+from recsys.train import fit, save_model
 
 MODEL = "models/recsys/macridvae.pt"
+PARTIAL = "models/recsys/macridvae.partial.pt"
 
 
 def main():
@@ -22,8 +25,10 @@ def main():
     with stage_run("train_recsys", cfg) as run:
         model = MacridVAE(data.n_items, cfg.model)
         result = fit(model, data, cfg.train, cfg.model.beta, cfg.seed, torch_device(), "train_recsys",
-                     on_epoch=lambda r: run.log_metrics({k: v for k, v in r.items() if k != "epoch"}, r["epoch"]))
-        save_checkpoint(MODEL, model, result, {"config": cfg.model, "item_ids": data.item_ids})
+                     on_epoch=lambda r: run.log_metrics({k: v for k, v in r.items() if k != "epoch"}, r["epoch"]),
+                     resume=PARTIAL)
+        save_model(MODEL, model, result, {"item_ids": data.item_ids})
+        Path(PARTIAL).unlink(missing_ok=True)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(result.history[0]))
         writer.writeheader()

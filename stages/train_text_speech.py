@@ -3,7 +3,8 @@ prepared paired size, and the acoustic encoder, as jobs that Dask workers run si
 (translation.speech.jobs). Histories go to plots/ and MLflow.
 
 Files: models/text_speech/channel_{semi,supervised}_{n}.pt per paired size n; the served model is
-channel.pt (semi-supervised at `paired_size`) beside acoustic.pt.
+channel.pt (semi-supervised at `paired_size`) beside acoustic.pt. Each job checkpoints to
+models/text_speech/NAME.partial.pt as it goes, and a killed run's jobs resume from there (pipeline.trainer).
 """
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def main():
                           f"size {data.paired_sizes}")
     sizes = data.paired_sizes if cfg.curve else [cfg.paired_size]
     with stage_run("train_text_speech", cfg) as run, dask_client() as client:
-        results = run_jobs(client, training_jobs(cfg, data, sizes, "train_text_speech"))
+        results = run_jobs(client, training_jobs(cfg, data, sizes, "train_text_speech", DIR))
         for name, result in results.items():
             say("train_text_speech", f"{name} trained in {result['seconds']:.0f}s")
             for row in result["history"]:
@@ -45,6 +46,8 @@ def main():
         write_bytes(f"{DIR}/channel.pt", Path(channel_path("semi", cfg.paired_size)).read_bytes())
         save_acoustic(f"{DIR}/acoustic.pt", model_of(results["acoustic"]), {"voices": data.voices["train"]})
         write_json("plots/text_speech_train.json", {name: r["history"] for name, r in results.items()})
+        for partial in Path(DIR).glob("*.partial.pt"):
+            partial.unlink()
         run.log_artifact(DIR, "models")
         say("train_text_speech", "done")
 

@@ -6,7 +6,7 @@ from recsys.baselines import EASE, MostPopular
 from recsys.macridvae import MacridVAE, MacridVAEConfig
 from recsys.multvae import MultVAE, MultVAEConfig
 from recsys.serve import load_model
-from recsys.train import dense, save_checkpoint, score_users
+from recsys.train import dense, save_model, score_users
 
 
 @pytest.mark.parametrize("make", [
@@ -91,17 +91,19 @@ def test_ema_keeps_averaged_weights(tiny_data):
 def test_save_load_round_trip(tiny_model, tiny_data, tmp_path):
     model, result = tiny_model
     path = tmp_path / "m.pt"
-    save_checkpoint(path, model, result, {"config": model.cfg, "item_ids": tiny_data.item_ids})
+    save_model(path, model, result, {"item_ids": tiny_data.item_ids})
     loaded, ckpt = load_model(path, tiny_data.n_items)
-    assert ckpt["step"] == result.step and ckpt["optimizer_state"]
+    assert (ckpt["best_epoch"], ckpt["history"]) == (result.best_epoch, result.history)
     a = score_users(model, tiny_data.test_foldin, "cpu")
     b = score_users(loaded, tiny_data.test_foldin, "cpu")
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="model has .* items, data has 3"):
         load_model(path, 3)
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="not a readable checkpoint"):
+    with pytest.raises(ValueError, match="m.pt: not a readable checkpoint"):
         load_model(path)
+    with pytest.raises(FileNotFoundError, match="no macridvae checkpoint \\(run the train_recsys stage\\)"):
+        load_model(tmp_path / "missing.pt")
 
 
 def test_closed_form_baselines(tiny_data):
@@ -130,7 +132,7 @@ def test_training_repeats_bit_for_bit_with_a_seed(tiny_data):
 def test_the_same_model_saves_to_the_same_bytes(tiny_model, tiny_data, tmp_path):
     """dvc.lock hashes the checkpoint: two clean runs must write identical files."""
     model, result = tiny_model
-    extra = {"config": model.cfg, "item_ids": tiny_data.item_ids}
-    save_checkpoint(tmp_path / "a.pt", model, result, extra)
-    save_checkpoint(tmp_path / "b.pt", model, result, extra)
+    extra = {"item_ids": tiny_data.item_ids}
+    save_model(tmp_path / "a.pt", model, result, extra)
+    save_model(tmp_path / "b.pt", model, result, extra)
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()

@@ -18,7 +18,6 @@ TINY = {
     "train_translation.model.width": 4, "train_translation.model.attr_dim": 3,
     "train_translation.model.content_blocks": 1, "train_translation.model.gen_blocks": 1,
     "train_translation.train.iterations": 4, "train_translation.train.batch_size": 4,
-    "train_translation.train.decay_from": 1.0,   # constant rate: the resume test's 2-step stand-in run
     "train_translation.train.log_every": 2, "train_translation.train.checkpoint_every": 2,
     "evaluate_translation.classifier.steps": 5, "evaluate_translation.classifier.batch_size": 8,
     "evaluate_translation.classifier.width": 4, "evaluate_translation.codes_per_input": 2,
@@ -160,32 +159,35 @@ def test_cli_speaks_to_the_text_speech_outputs(repo, tmp_path):
 
 
 def test_a_killed_translation_run_resumes_where_it_stopped(repo):
-    """A partial checkpoint with the same config and data is resumed; the result equals a straight run."""
+    """SIGKILL part-way, run again: it resumes from the partial checkpoint and ends with the weights
+    of a run that was never stopped."""
     dest, env = repo
+    import os
+    import signal
+    import time
+
     import torch
 
-    straight = torch.load(dest / "models/translation/drit.pt", weights_only=False)
-    params = (dest / "params.yaml").read_text()
-    (dest / "params.yaml").write_text(params.replace("iterations: 4", "iterations: 2"))
+    model, partial = dest / "models/translation/drit.pt", dest / "models/translation/drit.partial.pt"
+    params, kept = (dest / "params.yaml").read_text(), model.read_bytes()
+    cmd = [sys.executable, "-m", "stages.train_translation"]
     try:
-        _run([sys.executable, "-m", "stages.train_translation"], dest, env)
-        (dest / "models/translation/drit.pt").rename(dest / "models/translation/drit.partial.pt")
-        # the checkpoint of a 2-step run stands in for a run killed after step 2 of 4 (the same
-        # steps at this repo's constant learning rate; the fingerprint is then set to the 4-step run's)
-        state = torch.load(dest / "models/translation/drit.partial.pt", weights_only=False)
-        (dest / "params.yaml").write_text(params)
-        from pipeline.config import load_config
-        from stages.train_translation import fingerprint
-        from translation.images.config import TrainTranslation
-        from translation.images.data import ImageData
-        state["fingerprint"] = fingerprint(load_config(TrainTranslation, "train_translation", dest / "params.yaml"),
-                                           ImageData.load(dest / "data/images"))
-        torch.save(state, dest / "models/translation/drit.partial.pt")
-        out = _run([sys.executable, "-m", "stages.train_translation"], dest, env)
+        (dest / "params.yaml").write_text(params.replace("iterations: 4", "iterations: 60").replace("resume: true", "resume: false"))
+        _run(cmd, dest, env)
+        straight = torch.load(model, weights_only=False)
+        (dest / "params.yaml").write_text(params.replace("iterations: 4", "iterations: 60"))
+        run = subprocess.Popen(cmd, cwd=dest, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not partial.exists() and run.poll() is None:
+            time.sleep(0.005)
+        os.kill(run.pid, signal.SIGKILL)        # as the OOM killer or a lost machine would: no clean-up
+        run.wait()
+        assert partial.exists(), "the run ended before it could be killed"
+        out = _run(cmd, dest, env)
+        resumed = torch.load(model, weights_only=False)
     finally:
         (dest / "params.yaml").write_text(params)
-    assert "resuming from step 2" in out.stderr
-    resumed = torch.load(dest / "models/translation/drit.pt", weights_only=False)
-    assert resumed["step"] == 4
+        model.write_bytes(kept)                 # the later tests serve the 4-step model
+    assert "resuming from step" in out.stderr and not partial.exists()
+    assert resumed["steps"] == 60
     for k, v in straight["model"].items():
         assert torch.equal(v, resumed["model"][k]), k

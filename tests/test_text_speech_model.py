@@ -201,7 +201,7 @@ def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
     assert g2p_words(c2, ["hello", "world"], "cpu") == g2p_words(channel, ["hello", "world"], "cpu")
     for k, v in acoustic.state_dict().items():
         assert torch.equal(v, a2.state_dict()[k])
-    with pytest.raises(ValueError, match="a.pt: not a noisy_channel checkpoint"):
+    with pytest.raises(ValueError, match="a.pt: a acoustic checkpoint, not a noisy_channel one"):
         load_channel(tmp_path / "a.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="junk.pt: not a readable checkpoint"):
@@ -209,7 +209,7 @@ def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
     # a checkpoint of the earlier acoustic encoder (pooled content code, voice critic)
     old = torch.load(tmp_path / "a.pt", weights_only=False)
     old["config"]["w_voice_adv"] = 0.3
-    old["state"]["voice_critic.0.weight"] = torch.zeros(4, 8)
+    old["model"]["voice_critic.0.weight"] = torch.zeros(4, 8)
     torch.save(old, tmp_path / "old.pt")
     with pytest.raises(ValueError, match="old.pt: saved by a different version of the acoustic encoder, retrain it"):
         load_acoustic(tmp_path / "old.pt")

@@ -5,6 +5,7 @@ diversity and the Fréchet distance, and the fixed learner of the domain-adaptat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from pipeline.config import rule
+from pipeline.trainer import Loop, Resume, fingerprint, mean_losses, train
 from translation.images.data import to_tensor
 
 
@@ -58,22 +60,27 @@ class Classifier(nn.Module):
 
 
 def train_classifier(images: np.ndarray, labels: np.ndarray, n_classes: int, cfg: ClassifierConfig,
-                     seed: int) -> Classifier:
-    """`cfg.steps` Adam steps on random batches (the same budget whatever the training set)."""
+                     seed: int, resume: str | Path | None = None, checkpoint_every: int = 100) -> Classifier:
+    """`cfg.steps` Adam steps on random batches (the same budget whatever the training set), with a
+    cosine learning-rate decay; `resume`: a partial checkpoint written every `checkpoint_every` steps."""
     if len(images) != len(labels) or (labels < 0).any():
         raise ValueError("train_classifier: needs one known label per image")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = Classifier(n_classes, cfg.width)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    model.train()
-    for _ in range(cfg.steps):
+
+    def step(_: int) -> dict:
         idx = rng.integers(len(images), size=cfg.batch_size)
         loss = F.cross_entropy(model(to_tensor(images[idx])), torch.from_numpy(labels[idx]))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
-    model.eval()
+        return {"loss": float(loss.detach())}
+
+    loop = Loop(model, {"adam": opt}, cfg.steps, step, lambda s, window, _: {"step": s} | mean_losses(window),
+                log_every=cfg.steps, schedulers={"cosine": torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)},
+                generators={"batches": rng})
+    key = fingerprint(cfg, seed, n_classes, images, labels)
+    train(loop, "classifier", Resume(Path(resume), key, checkpoint_every) if resume else None)
     return model

@@ -19,7 +19,7 @@ from pipeline.indexes import VectorIndex
 from translation.images.model import DOMAINS, DRIT
 from translation.images.evaluate import codes, translate_batch
 from translation.images.data import ImageData, ImageError
-from translation.images.train import load_checkpoint
+from translation.images.train import load_model
 
 def content_vectors(model: DRIT, images: np.ndarray, domain: str, pool: int) -> np.ndarray:
     c, _ = codes(model, images, domain, pool)
@@ -75,7 +75,7 @@ class Translator:
 
     @classmethod
     def load(cls, data_folder, model_path, index_folder) -> "Translator":
-        model, _, _, _ = load_checkpoint(model_path)
+        model, _ = load_model(model_path)
         indexes, pool = load_indexes(index_folder)
         return cls(model, ImageData.load(data_folder), indexes, pool)
 

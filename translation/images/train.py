@@ -1,23 +1,22 @@
-"""Training DRIT: one step = (DRIT's d_iter) extra content-discriminator updates on batches of their
-own, then content discriminator, domain discriminators, and encoders+generators in one backward.
+"""Training DRIT on pipeline.trainer's loop: one step = (DRIT's d_iter) extra content-discriminator
+updates on batches of their own, then content discriminator, domain discriminators, and
+encoders+generators in one backward.
 
-Each step draws its batch and its noise from generators keyed by (seed, step), so a run resumed
-from a checkpoint (model, four optimizers, step counter) takes exactly the step it would have taken.
+Each step draws its batch and its noise from generators keyed by (seed, step), and the learning rate
+is a function of the step, so a run resumed from a checkpoint takes exactly the steps it would have taken.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from pipeline.atomic import atomic_path
-from pipeline.checkpoint import restore
+from pipeline import checkpoint
 from pipeline.compute import linear_decay
 from pipeline.config import rule
-from pipeline.progress import Progress
+from pipeline.trainer import Loop, Resume, fingerprint, mean_losses, train
 from translation.images.model import DRIT, DRITConfig
 from translation.images.data import ImageData, to_tensor
 
@@ -49,14 +48,19 @@ def make_optimizers(model: DRIT, cfg: TranslationTrainConfig) -> dict[str, torch
 
 
 def lr_at(cfg: TranslationTrainConfig, step: int) -> float:
+    """The rate of 0-based step `step`."""
     return linear_decay(cfg.lr, step, cfg.iterations, cfg.decay_from)
 
 
+def learning_rates(cfg: TranslationTrainConfig, step: int) -> dict[str, float]:
+    """Every optimizer's rate at 0-based step `step` (the content discriminator's scaled, as in DRIT)."""
+    return {g: lr_at(cfg, step) * (cfg.content_dis_lr_scale if g == "content_discriminator" else 1.0) for g in GROUPS}
+
+
 def set_learning_rates(opts: dict, cfg: TranslationTrainConfig, step: int) -> None:
-    for name, opt in opts.items():
-        scale = cfg.content_dis_lr_scale if name == "content_discriminator" else 1.0
-        for group in opt.param_groups:
-            group["lr"] = lr_at(cfg, step) * scale
+    for name, rate in learning_rates(cfg, step).items():
+        for group in opts[name].param_groups:
+            group["lr"] = rate
 
 
 def content_discriminator_step(model: DRIT, opts: dict, f: dict, clip: float = 0.0) -> torch.Tensor:
@@ -111,61 +115,40 @@ def batch_for_step(data: ImageData, step: int, batch_size: int, seed: int, devic
     return to_tensor(a[ia]).to(device), to_tensor(b[ib]).to(device)
 
 
-def save_checkpoint(path: str | Path, model: DRIT, opts: dict, step: int, extra: dict | None = None) -> None:
-    """Model, optimizers and step in one file; written through a buffer so equal states give equal bytes."""
-    state = {"config": asdict(model.cfg), "model": model.state_dict(), "step": step,
-             "optimizers": {k: o.state_dict() for k, o in opts.items()}} | (extra or {})
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getvalue())
+def save_model(path: str | Path, model: DRIT, steps: int, **extra) -> None:
+    checkpoint.write(path, "drit", model.cfg, model, steps=steps, **extra)
 
 
-def load_checkpoint(path: str | Path, device="cpu", train_cfg: TranslationTrainConfig | None = None):
-    """→ (model, optimizers or None, step, the whole state dict)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no translation model (run the train_translation stage)")
-    try:
-        state = torch.load(path, map_location=device, weights_only=False)
-        config, weights = state["config"], state["model"]
-    except Exception as e:
-        raise ValueError(f"{path}: not a DRIT checkpoint ({type(e).__name__}: {e})") from None
-    model = restore(path, lambda c: DRIT(DRITConfig(**c)), config, weights, "DRIT", "train_translation").to(device)
-    opts = None
-    if train_cfg is not None:
-        opts = make_optimizers(model, train_cfg)
-        for k, o in opts.items():
-            o.load_state_dict(state["optimizers"][k])
-    model.eval()
-    return model, opts, int(state["step"]), state
+def load_model(path: str | Path, device="cpu") -> tuple[DRIT, dict]:
+    """→ (the DRIT saved at `path`, in eval mode on `device`; its checkpoint dict)."""
+    return checkpoint.load(path, "drit", lambda c: DRIT(DRITConfig(**c)), "DRIT", "train_translation", device)
+
+
+def run_fingerprint(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int) -> str:
+    """What a partial run must share with this one to be resumed: everything but the logging and
+    checkpoint intervals (the iteration count too, since the learning-rate decay depends on it)."""
+    schedule = {k: v for k, v in asdict(cfg).items() if k not in ("log_every", "checkpoint_every")}
+    return fingerprint(seed, asdict(model.cfg), schedule, data.splits["a_train"].images, data.splits["b_train"].images)
 
 
 def fit(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int, device, name: str,
-        opts: dict | None = None, start: int = 0, on_log=None, checkpoint=None) -> list[dict]:
-    """Train from step `start` to cfg.iterations; `on_log(step, mean losses)` every log_every steps;
-    `checkpoint(step, opts)` every checkpoint_every steps (so a killed run resumes)."""
-    opts = opts or make_optimizers(model, cfg)
-    progress = Progress(name, cfg.iterations)
-    history, window = [], []
-    for step in range(start, cfg.iterations):
-        torch.manual_seed(hash((seed, step)) % (2**63))
-        set_learning_rates(opts, cfg, step)
-        for k in range(1, cfg.content_dis_extra + 1):
-            content_discriminator_only(model, opts, *batch_for_step(data, step, cfg.batch_size, seed, device, k),
+        on_log=None, resume: str | Path | None = None) -> list[dict]:
+    """Train for cfg.iterations steps; `on_log(row)` every log_every steps. `resume`: a partial
+    checkpoint written every checkpoint_every steps and continued from when it is this run's."""
+    opts = make_optimizers(model, cfg)
+
+    def step(s: int) -> dict:
+        k = s - 1                                   # the 0-based step keys the noise and the batches
+        torch.manual_seed(hash((seed, k)) % (2**63))
+        for extra in range(1, cfg.content_dis_extra + 1):
+            content_discriminator_only(model, opts, *batch_for_step(data, k, cfg.batch_size, seed, device, extra),
                                        cfg.content_dis_clip)
-        xa, xb = batch_for_step(data, step, cfg.batch_size, seed, device)
-        window.append(train_step(model, opts, xa, xb, cfg.content_dis_clip))
-        done = step + 1
-        if done % cfg.log_every == 0 or done == cfg.iterations:
-            row = {"step": done} | {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-            history.append(row)
-            window = []
-            if on_log:
-                on_log(done, row)
-            progress.step(done, f"cycle {row['cycle']:.3f} recon {row['recon']:.3f} "
-                                f"D {row['domain_dis']:.3f} Dc {row['content_dis']:.3f}")
-        if checkpoint and (done % cfg.checkpoint_every == 0 or done == cfg.iterations):
-            checkpoint(done, opts)
-    model.eval()
-    return history
+        xa, xb = batch_for_step(data, k, cfg.batch_size, seed, device)
+        return train_step(model, opts, xa, xb, cfg.content_dis_clip)
+
+    loop = Loop(model, opts, cfg.iterations, step, lambda s, window, _: {"step": s} | mean_losses(window),
+                log_every=cfg.log_every, lr=lambda s: learning_rates(cfg, s - 1),
+                describe=lambda r: f"cycle {r['cycle']:.3f} recon {r['recon']:.3f} D {r['domain_dis']:.3f} "
+                                   f"Dc {r['content_dis']:.3f}")
+    plan = Resume(Path(resume), run_fingerprint(model, data, cfg, seed), cfg.checkpoint_every) if resume else None
+    return train(loop, name, plan, on_log).history

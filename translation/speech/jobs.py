@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from pipeline.compute import seed_everything, torch_device
-from pipeline.progress import Progress
 from translation.speech.acoustic import AcousticConfig, AcousticEncoder
 from translation.speech.channel import NoisyChannel
 from translation.speech.seq2seq import Seq2SeqConfig
@@ -26,29 +25,27 @@ from translation.speech.train import (
 
 
 def channel_job(label: str, model_cfg: Seq2SeqConfig, cfg: ChannelTrainConfig, paired, unpaired, dev,
-                seed: int, threads: int) -> dict:
+                seed: int, threads: int, resume: str | None = None) -> dict:
     """One channel (semi-supervised when `unpaired` is given): the trained model, its history and seconds."""
-    return _train(label, lambda: NoisyChannel(model_cfg), cfg.steps, seed, threads,
-                  lambda model, device, log: fit_channel(model, paired, unpaired, dev, cfg, seed, device, log),
-                  lambda row: f"loss {row['loss']:.2f} dev PER {row['dev_g2p_per']:.3f} LER {row['dev_p2g_ler']:.3f}")
+    return _train(lambda: NoisyChannel(model_cfg), seed, threads,
+                  lambda model, device: fit_channel(model, paired, unpaired, dev, cfg, seed, device,
+                                                    resume=resume, name=label))
 
 
 def acoustic_job(label: str, model_cfg: AcousticConfig, cfg: AcousticTrainConfig, clips: ClipSet, phonemes,
-                 seed: int, threads: int) -> dict:
+                 seed: int, threads: int, resume: str | None = None) -> dict:
     """The acoustic encoder: the trained model, its history and seconds."""
-    return _train(label, lambda: AcousticEncoder(model_cfg), cfg.steps, seed, threads,
-                  lambda model, device, log: fit_acoustic(model, clips, phonemes, cfg, seed, device, log),
-                  lambda row: " ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "step"))
+    return _train(lambda: AcousticEncoder(model_cfg), seed, threads,
+                  lambda model, device: fit_acoustic(model, clips, phonemes, cfg, seed, device, resume=resume, name=label))
 
 
-def _train(label: str, build, steps: int, seed: int, threads: int, fit, describe) -> dict:
-    """Seed, build (after seeding, so initial weights follow the seed), fit with progress lines."""
+def _train(build, seed: int, threads: int, fit) -> dict:
+    """Seed, build (after seeding, so initial weights follow the seed), fit."""
     seed_everything(seed, threads)
     device = torch_device()
     model = build().to(device)
-    progress = Progress(label, steps)
     start = time.perf_counter()
-    history = fit(model, device, lambda row: progress.step(row["step"], describe(row)))
+    history = fit(model, device)
     return trained(model, history, start)
 
 
@@ -66,9 +63,14 @@ def model_of(result: dict):
     return model.eval()
 
 
-def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], label: str) -> dict[str, tuple]:
+def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], label: str,
+                  partial_dir: str | None = None) -> dict[str, tuple]:
     """Jobs by name ("semi_400", "supervised_400", ..., "acoustic") for pipeline.compute.run_jobs.
-    The served pair (semi-supervised at cfg.paired_size, acoustic) comes first: Dask starts it first."""
+    The served pair (semi-supervised at cfg.paired_size, acoustic) comes first: Dask starts it first.
+    With `partial_dir` each job checkpoints to `partial_dir/NAME.partial.pt` and resumes from there."""
+    def partial(name: str) -> str | None:
+        return f"{partial_dir}/{name}.partial.pt" if partial_dir else None
+
     unpaired = ([list(w) for w in data.splits["unpaired_text"]], data.phonemes(data.splits["unpaired_phonemes"]))
     dev = (data.splits["dev"], data.phonemes(data.splits["dev"]))
     clips = ClipSet.concat([data.clips["paired"], data.clips["unpaired"]])
@@ -77,11 +79,11 @@ def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], 
         words = data.paired(size)
         return (channel_job, f"{label} {kind} {size}", cfg.model, cfg.channel,
                 ([list(w) for w in words], data.phonemes(words)), unpaired if kind == "semi" else None, dev,
-                cfg.seed, cfg.threads)
+                cfg.seed, cfg.threads, partial(f"{kind}_{size}"))
 
     jobs = {f"semi_{cfg.paired_size}": channel("semi", cfg.paired_size),
             "acoustic": (acoustic_job, f"{label} acoustic", cfg.acoustic, cfg.acoustic_train, clips,
-                         data.phonemes(clips.words), cfg.seed, cfg.threads)}
+                         data.phonemes(clips.words), cfg.seed, cfg.threads, partial("acoustic"))}
     for size in sizes:
         for kind in ("supervised", "semi"):
             jobs.setdefault(f"{kind}_{size}", channel(kind, size))

@@ -1,19 +1,21 @@
 """Training of the text–speech model: the noisy channel (supervised-only or semi-supervised) and the
 acoustic encoder; plus the encoders' batch helpers used by evaluation and serving.
 
-Batches are drawn from a generator seeded by (seed, step), so a run repeats exactly. The channel
-keeps the weights with the best dev-set G2P PER + P2G LER (both models are selected the same way).
+Both run on pipeline.trainer's loop. Batches are drawn from a generator seeded by (seed, step), so a
+run repeats exactly, and a run resumed from its partial checkpoint ends with the same weights. The
+channel keeps the weights with the best dev-set G2P PER + P2G LER (both models are selected the same way).
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from pipeline.compute import linear_decay
 from pipeline.config import rule
+from pipeline.trainer import Loop, Resume, Selection, fingerprint, train
 from translation.speech.acoustic import AcousticEncoder
 from translation.speech.lexicon import GRAPHEMES, PHONES
 from translation.speech.channel import ChannelLossWeights, NoisyChannel
@@ -55,20 +57,19 @@ def encode_pairs(words, phonemes, device):
 
 
 def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[list, list] | None,
-                dev: tuple[list, list], cfg: ChannelTrainConfig, seed: int, device, on_log=None) -> list[dict]:
+                dev: tuple[list, list], cfg: ChannelTrainConfig, seed: int, device, on_log=None,
+                resume: str | Path | None = None, name: str = "channel") -> list[dict]:
     """Train `model` in place (semi-supervised when `unpaired` is given); returns the eval history.
-    A supervised-only model decodes by beam search alone: its priors never see data."""
+    A supervised-only model decodes by beam search alone: its priors never see data.
+    `resume`: a partial checkpoint written at every evaluation and continued from when it is this run's."""
     if unpaired is None:
         model.cfg = replace(model.cfg, rerank=0.0, rerank_prior=0.0)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator(device=device).manual_seed(seed)
     dev_words, dev_ph = dev[0][: cfg.dev_words], dev[1][: cfg.dev_words]
-    best, best_state, history = float("inf"), None, []
-    model.train()
-    for step in range(1, cfg.steps + 1):
-        for group in opt.param_groups:
-            group["lr"] = linear_decay(cfg.lr, step, cfg.steps, cfg.decay_from)
-        rng = step_rng(seed, step)
+
+    def step(s: int) -> dict:
+        rng = step_rng(seed, s)
         idx = rng.integers(0, len(paired[0]), cfg.batch_size)
         batch = encode_pairs([paired[0][i] for i in idx], [paired[1][i] for i in idx], device)
         ub, w = None, cfg.weights
@@ -77,25 +78,26 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
             pi = rng.integers(0, len(unpaired[1]), cfg.unpaired_batch)
             ub = (pad_batch([GRAPHEMES.encode(unpaired[0][i]) for i in ti], device),
                   pad_batch([PHONES.encode(unpaired[1][i]) for i in pi], device))
-            if step <= cfg.warmup:
+            if s <= cfg.warmup:
                 w = replace(w, wake=0.0, sleep=0.0)
         losses = model(batch, ub, w, generator=gen, dreams=cfg.dream_batch, chunks=cfg.length_chunks)
         opt.zero_grad()
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            row = {"step": step, **{k: float(v.detach()) for k, v in losses.items()},
-                   **{f"dev_{k}": v for k, v in channel_metrics(model, dev_words, dev_ph, device).items()}}
-            history.append(row)
-            if on_log:
-                on_log(row)
-            score = row["dev_g2p_per"] + row["dev_p2g_ler"]
-            if score < best:
-                best, best_state = score, copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
-    model.eval()
-    return history
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def report(s: int, window: list[dict], judged) -> dict:
+        return {"step": s, **window[-1],
+                **{f"dev_{k}": v for k, v in channel_metrics(judged, dev_words, dev_ph, device).items()}}
+
+    loop = Loop(model, {"adam": opt}, cfg.steps, step, report, log_every=cfg.eval_every,
+                lr=lambda s: {"adam": linear_decay(cfg.lr, s, cfg.steps, cfg.decay_from)},
+                select=Selection(lambda row: row["dev_g2p_per"] + row["dev_p2g_ler"], maximize=False),
+                generators={"dreams": gen},
+                describe=lambda r: f"loss {r['loss']:.2f} dev PER {r['dev_g2p_per']:.3f} LER {r['dev_p2g_ler']:.3f}")
+    key = fingerprint(model.cfg, cfg, seed, paired, unpaired, dev_words, dev_ph)
+    return train(loop, name, Resume(Path(resume), key, cfg.eval_every) if resume else None, on_log).history
 
 
 def mel_batch(clips: ClipSet, idx, device):
@@ -106,13 +108,14 @@ def mel_batch(clips: ClipSet, idx, device):
 
 
 def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list,
-                 cfg: AcousticTrainConfig, seed: int, device, on_log=None) -> list[dict]:
+                 cfg: AcousticTrainConfig, seed: int, device, on_log=None, resume: str | Path | None = None,
+                 name: str = "acoustic") -> list[dict]:
+    """Train `model` in place; `resume`: a partial checkpoint written every log_every steps."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(seed)             # the phoneme code's corrupted copies
-    history = []
-    model.train()
-    for step in range(1, cfg.steps + 1):
-        idx = step_rng(seed, step).choice(len(clips), min(cfg.batch_size, len(clips)), replace=False)
+
+    def step(s: int) -> dict:
+        idx = step_rng(seed, s).choice(len(clips), min(cfg.batch_size, len(clips)), replace=False)
         mel, lengths = mel_batch(clips, idx, device)
         ph = pad_batch([PHONES.encode(phonemes[i]) for i in idx], device)
         losses = model(mel, lengths, ph, generator=gen)
@@ -120,13 +123,13 @@ def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list,
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
-        if step % cfg.log_every == 0 or step == cfg.steps:
-            row = {"step": step, **{k: float(v.detach()) for k, v in losses.items()}}
-            history.append(row)
-            if on_log:
-                on_log(row)
-    model.eval()
-    return history
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    loop = Loop(model, {"adam": opt}, cfg.steps, step, lambda s, window, _: {"step": s, **window[-1]},
+                log_every=cfg.log_every, generators={"corrupt": gen},
+                describe=lambda r: " ".join(f"{k} {v:.3f}" for k, v in r.items() if k != "step"))
+    key = fingerprint(model.cfg, cfg, seed, clips.words, clips.voices, clips.mel, phonemes)
+    return train(loop, name, Resume(Path(resume), key, cfg.log_every) if resume else None, on_log).history
 
 
 @torch.no_grad()
