@@ -1,5 +1,5 @@
 """A stage stopped by SIGTERM mid-training: its MLflow run ends KILLED, it exits 143 saying so, and
-the model of the earlier run is untouched."""
+the model of the earlier run is untouched, and the partial checkpoint is kept for the next run."""
 import signal
 import subprocess
 import sys
@@ -26,12 +26,13 @@ def test_sigterm_marks_the_run_killed_and_keeps_earlier_outputs(tmp_path):
 
     stage = subprocess.Popen([sys.executable, "-m", "stages.train_recsys"], cwd=dest, env=env,
                              stderr=subprocess.PIPE, text=True)
-    seen = read_until(stage.stderr, "[train_recsys] 3/", timeout=300)   # training, MLflow run open
+    seen = read_until(stage.stderr, " epoch 3 ", timeout=300)   # training, MLflow run open
     stage.send_signal(signal.SIGTERM)
     rest = stage.stderr.read()
     assert stage.wait(60) == 128 + signal.SIGTERM, seen + rest
     assert "[train_recsys] stopped by SIGTERM" in rest and "Traceback" not in rest
     assert earlier.read_bytes() == b"the model of an earlier run"
+    assert (dest / "models/recsys/macridvae.partial.pt").exists()   # the next run resumes from it
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     runs = mlflow.search_runs(experiment_names=["mdr"], filter_string="tags.stage = 'train_recsys'")
