@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from bench.results import ROOT, mean_se, write_result
-from pipeline.tolerance import lookup
+from pipeline.tolerance import TOLERANCES, lookup
 
 BUDGET, RECSYS_BUDGET, ML100K_BUDGET = 600.0, 180.0, 120.0
 RECSYS_STAGES = ["prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys"]
@@ -158,7 +158,7 @@ def main():
               + "  ".join(f"{k} {v:.1f}s" for k, v in stages.items()), flush=True)
         done = sorted(runs)
         write_time(runs, done)
-        write_metrics(runs, done, committed, ROOT / "metrics/tolerances.yaml" if args.tolerances else None)
+        write_metrics(runs, done, committed, ROOT / TOLERANCES if args.tolerances else None)
     if args.ml100k:
         from recsys.fetch import ML100K_PARAMS, fetch_ml100k
 

@@ -31,6 +31,7 @@ import numpy as np
 import yaml
 
 from bench.results import mean_se, write_result
+from recsys import artifacts
 from recsys.dataset import InteractionData
 
 WORDS = ("garden window river paper coffee music yellow morning bottle silver orange market winter "
@@ -102,7 +103,7 @@ def start_server(setting: dict, folder: Path):
 
 
 def scenarios(url: str, clients: int) -> dict:
-    data = InteractionData.load("data/recsys")
+    data = InteractionData.load(artifacts.DATA)
     users = [str(u) for u in data.user_ids["train"]]
     items = [str(i) for i in data.item_ids]
     concepts = httpx.get(url + "/readyz").json()["concepts"]

@@ -13,6 +13,7 @@ from typing import Callable
 
 from pipeline.config import ConfigError, from_dict, read_params
 from pipeline.service import ServeConfig, ServedModel, create_app
+from pipeline.tolerance import METRICS, TOLERANCES
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ def build_parser(models: list[ModelCommands], web=None) -> argparse.ArgumentPars
     c = sub.add_parser("metrics", help="compare this run's metrics/*.json with the committed ones, "
                                        "within each headline metric's tolerance")
     c.add_argument("--ref", default="HEAD", help="the git revision to compare with (default HEAD)")
-    c.add_argument("--metrics", default="metrics", help="the folder of this run's metrics")
-    c.add_argument("--tolerances", default="metrics/tolerances.yaml")
+    c.add_argument("--metrics", default=str(METRICS), help="the folder of this run's metrics")
+    c.add_argument("--tolerances", default=str(TOLERANCES))
     c.set_defaults(func=cmd_metrics)
 
     for m in models:

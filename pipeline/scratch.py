@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.tolerance import METRICS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,7 +33,7 @@ def scratch_repo(dest: str | Path, overrides: dict) -> tuple[Path, dict]:
                             capture_output=True, text=True, check=True).stdout.split()
     for rel in listed:
         src = ROOT / rel
-        if src.is_file() and not rel.startswith(("metrics/", "dvc.lock")):
+        if src.is_file() and not rel.startswith((f"{METRICS.as_posix()}/", "dvc.lock")):
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     params = yaml.safe_load((dest / "params.yaml").read_text())

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import yaml
 
+METRICS = Path("metrics")                     # every stage's metrics/*.json, committed
+TOLERANCES = METRICS / "tolerances.yaml"       # the headline keys `mdr metrics` compares, each with its tolerance
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -63,7 +66,7 @@ def read_tolerances(path) -> dict:
     return spec
 
 
-def compare_metrics(folder="metrics", tolerances="metrics/tolerances.yaml", ref: str = "HEAD") -> list[Comparison]:
+def compare_metrics(folder=METRICS, tolerances=TOLERANCES, ref: str = "HEAD") -> list[Comparison]:
     folder = Path(folder)
     rows = []
     for name, keys in read_tolerances(tolerances).items():
@@ -71,7 +74,7 @@ def compare_metrics(folder="metrics", tolerances="metrics/tolerances.yaml", ref:
         if not now_path.exists():
             raise FileNotFoundError(f"{now_path}: no such metrics file (run dvc repro)")
         now = json.loads(now_path.read_text())
-        then = committed_json(f"metrics/{name}", ref, folder.resolve().parent) or {}
+        then = committed_json((METRICS / name).as_posix(), ref, folder.resolve().parent) or {}
         for key, spec in keys.items():
             if not isinstance(spec, dict) or not isinstance(spec.get("tolerance"), (int, float)):
                 raise ValueError(f"{tolerances}: {name}: {key}: needs a numeric 'tolerance'")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from pipeline.cli import ModelCommands, add_options
 from recsys.routes import recsys_service
+from recsys import artifacts
 
 
-ARTIFACTS = {"--data": "data/recsys", "--model": "models/recsys/macridvae.pt", "--indexes": "indexes/recsys"}
+ARTIFACTS = {"--data": str(artifacts.DATA), "--model": str(artifacts.MODEL), "--indexes": str(artifacts.INDEX)}
 
 
 def load(args):

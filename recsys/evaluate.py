@@ -17,6 +17,7 @@ from recsys.disentanglement import contingency, nmi, traverse
 from recsys.metrics import evaluate_scores
 from recsys.multvae import MultVAE
 from recsys.train import dense, fit, score_users
+from recsys import artifacts
 
 
 def baselines(cfg: EvaluateRecsys, data: InteractionData, device) -> dict:
@@ -45,16 +46,16 @@ def disentanglement(model, data: InteractionData, cfg: EvaluateRecsys) -> dict:
     if known.any() and data.category_names:
         score = nmi(concepts[known], data.item_category[known])
         table = contingency(concepts[known], data.item_category[known], model.cfg.concepts, len(data.category_names))
-        plots.concept_heatmap(table, data.category_names, Path("plots/recsys_concepts.png"), score)
+        plots.concept_heatmap(table, data.category_names, artifacts.CONCEPTS_PLOT, score)
         out["nmi_concept_category"] = score
     user = int(np.asarray(data.test_foldin.sum(1)).ravel().argmax())
     trav = traverse(model, dense(data.test_foldin[user], "cpu"), cfg.traversal_steps)
-    plots.traversal_table(trav, data.item_ids, labels, Path("plots/recsys_traversal.png"))
+    plots.traversal_table(trav, data.item_ids, labels, artifacts.TRAVERSAL_PLOT)
     out["traversal"] = {"user": str(data.user_ids["test"][user]), "concept": trav["concept"],
                         "dimension": trav["dimension"],
                         "distinct_top_items": len({i for row in trav["top_items"] for i in row})}
     if data.item_factors:
-        out["factors"] = factor_scores(model, data, cfg.seed, Path("plots/recsys_dci.png"))
+        out["factors"] = factor_scores(model, data, cfg.seed, artifacts.DCI_PLOT)
     return out
 
 

@@ -28,6 +28,7 @@ from pipeline.errors import NotFound, RequestError, check_range
 from pipeline.indexes import VectorIndex
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE, MacridVAEConfig
+from recsys import artifacts
 
 INDEX_FILE = "items.faiss"
 
@@ -133,7 +134,7 @@ class Recommender:
         self.popularity = np.asarray(data.train.sum(axis=0)).ravel()   # what a new user gets
 
     @classmethod
-    def load(cls, data_dir="data/recsys", model_path="models/recsys/macridvae.pt", index_dir="indexes/recsys"):
+    def load(cls, data_dir=artifacts.DATA, model_path=artifacts.MODEL, index_dir=artifacts.INDEX):
         data = InteractionData.load(data_dir)
         model, _ = load_model(model_path, data.n_items)
         return cls(model, data, load_index(index_dir))

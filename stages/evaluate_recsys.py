@@ -1,7 +1,5 @@
 """Stage evaluate_recsys: MacridVAE and its baselines on the test users, plus disentanglement (NMI to
 the known categories; DCI, MIG and probes against the generator's factors when the data has them)."""
-from pathlib import Path
-
 from pipeline.atomic import write_json
 from pipeline.compute import seed_everything, torch_device
 from pipeline.config import load_config
@@ -16,21 +14,22 @@ from recsys.evaluate import baselines, disentanglement
 from recsys.metrics import evaluate_scores
 from recsys.serve import load_model
 from recsys.train import score_users
+from recsys import artifacts
 
 
 def main():
     cfg = load_config(EvaluateRecsys, "evaluate_recsys")
     seed_everything(cfg.seed, cfg.threads)
-    data = InteractionData.load("data/recsys")
-    model, ckpt = load_model("models/recsys/macridvae.pt", data.n_items)
+    data = InteractionData.load(artifacts.DATA)
+    model, ckpt = load_model(artifacts.MODEL, data.n_items)
     device = torch_device()
     with stage_run("evaluate_recsys", cfg) as run:
         results = {"macridvae": evaluate_scores(score_users(model, data.test_foldin, "cpu"),
                                                 data.test_foldin, data.test_target)}
         results.update(baselines(cfg, data, device))
         results["disentanglement"] = disentanglement(model, data, cfg)
-        plots.learning_curves(ckpt["history"], Path("plots/recsys_learning_curve.png"))
-        write_json("metrics/recsys.json", results)
+        plots.learning_curves(ckpt["history"], artifacts.LEARNING_CURVE)
+        write_json(artifacts.METRICS, results)
         for name, res in results.items():
             if "ndcg@100" in res:
                 run.log_metrics({f"{name}.{m}": v["mean"] for m, v in res.items() if isinstance(v, dict)})
@@ -42,9 +41,10 @@ def main():
             numbers = headline(results["disentanglement"]["factors"])
             run.log_metrics(numbers)
             say("evaluate_recsys", "against the generator's factors: " + "  ".join(f"{k} {v:.3f}" for k, v in numbers.items()))
-        for png in Path("plots").glob("recsys_*.png"):
-            run.log_artifact(png, "plots")
-        run.log_artifact("metrics/recsys.json")
+        for png in (artifacts.LEARNING_CURVE, artifacts.CONCEPTS_PLOT, artifacts.TRAVERSAL_PLOT, artifacts.DCI_PLOT):
+            if png.exists():   # the concept and DCI plots need known categories and factors
+                run.log_artifact(png, "plots")
+        run.log_artifact(artifacts.METRICS)
 
 
 if __name__ == "__main__":

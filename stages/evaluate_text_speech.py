@@ -1,6 +1,5 @@
 """Stage evaluate_text_speech: G2P/P2G error rates (learning curve, semi vs supervised-only),
 spelling ↔ speech retrieval and the voice probes → metrics/text_speech.json, plots/text_speech_curve.png."""
-from pathlib import Path
 
 from pipeline.atomic import write_bytes, write_json
 from pipeline.compute import seed_everything, torch_device
@@ -12,6 +11,7 @@ from pipeline.tracking import stage_run
 from translation.speech.config import EvaluateTextSpeech
 from translation.speech.data import TextSpeechData
 from translation.speech.checkpoints import load_acoustic, load_channel
+from translation.speech import artifacts
 from translation.speech.report import (
     curve_png,
     learning_curve,
@@ -20,22 +20,19 @@ from translation.speech.report import (
     voice_probe,
 )
 
-DIR = Path("models/text_speech")
-CURVE = "plots/text_speech_curve.png"
-DCI = "plots/text_speech_dci.png"
 
 
 def main():
     cfg = load_config(EvaluateTextSpeech, "evaluate_text_speech")
     seed_everything(cfg.seed, cfg.threads)
     device = torch_device()
-    data = TextSpeechData.load("data/text_speech")
+    data = TextSpeechData.load(artifacts.DATA)
     channels = {}
-    for path in sorted(DIR.glob("channel_*_*.pt")):
+    for path in sorted(artifacts.MODELS.glob("channel_*_*.pt")):
         model, state = load_channel(path, device)
         channels[(state["training"], state["paired_size"])] = model
-    served, served_state = load_channel(DIR / "channel.pt", device)
-    acoustic, _ = load_acoustic(DIR / "acoustic.pt", device)
+    served, served_state = load_channel(artifacts.CHANNEL, device)
+    acoustic, _ = load_acoustic(artifacts.ACOUSTIC, device)
     with stage_run("evaluate_text_speech", cfg) as run:
         curve = learning_curve(channels, data, device)
         size = str(served_state["paired_size"])
@@ -47,13 +44,13 @@ def main():
                 main_metrics[f"{k}_ratio_semi_to_supervised"] = curve[size]["semi"][k] / max(curve[size]["supervised"][k], 1e-9)
         main_metrics |= retrieval(served, acoustic, data, device)
         main_metrics |= voice_probe(acoustic, data, device)
-        factors = factor_scores(acoustic, data, device, cfg.seed, DCI)
+        factors = factor_scores(acoustic, data, device, cfg.seed, artifacts.DCI_PLOT)
         main_metrics |= headline(factors)
         run.log_metrics({k: v for k, v in main_metrics.items() if isinstance(v, (int, float))})
-        write_json("metrics/text_speech.json", main_metrics | {"learning_curve": curve, "factors": factors})
-        run.log_artifact(DCI, "plots")
-        write_bytes(CURVE, curve_png(curve))
-        run.log_artifact(CURVE, "plots")
+        write_json(artifacts.METRICS, main_metrics | {"learning_curve": curve, "factors": factors})
+        run.log_artifact(artifacts.DCI_PLOT, "plots")
+        write_bytes(artifacts.CURVE_PLOT, curve_png(curve))
+        run.log_artifact(artifacts.CURVE_PLOT, "plots")
         say("evaluate_text_speech", ", ".join(f"{k} {v:.3f}" for k, v in main_metrics.items() if isinstance(v, float)))
 
 

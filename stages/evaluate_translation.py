@@ -11,27 +11,26 @@ from translation.images.evaluate import evaluate
 from translation.images.data import ImageData, encode_png
 from translation.images.plots import translation_grid
 from translation.images.train import load_model
+from translation.images import artifacts
 
-GRID = "plots/translation_grid.png"
-DCI = "plots/translation_dci.png"
 
 
 def main():
     cfg = load_config(EvaluateTranslation, "evaluate_translation")
     seed_everything(cfg.seed, cfg.threads)
-    data = ImageData.load("data/images")
-    model, saved = load_model("models/translation/drit.pt")
+    data = ImageData.load(artifacts.DATA)
+    model, saved = load_model(artifacts.MODEL)
     glyph_cfg = GlyphsConfig(**data.meta["glyphs"]) if "glyphs" in data.meta else None
     with stage_run("evaluate_translation", cfg) as run:
         metrics, extras = evaluate(model, data, cfg.classifier, cfg.seed, cfg.codes_per_input, cfg.da_copies,
                                    cfg.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m),
-                                   heatmap=DCI)
+                                   heatmap=artifacts.DCI_PLOT)
         metrics = {"data": data.name, "steps": saved["steps"]} | metrics
         run.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
-        write_json("metrics/translation.json", metrics | extras)
-        write_bytes(GRID, encode_png(translation_grid(model, data, cfg.grid_inputs, cfg.grid_codes, cfg.seed)))
-        run.log_artifact(GRID, "plots")
-        run.log_artifact(DCI, "plots")
+        write_json(artifacts.METRICS, metrics | extras)
+        write_bytes(artifacts.GRID_PLOT, encode_png(translation_grid(model, data, cfg.grid_inputs, cfg.grid_codes, cfg.seed)))
+        run.log_artifact(artifacts.GRID_PLOT, "plots")
+        run.log_artifact(artifacts.DCI_PLOT, "plots")
         say("evaluate_translation", ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float)))
 
 

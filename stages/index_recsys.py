@@ -6,22 +6,22 @@ from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
 from recsys.config import IndexRecsys
 from recsys.serve import build_item_index, load_model, save_index
+from recsys import artifacts
 
-OUT = "indexes/recsys"
 
 
 def main():
     cfg = load_config(IndexRecsys, "index_recsys")
-    model, _ = load_model("models/recsys/macridvae.pt")
+    model, _ = load_model(artifacts.MODEL)
     with stage_run("index_recsys", cfg) as run:
         try:
             index = build_item_index(model, cfg.factory, cfg.nprobe)
         except ValueError as e:
             raise ValueError(f"params.yaml: index_recsys.factory: {e}") from None
-        save_index(OUT, index, model)
+        save_index(artifacts.INDEX, index, model)
         say("index_recsys", f"{len(index)} items, {cfg.factory}, searched with {model.cfg.concepts} concept codes")
         run.log_metrics({"items": len(index)})
-        write_json("metrics/recsys_index.json", {"factory": cfg.factory, "items": len(index),
+        write_json(artifacts.INDEX_METRICS, {"factory": cfg.factory, "items": len(index),
                                                  "concepts": model.cfg.concepts})
 
 

@@ -9,30 +9,30 @@ from translation.speech.config import IndexTextSpeech
 from translation.speech.data import TextSpeechData
 from translation.speech.checkpoints import load_acoustic, load_channel
 from translation.speech.serve import build_indexes, catalogue, save_indexes
+from translation.speech import artifacts
 
-OUT = "indexes/text_speech"
 
 
 def main():
     cfg = load_config(IndexTextSpeech, "index_text_speech")
     device = torch_device()
-    data = TextSpeechData.load("data/text_speech")
-    channel, _ = load_channel("models/text_speech/channel.pt", device)
-    acoustic, _ = load_acoustic("models/text_speech/acoustic.pt", device)
+    data = TextSpeechData.load(artifacts.DATA)
+    channel, _ = load_channel(artifacts.CHANNEL, device)
+    acoustic, _ = load_acoustic(artifacts.ACOUSTIC, device)
     with stage_run("index_text_speech", cfg) as run:
         clips = catalogue(data)
         try:
             speech, text, words, text_codes = build_indexes(channel, acoustic, clips, cfg.factory, device)
         except ValueError as e:
             raise ValueError(f"params.yaml: index_text_speech.factory: {e}") from None
-        save_indexes(OUT, speech, text, words)
+        save_indexes(artifacts.INDEX, speech, text, words)
         # spelling → clips over the whole catalogue: is a clip of the word among the top k?
         _, hits = speech.search(text_codes, cfg.k)
         found = [any(clips.words[c] == w for c in row if c >= 0) for w, row in zip(words, hits)]
         report = {"factory": cfg.factory, "clips": len(speech), "words": len(text),
                   f"catalogue_text2speech_hit@{cfg.k}": sum(found) / max(len(found), 1)}
         run.log_metrics({k: v for k, v in report.items() if isinstance(v, (int, float))})
-        write_json("metrics/text_speech_index.json", report)
+        write_json(artifacts.INDEX_METRICS, report)
         say("index_text_speech", f"{report}")
 
 

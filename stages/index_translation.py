@@ -8,26 +8,26 @@ from translation.images.config import IndexTranslation
 from translation.images.data import ImageData
 from translation.images.serve import build_indexes, precision_at_k, save_indexes
 from translation.images.train import load_model
+from translation.images import artifacts
 
-OUT = "indexes/translation"
 
 
 def main():
     cfg = load_config(IndexTranslation, "index_translation")
-    data = ImageData.load("data/images")
-    model, _ = load_model("models/translation/drit.pt")
+    data = ImageData.load(artifacts.DATA)
+    model, _ = load_model(artifacts.MODEL)
     with stage_run("index_translation", cfg) as run:
         try:
             indexes = build_indexes(model, data, cfg.content_pool, cfg.factory, cfg.nprobe)
         except ValueError as e:
             raise ValueError(f"params.yaml: index_translation.factory: {e}") from None
-        save_indexes(OUT, indexes, cfg.content_pool)
+        save_indexes(artifacts.INDEX, indexes, cfg.content_pool)
         report = {"factory": cfg.factory, "dim": indexes["a"].dim,
                   "images": {d: len(i) for d, i in indexes.items()}}
         if (data.splits["a_test"].labels >= 0).all():
             report |= precision_at_k(model, data, indexes, cfg.content_pool, cfg.k)
             run.log_metrics({k: v for k, v in report.items() if k.startswith("precision")})
-        write_json("metrics/translation_index.json", report)
+        write_json(artifacts.INDEX_METRICS, report)
         say("translation_index", f"{report}")
 
 

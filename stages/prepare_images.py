@@ -13,8 +13,8 @@ from translation.images.config import PrepareImages
 from translation.images.sources import build_folders, build_glyphs, build_mnist_m
 from translation.images.data import ImageError, encode_png
 from translation.images.plots import tile_grid
+from translation.images import artifacts
 
-OUT = "data/images"
 
 
 def main():
@@ -30,13 +30,13 @@ def main():
                 else:
                     data = build_glyphs(cfg.glyphs, cfg.seed, client, cfg.size)
                     data.meta["glyphs"] = asdict(cfg.glyphs)   # to draw true renders of attribute swaps
-        data.save(OUT)
+        data.save(artifacts.DATA)
         summary = data.summary()
         run.log_metrics(summary)
-        write_json("metrics/images_data.json", {"source": cfg.source} | summary)
+        write_json(artifacts.DATA_METRICS, {"source": cfg.source} | summary)
         cols = min(12, len(data.splits["a_train"]), len(data.splits["b_train"]))
         samples = [data.splits[s].images[:: len(data.splits[s]) // cols][:cols] for s in ("a_train", "b_train")]
-        write_bytes("plots/images_samples.png", encode_png(tile_grid(np.stack(samples))))
+        write_bytes(artifacts.SAMPLES_PLOT, encode_png(tile_grid(np.stack(samples))))
         say("prepare_images", f"{summary}")
 
 

@@ -9,8 +9,8 @@ from recsys.config import PrepareInteractions
 from recsys.loaders import DataFormatError, load_interactions
 from recsys.split import split_interactions
 from recsys.synthetic import generate
+from recsys import artifacts
 
-OUT = "data/recsys"
 
 
 def main():
@@ -23,10 +23,10 @@ def main():
         say("prepare_interactions", f"{len(raw.table)} interactions from {raw.source}; splitting on Dask")
         with dask_client() as client:
             data = split_interactions(raw, cfg.split, cfg.seed, client)
-        data.save(OUT)
+        data.save(artifacts.DATA)
         summary = data.summary()
         run.log_metrics(summary)
-        write_json("metrics/recsys_data.json", summary)
+        write_json(artifacts.DATA_METRICS, summary)
         say("prepare_interactions", f"{summary}")
 
 

@@ -9,8 +9,8 @@ from translation.speech.lexicon import LexiconError
 from translation.speech.audio import SpeechError
 from translation.speech.config import PrepareTextSpeech
 from translation.speech.data import build_text_speech
+from translation.speech import artifacts
 
-OUT = "data/text_speech"
 
 
 def main():
@@ -19,10 +19,10 @@ def main():
     with stage_run("prepare_text_speech", cfg) as run:
         with dask_client() as client:
             data, licence = build_text_speech(cfg, client, lambda m: say("prepare_text_speech", m))
-        data.save(OUT, licence)
+        data.save(artifacts.DATA, licence)
         summary = data.summary()
         run.log_metrics(summary)
-        write_json("metrics/text_speech_data.json", summary)
+        write_json(artifacts.DATA_METRICS, summary)
         progress.done(f"{summary}")
 
 

@@ -2,7 +2,6 @@
 A killed run resumes from models/recsys/macridvae.partial.pt (written at every epoch's end)."""
 import csv
 import io
-from pathlib import Path
 
 from pipeline.atomic import write_text
 from pipeline.compute import seed_everything, torch_device
@@ -13,29 +12,28 @@ from recsys.config import TrainRecsys
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
 from recsys.train import fit, save_model
+from recsys import artifacts
 
-MODEL = "models/recsys/macridvae.pt"
-PARTIAL = "models/recsys/macridvae.partial.pt"
 
 
 def main():
     cfg = load_config(TrainRecsys, "train_recsys")
     seed_everything(cfg.seed, cfg.threads)
-    data = InteractionData.load("data/recsys")
+    data = InteractionData.load(artifacts.DATA)
     with stage_run("train_recsys", cfg) as run:
         model = MacridVAE(data.n_items, cfg.model)
         result = fit(model, data, cfg.train, cfg.model.beta, cfg.seed, torch_device(), "train_recsys",
                      on_epoch=lambda r: run.log_metrics({k: v for k, v in r.items() if k != "epoch"}, r["epoch"]),
-                     resume=PARTIAL)
-        save_model(MODEL, model, result, {"item_ids": data.item_ids})
-        Path(PARTIAL).unlink(missing_ok=True)
+                     resume=artifacts.PARTIAL)
+        save_model(artifacts.MODEL, model, result, {"item_ids": data.item_ids})
+        artifacts.PARTIAL.unlink(missing_ok=True)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(result.history[0]))
         writer.writeheader()
         writer.writerows(result.history)
-        write_text("plots/recsys_train.csv", buf.getvalue())
+        write_text(artifacts.TRAIN_HISTORY, buf.getvalue())
         run.log_metrics({"best_val_ndcg@100": result.best_ndcg, "best_epoch": result.best_epoch})
-        run.log_artifact(MODEL, "model")
+        run.log_artifact(artifacts.MODEL, "model")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ A run checkpoints to models/translation/drit.partial.pt as it goes; a killed run
 """
 import csv
 import io
-from pathlib import Path
 
 from pipeline.atomic import write_text
 from pipeline.compute import seed_everything, torch_device
@@ -17,30 +16,29 @@ from translation.images.config import TrainTranslation
 from translation.images.model import DRIT
 from translation.images.data import ImageData
 from translation.images.train import fit, save_model
+from translation.images import artifacts
 
-MODEL = "models/translation/drit.pt"
-PARTIAL = "models/translation/drit.partial.pt"
 
 
 def main():
-    data = ImageData.load("data/images")
+    data = ImageData.load(artifacts.DATA)
     cfg = load_config(TrainTranslation, "train_translation").for_source(data.name)
     seed_everything(cfg.seed, cfg.threads)
     if not cfg.resume:
-        Path(PARTIAL).unlink(missing_ok=True)
+        artifacts.PARTIAL.unlink(missing_ok=True)
     model = DRIT(cfg.model).to(torch_device())
     with stage_run("train_translation", cfg) as run:
         history = fit(model, data, cfg.train, cfg.seed, torch_device(), "train_translation",
                       on_log=lambda row: run.log_metrics({k: v for k, v in row.items() if k != "step"}, row["step"]),
-                      resume=PARTIAL)
-        save_model(MODEL, model, cfg.train.iterations, class_names=data.class_names, data=data.name, history=history)
-        Path(PARTIAL).unlink(missing_ok=True)
+                      resume=artifacts.PARTIAL)
+        save_model(artifacts.MODEL, model, cfg.train.iterations, class_names=data.class_names, data=data.name, history=history)
+        artifacts.PARTIAL.unlink(missing_ok=True)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(history[0]))
         writer.writeheader()
         writer.writerows(history)
-        write_text("plots/translation_train.csv", buf.getvalue())
-        run.log_artifact(MODEL, "model")
+        write_text(artifacts.TRAIN_HISTORY, buf.getvalue())
+        run.log_artifact(artifacts.MODEL, "model")
 
 
 if __name__ == "__main__":

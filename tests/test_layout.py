@@ -134,3 +134,46 @@ def test_every_stage_depends_on_the_project_modules_it_runs():
             if not covered(path, deps):
                 missing.append(f"{name}: {path}")
     assert not missing, "dvc.yaml deps miss modules the stage imports:\n" + "\n".join(missing)
+
+
+ARTIFACT_ROOTS = ("data/", "models/", "indexes/", "metrics/", "plots/")
+ARTIFACT_MODULES = ("recsys.artifacts", "translation.images.artifacts", "translation.speech.artifacts")
+
+
+def artifact_literals(files) -> list[str]:
+    """'file:line: literal' for each string constant that spells an artifact path."""
+    found = []
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(ARTIFACT_ROOTS):
+                found.append(f"{f.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    return found
+
+
+def test_artifact_paths_are_spelled_once():
+    """Stages, loaders, the CLI, the service and the benches name artifacts through the model
+    packages' artifacts modules (and pipeline.tolerance's metrics folder), never by a literal."""
+    files = [p for d in ("stages", "pipeline", "recsys", "translation", "bench") for p in (ROOT / d).rglob("*.py")
+             if p.name != "artifacts.py"]
+    spelled = artifact_literals(files)
+    assert not spelled, "artifact paths spelled outside an artifacts module:\n" + "\n".join(spelled)
+    assert artifact_literals([ROOT / "recsys/artifacts.py"])          # the check reads what it should
+
+
+def test_dvc_yaml_names_the_artifacts_modules_paths():
+    import importlib
+
+    from pipeline.tolerance import TOLERANCES
+
+    defined = {p.as_posix() for m in ARTIFACT_MODULES for p in vars(importlib.import_module(m)).values()
+               if isinstance(p, Path)} | {TOLERANCES.as_posix()}
+    named = set()
+    for stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].values():
+        for entry in [e for kind in ("deps", "outs", "metrics", "plots") for e in stage.get(kind, [])]:
+            path = entry if isinstance(entry, str) else next(iter(entry))
+            if path.startswith(ARTIFACT_ROOTS):
+                named.add(path)
+    assert named - defined == set(), "dvc.yaml paths no artifacts module defines"
+    unused = {p for p in defined - named if not p.endswith(".partial.pt") and not p.startswith("models/text_speech/")
+              and p != TOLERANCES.as_posix()}
+    assert unused == set(), "artifacts no stage of dvc.yaml makes"

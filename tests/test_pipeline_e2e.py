@@ -124,6 +124,21 @@ def test_a_bad_param_stops_the_stage_naming_the_key_and_keeps_outputs(repo):
     assert (dest / "data/recsys/matrices.npz").read_bytes() == before
 
 
+def test_mel_bands_that_differ_from_the_prepared_data_stop_training_naming_both(repo):
+    dest, env = repo
+    before = (dest / "models/text_speech/acoustic.pt").read_bytes()
+    params = (dest / "params.yaml").read_text()
+    assert params.count("n_mels: 40") == 2                 # prepare_text_speech's and the acoustic encoder's
+    (dest / "params.yaml").write_text(params[::-1].replace("04 :slem_n", "23 :slem_n", 1)[::-1])   # the encoder's
+    try:
+        out = _run([sys.executable, "-m", "stages.train_text_speech"], dest, env, check=False)
+    finally:
+        (dest / "params.yaml").write_text(params)
+    assert out.returncode != 0
+    assert "train_text_speech.acoustic.n_mels: 32 != the 40 mel bands of data/text_speech" in out.stderr
+    assert (dest / "models/text_speech/acoustic.pt").read_bytes() == before
+
+
 def test_cli_translates_and_searches_from_the_pipeline_outputs(repo, tmp_path):
     dest, env = repo
     from translation.images.data import ImageData, encode_png

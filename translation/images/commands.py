@@ -8,10 +8,11 @@ import numpy as np
 
 from pipeline.cli import ModelCommands, add_options
 from translation.images.routes import images_service
+from translation.images import artifacts
 
 
-ARTIFACTS = {"--image-data": "data/images", "--translation-model": "models/translation/drit.pt",
-             "--translation-indexes": "indexes/translation"}
+ARTIFACTS = {"--image-data": str(artifacts.DATA), "--translation-model": str(artifacts.MODEL),
+             "--translation-indexes": str(artifacts.INDEX)}
 
 
 def load(args):

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from pipeline.cli import ModelCommands, add_options
 from translation.speech.routes import speech_service
+from translation.speech import artifacts
 
 
-ARTIFACTS = {"--speech-data": "data/text_speech", "--speech-models": "models/text_speech",
-             "--speech-indexes": "indexes/text_speech"}
+ARTIFACTS = {"--speech-data": str(artifacts.DATA), "--speech-models": str(artifacts.MODELS),
+             "--speech-indexes": str(artifacts.INDEX)}
 
 
 def load(args):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from pipeline.compute import seed_everything, torch_device
+from translation.speech import artifacts
 from translation.speech.acoustic import AcousticConfig, AcousticEncoder
 from translation.speech.channel import NoisyChannel
 from translation.speech.seq2seq import Seq2SeqConfig
@@ -64,12 +65,12 @@ def model_of(result: dict):
 
 
 def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], label: str,
-                  partial_dir: str | None = None) -> dict[str, tuple]:
+                  resume: bool = False) -> dict[str, tuple]:
     """Jobs by name ("semi_400", "supervised_400", ..., "acoustic") for pipeline.compute.run_jobs.
     The served pair (semi-supervised at cfg.paired_size, acoustic) comes first: Dask starts it first.
-    With `partial_dir` each job checkpoints to `partial_dir/NAME.partial.pt` and resumes from there."""
+    With `resume` each job checkpoints to its artifacts.partial_file and resumes from there."""
     def partial(name: str) -> str | None:
-        return f"{partial_dir}/{name}.partial.pt" if partial_dir else None
+        return str(artifacts.partial_file(name)) if resume else None
 
     unpaired = ([list(w) for w in data.splits["unpaired_text"]], data.phonemes(data.splits["unpaired_phonemes"]))
     dev = (data.splits["dev"], data.phonemes(data.splits["dev"]))

@@ -21,6 +21,7 @@ from translation.speech.data import ClipSet, TextSpeechData
 from translation.speech.evaluate import g2p_words, p2g_phonemes
 from translation.speech.checkpoints import load_acoustic, load_channel
 from translation.speech.train import phoneme_codes, speech_codes
+from translation.speech import artifacts
 
 CATALOGUE = ("test", "paired", "unpaired")   # the clip sets a search can return
 
@@ -53,9 +54,9 @@ class SpeechText:
         self.max_seconds, self.device = max_seconds, torch.device("cpu")
 
     @classmethod
-    def load(cls, data_dir="data/text_speech", model_dir="models/text_speech", index_dir="indexes/text_speech"):
-        channel, _ = load_channel(Path(model_dir) / "channel.pt")
-        acoustic, _ = load_acoustic(Path(model_dir) / "acoustic.pt")
+    def load(cls, data_dir=artifacts.DATA, model_dir=artifacts.MODELS, index_dir=artifacts.INDEX):
+        channel, _ = load_channel(Path(model_dir) / artifacts.CHANNEL.name)
+        acoustic, _ = load_acoustic(Path(model_dir) / artifacts.ACOUSTIC.name)
         index_dir = Path(index_dir)
         words = json.loads((index_dir / "words.json").read_text())
         return cls(channel, acoustic, catalogue(TextSpeechData.load(data_dir)),
