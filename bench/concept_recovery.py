@@ -62,7 +62,7 @@ def run_seed(seed: int, raw, client, overrides: list[str], out: Path, users: int
     data = split_interactions(raw, prep.split, seed, client)
     seed_everything(seed, train.threads)
     model = MacridVAE(data.n_items, train.model)
-    fitted = fit(model, data, train.train, train.model.beta, seed, torch_device(), f"bench/concepts/seed{seed}")
+    fitted = fit(model, data, train.train, seed, torch_device(), f"bench/concepts/seed{seed}")
     model = model.cpu().eval()
     planted = data.item_factors["category"].astype(np.int64)
     factors = factor_scores(model, data, seed, out / f"concept_recovery_{objective}_dci_seed{seed}.png")

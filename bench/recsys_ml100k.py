@@ -43,7 +43,7 @@ def run_seed(raw, seed: int, client, overrides: list[str]) -> dict:
     seed_everything(train.seed, train.threads)
     device = torch_device()
     model = MacridVAE(data.n_items, train.model)
-    fitted = fit(model, data, train.train, train.model.beta, train.seed, device, f"bench/macridvae/seed{seed}")
+    fitted = fit(model, data, train.train, train.seed, device, f"bench/macridvae/seed{seed}")
     out = {"val_ndcg@100": fitted.best_ndcg, "macridvae": evaluate_scores(score_users(model, data.test_foldin, device), data.test_foldin, data.test_target)}
     out.update(baselines(evaluate, data, device))
     known = data.item_category >= 0

@@ -74,12 +74,12 @@ def latency_ms(model: NoisyChannel, words: list[str], repeats: int = 5) -> dict:
 
 
 def greedy_metrics(model: NoisyChannel, words, phonemes, device) -> dict:
-    served = model.cfg
-    model.cfg = replace(served, beam=1)
+    served = model.decode
+    model.decode = replace(served, beam=1)
     try:
         return channel_metrics(model, words, phonemes, device)
     finally:
-        model.cfg = served
+        model.decode = served
 
 
 def run_seed(seed: int, client, overrides: list[str]) -> dict:

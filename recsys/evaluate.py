@@ -26,7 +26,7 @@ def baselines(cfg: EvaluateRecsys, data: InteractionData, device) -> dict:
     out = {"most_popular": test(MostPopular(data.train).score(data.test_foldin))}
     seed_everything(cfg.seed, cfg.threads)  # the baseline's draws do not depend on what ran before
     multvae = MultVAE(data.n_items, cfg.multvae)
-    fit(multvae, data, cfg.multvae_train, cfg.multvae.beta, cfg.seed, device, "evaluate_recsys/multvae")
+    fit(multvae, data, cfg.multvae_train, cfg.seed, device, "evaluate_recsys/multvae")
     out["multvae"] = test(score_users(multvae, data.test_foldin, device))
     if data.n_items <= cfg.ease_max_items:
         # λ chosen on the validation users, as the other models' early stopping is

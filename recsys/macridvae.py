@@ -30,7 +30,6 @@ class MacridVAEConfig:
     dim: int = field(default=100, metadata=rule(ge=1))  # d, per concept
     hidden: int = field(default=100, metadata=rule(ge=1))  # the authors' code: d
     tau: float = field(default=0.1, metadata=rule(gt=0))
-    beta: float = field(default=0.2, metadata=rule(ge=0))  # the annealing cap
     std0: float = field(default=0.075, metadata=rule(gt=0))  # prior standard deviation σ0
     dropout: float = field(default=0.5, metadata=rule(ge=0, lt=1))
     gumbel: bool = True

@@ -14,7 +14,6 @@ from pipeline.config import rule
 class MultVAEConfig:
     hidden: int = field(default=600, metadata=rule(ge=1))
     latent: int = field(default=200, metadata=rule(ge=1))
-    beta: float = field(default=0.2, metadata=rule(ge=0))
     dropout: float = field(default=0.5, metadata=rule(ge=0, lt=1))
 
 

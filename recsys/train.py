@@ -1,6 +1,6 @@
 """Training of the VAE recommenders (MacridVAE and Mult-VAE) on pipeline.trainer's loop.
 
-Mini-batches of training users in a fresh order each epoch; β annealed as β_t = min(β_cap, t / anneal_steps)
+Mini-batches of training users in a fresh order each epoch; β annealed as β_t = min(beta, t / anneal_steps)
 over minibatch steps t (Liang et al.); validation NDCG@100 after every epoch, early stopping with
 patience, the best weights kept. With `ema` > 0 the weights validated and kept are an exponential
 moving average of the trained ones (Polyak averaging), which smooths the epoch-to-epoch noise that
@@ -29,6 +29,7 @@ class TrainConfig:
     batch_size: int = field(default=128, metadata=rule(ge=1))
     lr: float = field(default=1e-3, metadata=rule(gt=0))
     weight_decay: float = field(default=0.0, metadata=rule(ge=0))
+    beta: float = field(default=0.2, metadata=rule(ge=0))   # β's cap in the annealing
     anneal_steps: int = field(default=200, metadata=rule(ge=1))
     patience: int = field(default=30, metadata=rule(ge=1))
     ema: float = field(default=0.99, metadata=rule(ge=0, lt=1))  # EMA decay per step; 0 = off
@@ -51,7 +52,7 @@ def score_users(model, x: sp.csr_matrix, device, batch: int = 512) -> np.ndarray
                            for i in range(0, x.shape[0], batch)]) if x.shape[0] else np.zeros((0, x.shape[1]))
 
 
-def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: int, device,
+def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
         name: str = "train", on_epoch=None, resume: Path | None = None) -> FitResult:
     """Train `model` in place and leave it with the best epoch's weights. `resume`: a partial
     checkpoint written at every epoch's end and continued from when it is this run's."""
@@ -68,7 +69,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: i
         if i == 0:
             epoch_order[epoch] = torch.randperm(n, generator=gen).numpy()
         rows = epoch_order[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size]
-        beta = min(beta_cap, (s - 1) / cfg.anneal_steps)
+        beta = min(cfg.beta, (s - 1) / cfg.anneal_steps)
         losses = model(dense(data.train[rows], device), beta)
         opt.zero_grad()
         losses["loss"].backward()
@@ -86,7 +87,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, beta_cap: float, seed: i
                 select=Selection(lambda row: row["val_ndcg@100"], maximize=True, patience=cfg.patience),
                 ema=cfg.ema, generators={"order": gen},
                 describe=lambda r: f"epoch {r['epoch']} loss {r['loss']:.2f} val ndcg@100 {r['val_ndcg@100']:.4f}")
-    key = fingerprint(type(model).__name__, getattr(model, "cfg", None), cfg, beta_cap, seed,
+    key = fingerprint(type(model).__name__, getattr(model, "cfg", None), cfg, seed,
                       data.train.indices, data.train.indptr, data.val_foldin.indices, data.val_target.indices)
     trained = train(loop, name, Resume(Path(resume), key, per_epoch) if resume else None,
                     (lambda row: on_epoch(row)) if on_epoch else None)

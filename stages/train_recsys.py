@@ -22,7 +22,7 @@ def main():
     data = InteractionData.load(artifacts.DATA)
     with stage_run("train_recsys", cfg) as run:
         model = MacridVAE(data.n_items, cfg.model)
-        result = fit(model, data, cfg.train, cfg.model.beta, cfg.seed, torch_device(), "train_recsys",
+        result = fit(model, data, cfg.train, cfg.seed, torch_device(), "train_recsys",
                      on_epoch=lambda r: run.log_metrics({k: v for k, v in r.items() if k != "epoch"}, r["epoch"]),
                      resume=artifacts.PARTIAL)
         save_model(artifacts.MODEL, model, result, {"item_ids": data.item_ids})

@@ -42,7 +42,7 @@ def tiny_model(tiny_data):
     seed_everything(0, 2)
     model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=4, dim=16, hidden=32))
     result = fit(model, tiny_data, TrainConfig(epochs=5, batch_size=64, anneal_steps=20, patience=5),
-                 0.2, 0, torch.device("cpu"), "test")
+                 0, torch.device("cpu"), "test")
     return model, result
 
 

@@ -53,7 +53,7 @@ def test_macridvae_trains_with_the_hierarchical_objective(tiny_data):
     cfg = replace(MacridVAEConfig(concepts=3, dim=8, hidden=16), hierarchical=True, kl_between=4.0)
     model = MacridVAE(tiny_data.n_items, cfg)
     result = fit(model, tiny_data, TrainConfig(epochs=2, batch_size=64, anneal_steps=5, patience=5),
-                 0.2, 0, torch.device("cpu"), "test")
+                 0, torch.device("cpu"), "test")
     last = result.history[-1]
     assert set(TERMS) <= set(last) and all(math.isfinite(last[t]) for t in TERMS)
     assert result.best_ndcg > 0

@@ -80,7 +80,7 @@ def test_ema_keeps_averaged_weights(tiny_data):
     def kept(ema):
         seed_everything(3, 2)
         model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=3, dim=8, hidden=16))
-        fit(model, tiny_data, TrainConfig(epochs=1, batch_size=16, anneal_steps=10, ema=ema), 0.2, 3, torch.device("cpu"))
+        fit(model, tiny_data, TrainConfig(epochs=1, batch_size=16, anneal_steps=10, ema=ema), 3, torch.device("cpu"))
         return model.items.detach().clone()
 
     raw, near_raw, averaged = kept(0.0), kept(1e-9), kept(0.9)
@@ -123,7 +123,7 @@ def test_training_repeats_bit_for_bit_with_a_seed(tiny_data):
     for _ in range(2):
         seed_everything(3, 2)
         model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=3, dim=8, hidden=16))
-        fit(model, tiny_data, TrainConfig(epochs=2, batch_size=64, anneal_steps=10), 0.2, 3, torch.device("cpu"))
+        fit(model, tiny_data, TrainConfig(epochs=2, batch_size=64, anneal_steps=10), 3, torch.device("cpu"))
         states.append(model.state_dict())
     for k in states[0]:
         assert torch.equal(states[0][k], states[1][k]), k

@@ -13,7 +13,7 @@ from translation.speech.acoustic import (
     id_batch,
 )
 from translation.speech.lexicon import GRAPHEMES, PHONES, Vocab
-from translation.speech.channel import ChannelLossWeights, NoisyChannel
+from translation.speech.channel import ChannelLossWeights, DecodeConfig, NoisyChannel
 from translation.speech.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length, trim_after_eos, with_bos
 from translation.speech.evaluate import (
     edit_distance,
@@ -138,7 +138,7 @@ def test_supervised_only_step_reaches_no_language_model():
 
 def test_greedy_decoding_reproduces_the_20_training_words():
     seed_everything(0, 2)
-    model = NoisyChannel(Seq2SeqConfig(embed=32, hidden=64, dropout=0.0, beam=1))
+    model = NoisyChannel(Seq2SeqConfig(embed=32, hidden=64, dropout=0.0), DecodeConfig(beam=1))
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     paired = batch(list(WORDS))
     for _ in range(150):
@@ -197,7 +197,7 @@ def test_save_load_round_trip_and_foreign_files(tmp_path, tiny_speech_models):
     save_acoustic(tmp_path / "a.pt", acoustic, {"voices": ["a", "b"]})
     c2, state = load_channel(tmp_path / "c.pt")
     a2, _ = load_acoustic(tmp_path / "a.pt")
-    assert state["paired_size"] == 20
+    assert state["paired_size"] == 20 and c2.decode == channel.decode
     assert g2p_words(c2, ["hello", "world"], "cpu") == g2p_words(channel, ["hello", "world"], "cpu")
     for k, v in acoustic.state_dict().items():
         assert torch.equal(v, a2.state_dict()[k])
@@ -284,10 +284,10 @@ def test_a_clip_gets_the_same_codes_alone_and_in_a_padded_batch(tiny_text_speech
         assert torch.allclose(model.phonemes(padded)[0], model.phonemes(torch.tensor([ph]))[0], atol=1e-6)
 
 
-def _untrained_channel(**cfg):
+def _untrained_channel(**decode):
     """Random weights, but <eos> likely enough that every hypothesis ends within max_len."""
     torch.manual_seed(0)
-    model = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16, max_len=12, **cfg)).eval()
+    model = NoisyChannel(Seq2SeqConfig(embed=8, hidden=16, max_len=12), DecodeConfig(**decode)).eval()
     with torch.no_grad():
         model.g2p.out.bias[Vocab.EOS] += 2.5
     return model
@@ -336,13 +336,16 @@ def test_a_channel_job_on_a_dask_worker_trains_the_model_this_process_would(dask
     paired = ([list(w) for w in words], [tuple(WORDS[w].split()) for w in words])
     unpaired = ([list(w) for w in UNPAIRED_TEXT], [tuple(p.split()) for p in UNPAIRED_PH])
     cfg = ChannelTrainConfig(steps=4, batch_size=4, unpaired_batch=4, warmup=1, eval_every=2, dev_words=4)
-    model_cfg = Seq2SeqConfig(embed=8, hidden=16, beam=2)
-    result = run_jobs(dask, {"semi": (channel_job, "test semi", model_cfg, cfg, paired, unpaired, paired, 0, 1)})
+    model_cfg, decode = Seq2SeqConfig(embed=8, hidden=16), DecodeConfig(beam=2)
+    result = run_jobs(dask, {"semi": (channel_job, "test semi", model_cfg, decode, cfg, paired, unpaired, paired, 0, 1)})
     remote = model_of(result["semi"])
     seed_everything(0, 1)
-    local = NoisyChannel(model_cfg)
+    local = NoisyChannel(model_cfg, decode)
     history = fit_channel(local, paired, unpaired, paired, cfg, 0, torch.device("cpu"))
     assert result["semi"]["history"] == history and result["semi"]["seconds"] > 0
     for name, tensor in local.state_dict().items():
         assert torch.equal(tensor, remote.state_dict()[name]), name
+    assert remote.decode == decode and remote.cfg == model_cfg
+    baseline = model_of(run_jobs(dask, {"sup": (channel_job, "test sup", model_cfg, decode, cfg, paired, None, paired, 0, 1)})["sup"])
+    assert baseline.decode == DecodeConfig(beam=2, rerank=0.0, rerank_prior=0.0) and baseline.cfg == model_cfg
     seed_everything(0, 2)

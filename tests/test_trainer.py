@@ -50,7 +50,7 @@ def test_macridvae_resumes_to_the_uninterrupted_weights(tiny_data, tmp_path, cap
     def run(resume):
         seed_everything(0, 2)
         model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=3, dim=8, hidden=16))
-        fit(model, tiny_data, TrainConfig(epochs=4, batch_size=64, anneal_steps=5, ema=0.9, patience=4), 0.2, 0,
+        fit(model, tiny_data, TrainConfig(epochs=4, batch_size=64, anneal_steps=5, ema=0.9, patience=4), 0,
             "cpu", "test", resume=resume)
         return model
 
@@ -66,7 +66,7 @@ def test_multvae_resumes_to_the_uninterrupted_weights(tiny_data, tmp_path):
     def run(resume):
         seed_everything(0, 2)
         model = MultVAE(tiny_data.n_items, MultVAEConfig(hidden=16, latent=8))
-        fit(model, tiny_data, TrainConfig(epochs=3, batch_size=64, anneal_steps=5), 0.2, 0, "cpu", "test", resume=resume)
+        fit(model, tiny_data, TrainConfig(epochs=3, batch_size=64, anneal_steps=5), 0, "cpu", "test", resume=resume)
         return model
 
     resumes_exactly(run, -(-tiny_data.train.shape[0] // 64) + 1, tmp_path)

@@ -16,7 +16,7 @@ Decoding (transduce) re-ranks one network's n-best with the other story's joint:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -35,10 +35,22 @@ class ChannelLossWeights:
     wake_samples: int = field(default=1, metadata=rule(ge=1))       # K samples of q per unpaired item (>1: importance-weighted)
 
 
+@dataclass(frozen=True)
+class DecodeConfig:
+    """How the channel decodes (not what it is): saved beside the weights, set per model."""
+    beam: int = field(default=8, metadata=rule(ge=1))              # n-best size; 1 = greedy
+    rerank: float = field(default=1.0, metadata=rule(ge=0))        # weight of the other story's channel ...
+    rerank_prior: float = field(default=1.5, metadata=rule(ge=0))  # ... and of its prior in the re-ranking
+
+    def beam_only(self) -> DecodeConfig:
+        """A supervised-only model's: its priors never saw data, so nothing re-ranks."""
+        return replace(self, rerank=0.0, rerank_prior=0.0)
+
+
 class NoisyChannel(nn.Module):
-    def __init__(self, cfg: Seq2SeqConfig):
+    def __init__(self, cfg: Seq2SeqConfig, decode: DecodeConfig = DecodeConfig()):
         super().__init__()
-        self.cfg = cfg
+        self.cfg, self.decode = cfg, decode
         self.g2p = Seq2Seq(len(GRAPHEMES), len(PHONES), cfg)
         self.p2g = Seq2Seq(len(PHONES), len(GRAPHEMES), cfg)
         self.text_lm = SymbolLM(len(GRAPHEMES), cfg)
@@ -109,14 +121,14 @@ class NoisyChannel(nn.Module):
             raise ValueError(f"direction: 'g2p' or 'p2g', got {direction!r}")
         direct, reverse, prior = ((self.g2p, self.p2g, self.phone_lm) if direction == "g2p"
                                   else (self.p2g, self.g2p, self.text_lm))
-        k = self.cfg.beam
+        k = self.decode.beam
         if k == 1:
             return direct.decode(x)
         cands, score = direct.beam(x, k)
-        if self.cfg.rerank > 0 or self.cfg.rerank_prior > 0:
+        if self.decode.rerank > 0 or self.decode.rerank_prior > 0:
             flat = cands.flatten(0, 1)
-            other = (-self.cfg.rerank * reverse.nll(flat, x.repeat_interleave(k, 0))
-                     - self.cfg.rerank_prior * prior.nll(flat))
+            other = (-self.decode.rerank * reverse.nll(flat, x.repeat_interleave(k, 0))
+                     - self.decode.rerank_prior * prior.nll(flat))
             score = score + other.view(x.shape[0], k)
         return cands[torch.arange(x.shape[0], device=x.device), score.argmax(dim=1)]
 

@@ -2,19 +2,23 @@
 channel, one for the acoustic encoder."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from pipeline import checkpoint
 from translation.speech.acoustic import AcousticConfig, AcousticEncoder
-from translation.speech.channel import NoisyChannel
+from translation.speech.channel import DecodeConfig, NoisyChannel
 from translation.speech.seq2seq import Seq2SeqConfig
 
 
 def save_channel(path, model: NoisyChannel, extra: dict) -> None:
-    checkpoint.write(path, "noisy_channel", model.cfg, model, **extra)
+    checkpoint.write(path, "noisy_channel", model.cfg, model, decode=asdict(model.decode), **extra)
 
 
 def load_channel(path, device="cpu") -> tuple[NoisyChannel, dict]:
-    return checkpoint.load(path, "noisy_channel", lambda c: NoisyChannel(Seq2SeqConfig(**c)), "the noisy channel",
-                           "train_text_speech", device)
+    state = checkpoint.read(path, "noisy_channel", "train_text_speech")
+    model = checkpoint.restore(path, lambda c: NoisyChannel(Seq2SeqConfig(**c), DecodeConfig(**state["decode"])),
+                               state["config"], state["model"], "the noisy channel", "train_text_speech")
+    return model.to(device).eval(), state
 
 
 def save_acoustic(path, model: AcousticEncoder, extra: dict) -> None:

@@ -13,7 +13,7 @@ import time
 from pipeline.compute import seed_everything, torch_device
 from translation.speech import artifacts
 from translation.speech.acoustic import AcousticConfig, AcousticEncoder
-from translation.speech.channel import NoisyChannel
+from translation.speech.channel import DecodeConfig, NoisyChannel
 from translation.speech.seq2seq import Seq2SeqConfig
 from translation.speech.config import TrainTextSpeech
 from translation.speech.data import ClipSet, TextSpeechData
@@ -25,10 +25,12 @@ from translation.speech.train import (
 )
 
 
-def channel_job(label: str, model_cfg: Seq2SeqConfig, cfg: ChannelTrainConfig, paired, unpaired, dev,
-                seed: int, threads: int, resume: str | None = None) -> dict:
-    """One channel (semi-supervised when `unpaired` is given): the trained model, its history and seconds."""
-    return _train(lambda: NoisyChannel(model_cfg), seed, threads,
+def channel_job(label: str, model_cfg: Seq2SeqConfig, decode: DecodeConfig, cfg: ChannelTrainConfig, paired,
+                unpaired, dev, seed: int, threads: int, resume: str | None = None) -> dict:
+    """One channel (semi-supervised when `unpaired` is given, else decoding by beam search alone):
+    the trained model, its history and seconds."""
+    decode = decode if unpaired is not None else decode.beam_only()
+    return _train(lambda: NoisyChannel(model_cfg, decode), seed, threads,
                   lambda model, device: fit_channel(model, paired, unpaired, dev, cfg, seed, device,
                                                     resume=resume, name=label))
 
@@ -53,13 +55,14 @@ def _train(build, seed: int, threads: int, fit) -> dict:
 def trained(model, history: list[dict], start: float) -> dict:
     """A job's result: what rebuilds the model in another process (modules themselves do not pickle),
     its history and the seconds since `start`."""
-    return {"class": type(model), "config": model.cfg, "state": model.cpu().state_dict(), "history": history,
-            "seconds": time.perf_counter() - start}
+    return {"class": type(model), "config": model.cfg, "decode": getattr(model, "decode", None),
+            "state": model.cpu().state_dict(), "history": history, "seconds": time.perf_counter() - start}
 
 
 def model_of(result: dict):
     """The trained model of a job's result, in eval mode on the CPU."""
-    model = result["class"](result["config"])
+    settings = [result["decode"]] if result.get("decode") is not None else []
+    model = result["class"](result["config"], *settings)
     model.load_state_dict(result["state"])
     return model.eval()
 
@@ -78,7 +81,7 @@ def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], 
 
     def channel(kind: str, size: int) -> tuple:
         words = data.paired(size)
-        return (channel_job, f"{label} {kind} {size}", cfg.model, cfg.channel,
+        return (channel_job, f"{label} {kind} {size}", cfg.model, cfg.decode, cfg.channel,
                 ([list(w) for w in words], data.phonemes(words)), unpaired if kind == "semi" else None, dev,
                 cfg.seed, cfg.threads, partial(f"{kind}_{size}"))
 

@@ -22,9 +22,6 @@ class Seq2SeqConfig:
     hidden: int = field(default=128, metadata=rule(ge=8))
     dropout: float = field(default=0.1, metadata=rule(ge=0, lt=1))
     max_len: int = field(default=20, metadata=rule(ge=2))   # decoding stops here (symbols incl. <eos>)
-    beam: int = field(default=8, metadata=rule(ge=1))       # n-best size of decoding; 1 = greedy
-    rerank: float = field(default=1.0, metadata=rule(ge=0))  # re-ranking weights of the other story's channel
-    rerank_prior: float = field(default=1.5, metadata=rule(ge=0))  # ... and of its prior (NoisyChannel)
 
 
 def pad_batch(seqs: list[list[int]], device=None) -> torch.Tensor:

@@ -60,10 +60,8 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
                 dev: tuple[list, list], cfg: ChannelTrainConfig, seed: int, device, on_log=None,
                 resume: str | Path | None = None, name: str = "channel") -> list[dict]:
     """Train `model` in place (semi-supervised when `unpaired` is given); returns the eval history.
-    A supervised-only model decodes by beam search alone: its priors never see data.
+    Dev selection decodes as `model.decode` says (a supervised-only model's: DecodeConfig.beam_only).
     `resume`: a partial checkpoint written at every evaluation and continued from when it is this run's."""
-    if unpaired is None:
-        model.cfg = replace(model.cfg, rerank=0.0, rerank_prior=0.0)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator(device=device).manual_seed(seed)
     dev_words, dev_ph = dev[0][: cfg.dev_words], dev[1][: cfg.dev_words]
@@ -96,7 +94,7 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
                 select=Selection(lambda row: row["dev_g2p_per"] + row["dev_p2g_ler"], maximize=False),
                 generators={"dreams": gen},
                 describe=lambda r: f"loss {r['loss']:.2f} dev PER {r['dev_g2p_per']:.3f} LER {r['dev_p2g_ler']:.3f}")
-    key = fingerprint(model.cfg, cfg, seed, paired, unpaired, dev_words, dev_ph)
+    key = fingerprint(model.cfg, model.decode, cfg, seed, paired, unpaired, dev_words, dev_ph)
     return train(loop, name, Resume(Path(resume), key, cfg.eval_every) if resume else None, on_log).history
 
 
