@@ -1,7 +1,8 @@
 """MLflow tracking: one run per stage in a sqlite store inside the repo; a stopped stage's run ends KILLED.
 
-MLFLOW_TRACKING_URI overrides the store; artifacts go to ./mlartifacts unless the experiment
-already names a location. Runs are tagged with the stage, the git revision and the DVC
+MLFLOW_TRACKING_URI overrides the store (a sqlite file or a tracking server's http(s) URL); artifacts
+go to ./mlartifacts (MDR_ARTIFACT_ROOT overrides) unless the experiment already names a location, and
+to the server's artifact store when the experiment is made on a tracking server. Runs are tagged with the stage, the git revision and the DVC
 experiment name (DVC_EXP_NAME, set by `dvc exp run`).
 """
 from __future__ import annotations
@@ -74,8 +75,11 @@ def stage_run(stage: str, config=None):
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        artifacts = Path(os.environ.get("MDR_ARTIFACT_ROOT", "mlartifacts")).resolve()
-        mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts.as_uri())
+        if uri.startswith(("http://", "https://")) and "MDR_ARTIFACT_ROOT" not in os.environ:
+            mlflow.create_experiment(EXPERIMENT)   # a tracking server keeps the artifacts where it is set up to
+        else:
+            artifacts = Path(os.environ.get("MDR_ARTIFACT_ROOT", "mlartifacts")).resolve()
+            mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts.as_uri())
     mlflow.set_experiment(EXPERIMENT)
     tags = {"stage": stage, "git_revision": git_revision(),
             "dvc_experiment": os.environ.get("DVC_EXP_NAME", "workspace")}

@@ -73,7 +73,7 @@ def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], 
     The served pair (semi-supervised at cfg.paired_size, acoustic) comes first: Dask starts it first.
     With `resume` each job checkpoints to its artifacts.partial_file and resumes from there."""
     def partial(name: str) -> str | None:
-        return str(artifacts.partial_file(name)) if resume else None
+        return str(artifacts.partial_file(name).resolve()) if resume else None   # workers may run elsewhere
 
     unpaired = ([list(w) for w in data.splits["unpaired_text"]], data.phonemes(data.splits["unpaired_phonemes"]))
     dev = (data.splits["dev"], data.phonemes(data.splits["dev"]))
