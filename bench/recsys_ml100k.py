@@ -2,7 +2,10 @@
 and EASE on the same split in the same run. Prints NDCG@100 / Recall@20 / Recall@50 with standard
 errors, the ratio of each model to MacridVAE, and the concept–genre NMI.
 
-    python -m bench.recsys_ml100k [--seeds 0 1 2]
+With --objectives own hierarchical, each seed also trains MacridVAE under the hierarchically
+factorized KL (bench.concept_recovery's OBJECTIVES and weights) on the same split, beside the same baselines.
+
+    python -m bench.recsys_ml100k [--seeds 0 1 2] [--objectives own hierarchical]
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import time
 
 import numpy as np
 
+from bench.concept_recovery import OBJECTIVES
 from bench.results import write_result
 from pipeline.compute import dask_client, seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
@@ -37,32 +41,44 @@ def configs(overrides: list[str]):
             from_dict(EvaluateRecsys, params["evaluate_recsys"], "evaluate_recsys"))
 
 
-def run_seed(raw, seed: int, client, overrides: list[str]) -> dict:
-    prep, train, evaluate = configs(overrides + [f"train_recsys.seed={seed}", f"evaluate_recsys.seed={seed}"])
+def run_seed(raw, seed: int, client, overrides: list[str], objectives: dict[str, list[str]]) -> dict:
+    """One split; MacridVAE under each objective (name → its overrides), then the baselines."""
+    prep, _, evaluate = configs(overrides + [f"evaluate_recsys.seed={seed}"])
     data = split_interactions(raw, prep.split, seed, client)
-    seed_everything(train.seed, train.threads)
     device = torch_device()
-    model = MacridVAE(data.n_items, train.model)
-    fitted = fit(model, data, train.train, train.seed, device, f"bench/macridvae/seed{seed}")
-    out = {"val_ndcg@100": fitted.best_ndcg, "macridvae": evaluate_scores(score_users(model, data.test_foldin, device), data.test_foldin, data.test_target)}
-    out.update(baselines(evaluate, data, device))
     known = data.item_category >= 0
-    out["nmi"] = nmi(model.item_concepts().cpu().numpy()[known], data.item_category[known])
-    out["summary"] = data.summary()
+    out = {"summary": data.summary()}
+    for objective, extra in objectives.items():
+        _, train, _ = configs(overrides + extra + [f"train_recsys.seed={seed}"])
+        seed_everything(train.seed, train.threads)
+        model = MacridVAE(data.n_items, train.model)
+        fitted = fit(model, data, train.train, train.seed, device, f"bench/macridvae/{objective}/seed{seed}")
+        name = "macridvae" if objective == "own" else f"macridvae_{objective}"
+        out[name] = evaluate_scores(score_users(model, data.test_foldin, device), data.test_foldin, data.test_target)
+        out[name]["val_ndcg@100"] = fitted.best_ndcg
+        out[name]["nmi"] = nmi(model.item_concepts().cpu().numpy()[known], data.item_category[known])
+    out.update(baselines(evaluate, data, device))
     return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--objectives", nargs="+", choices=list(OBJECTIVES), default=["own"])
+    ap.add_argument("--hierarchical-set", nargs="*", default=["train_recsys.model.kl_between=4"],
+                    help="params overrides of the hierarchical objective's weights")
     ap.add_argument("-S", "--set", action="append", default=[], help="override a param, e.g. -S train_recsys.train.lr=0.002")
     args = ap.parse_args()
     raw = load_interactions("recbole", str(fetch_ml100k()))
     start = time.perf_counter()
     with dask_client() as client:
         overrides = [f"{k}={json.dumps(v)}" for k, v in ML100K_PARAMS.items()] + args.set
-        runs = {seed: run_seed(raw, seed, client, overrides) for seed in args.seeds}
-    models = ["macridvae", "multvae", "ease", "most_popular"]
+        objectives = {o: OBJECTIVES[o] + (args.hierarchical_set if o == "hierarchical" else []) for o in args.objectives}
+        if "own" not in objectives:
+            raise SystemExit("--objectives: 'own' is the served model and the table's reference; keep it")
+        runs = {seed: run_seed(raw, seed, client, overrides, objectives) for seed in args.seeds}
+    macrids = ["macridvae"] + [f"macridvae_{o}" for o in objectives if o != "own"]
+    models = macrids + ["multvae", "ease", "most_popular"]
     print(f"\nml-100k, strong generalization, seeds {args.seeds}; overrides {overrides}; {runs[args.seeds[0]]['summary']}")
     print(f"{'model':16s}" + "".join(f"{m:>22s}" for m in METRICS) + f"{'NDCG ratio to MacridVAE':>26s}")
     table = {}
@@ -77,14 +93,15 @@ def main():
         print(f"{name:16s}" + "".join(f"{means[m]:>14.4f} ± {ses[m]:.4f}" for m in METRICS) + f"{ratio:>26.3f}")
     for s in args.seeds:
         print(f"seed {s}: " + "  ".join(f"{n} {runs[s][n]['ndcg@100']['mean']:.4f}" for n in models)
-              + f"  NMI(concept, genre) {runs[s]['nmi']:.3f}" + (f"  EASE λ {runs[s]['ease']['lambda']:g}"))
-    print(f"concept–genre NMI mean {np.mean([runs[s]['nmi'] for s in args.seeds]):.3f}; "
+              + f"  NMI(concept, genre) {runs[s]['macridvae']['nmi']:.3f}" + (f"  EASE λ {runs[s]['ease']['lambda']:g}"))
+    print(f"concept–genre NMI mean {np.mean([runs[s]['macridvae']['nmi'] for s in args.seeds]):.3f}; "
           f"MacridVAE validation NDCG@100 (what a variant is chosen by) "
-          f"{np.mean([runs[s]['val_ndcg@100'] for s in args.seeds]):.4f}; "
+          + "  ".join(f"{m} {np.mean([runs[s][m]['val_ndcg@100'] for s in args.seeds]):.4f}" for m in macrids) + "; "
           f"total {time.perf_counter() - start:.0f}s on {platform.node()} ({platform.processor() or platform.machine()})")
-    nmis = [runs[s]["nmi"] for s in args.seeds]
+    nmis = [runs[s]["macridvae"]["nmi"] for s in args.seeds]
     names = {"macridvae": "MacridVAE (what the service serves)", "multvae": "Mult-VAE", "ease": "EASE",
              "most_popular": "most popular"}
+    names |= {f"macridvae_{o}": f"MacridVAE, {o} objective ({' '.join(extra)})" for o, extra in objectives.items()}
     macrid = table["macridvae"]["ndcg@100"]["mean"]
     write_result("recsys_ml100k", title="Recommendation quality on MovieLens ml-100k",
                  measures="The Mult-VAE / MacridVAE protocol (DESIGN.md): ratings ≥ 4 are positives, users with ≥ 5; "
@@ -95,12 +112,14 @@ def main():
                           "seeds). Needs `mdr data fetch ml-100k` first.",
                  seeds=args.seeds, per_seed=runs, summary=table["macridvae"],
                  baselines={k: v for k, v in table.items() if k != "macridvae"},
-                 validation_ndcg=float(np.mean([runs[s]["val_ndcg@100"] for s in args.seeds])),
+                 validation_ndcg=float(np.mean([runs[s]["macridvae"]["val_ndcg@100"] for s in args.seeds])),
+                 objectives={m: {"validation_ndcg": float(np.mean([runs[s][m]["val_ndcg@100"] for s in args.seeds])),
+                                 "nmi": float(np.mean([runs[s][m]["nmi"] for s in args.seeds]))} for m in macrids},
                  table={"columns": ["model", "NDCG@100", "Recall@20", "Recall@50", "NDCG ratio to MacridVAE"],
                         "rows": [[names[n]] + [table[n][m] for m in METRICS] + [table[n]["ndcg@100"]["mean"] / macrid]
                                  for n in models]},
-                 notes=["per-seed NDCG@100 (MacridVAE / Mult-VAE / EASE): " + "; ".join(
-                            " / ".join(f"{runs[s][n]['ndcg@100']['mean']:.4f}" for n in models[:3]) for s in args.seeds),
+                 notes=[f"per-seed NDCG@100 ({' / '.join(names[n] for n in models[:-1])}): " + "; ".join(
+                            " / ".join(f"{runs[s][n]['ndcg@100']['mean']:.4f}" for n in models[:-1]) for s in args.seeds),
                         "concept–genre NMI " + ", ".join(f"{v:.3f}" for v in nmis)
                         + ": ml-100k's behavioural concepts are not its genres"])
 

@@ -146,12 +146,15 @@ def _select(select: Selection | None, row: dict, judged, state: dict) -> bool:
 
 def _random_state(loop: Loop) -> dict:
     return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "generators": {k: g.get_state() if isinstance(g, torch.Generator) else g.bit_generator.state
                            for k, g in loop.generators.items()}}
 
 
 def _set_random_state(loop: Loop, saved: dict) -> None:
     torch.set_rng_state(saved["torch"])
+    if saved.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(saved["cuda"])
     for k, g in loop.generators.items():
         if isinstance(g, torch.Generator):
             g.set_state(saved["generators"][k])
