@@ -1,12 +1,15 @@
-"""Stage index_translation: FAISS indexes of content codes per domain; cross-domain precision@k by class."""
-from pipeline.atomic import write_json
+"""Stage index_translation: FAISS indexes of content codes per domain; cross-domain precision@k by class
+and a picture of what search finds (plots/translation_search.png: queries and their top-8 hits)."""
+from pipeline.atomic import write_bytes, write_json
 from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
 from translation.images.config import IndexTranslation
 from translation.images.data import ImageData
-from translation.images.serve import build_indexes, precision_at_k, save_indexes
+from translation.images.data import encode_png
+from translation.images.plots import search_grid
+from translation.images.serve import build_indexes, precision_at_k, save_indexes, search_examples
 from translation.images.train import load_model
 from translation.images import artifacts
 
@@ -27,6 +30,8 @@ def main():
         if (data.splits["a_test"].labels >= 0).all():
             report |= precision_at_k(model, data, indexes, cfg.content_pool, cfg.k)
             run.log_metrics({k: v for k, v in report.items() if k.startswith("precision")})
+            write_bytes(artifacts.SEARCH_PLOT, encode_png(search_grid(*search_examples(model, data, indexes, cfg.content_pool))))
+            run.log_artifact(artifacts.SEARCH_PLOT, "plots")
         write_json(artifacts.INDEX_METRICS, report)
         say("translation_index", f"{report}")
 

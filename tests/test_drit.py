@@ -317,3 +317,32 @@ def test_evaluation_of_unlabelled_folders_reports_what_it_can(tiny_drit, tiny_im
                           say=lambda m: None)
     assert metrics["pixel_diversity_ratio"] > 0 and 0 <= metrics["probe_content_to_domain"] <= 1
     assert "content_preservation" not in metrics and "probe_content_to_class" not in metrics
+
+
+def test_the_search_picture_shows_each_query_with_its_hits_framed_by_class(served_translator):
+    from translation.images.plots import HIT, MISS, QUERY, search_grid
+    from translation.images.serve import search_examples
+
+    translator = served_translator
+    model, data = translator.model, translator.data
+    queries, hits, same = search_examples(model, data, translator.indexes, translator.pool, per_domain=3, k=8)
+    n_classes = {d: len(np.unique(data.splits[f"{d}_test"].labels)) for d in "ab"}
+    assert len(queries) == min(3, n_classes["a"]) + min(3, n_classes["b"]) and hits.shape[1:] == (8, 32, 32, 3)
+    first_b = min(3, n_classes["a"])
+    for i, query in enumerate(queries):     # the flags are the hits' labels against the query's
+        q_dom, other = ("a", "b") if i < first_b else ("b", "a")
+        label = data.splits[f"{q_dom}_test"].labels[(data.splits[f"{q_dom}_test"].images == query).all(axis=(1, 2, 3))][0]
+        pool = data.splits[f"{other}_train"]
+        for j in range(8):
+            hit_labels = pool.labels[(pool.images == hits[i, j]).all(axis=(1, 2, 3))]
+            assert same[i, j] == (label in hit_labels)
+    grid = search_grid(queries, hits, same)
+    cell, pad = 32 + 4, 2
+    assert grid.shape == (len(queries) * (cell + pad) + pad, 9 * (cell + pad) + pad, 3)
+    for i in range(len(queries)):
+        top = pad + i * (cell + pad)
+        assert tuple(grid[top, pad]) == QUERY
+        for j in range(8):
+            assert tuple(grid[top, pad + (j + 1) * (cell + pad)]) == (HIT if same[i, j] else MISS)
+    with pytest.raises(ValueError, match="search_grid"):
+        search_grid(queries[:2], hits, same)

@@ -15,3 +15,4 @@ SAMPLES_PLOT = Path("plots/images_samples.png")
 TRAIN_HISTORY = Path("plots/translation_train.csv")
 GRID_PLOT = Path("plots/translation_grid.png")
 DCI_PLOT = Path("plots/translation_dci.png")
+SEARCH_PLOT = Path("plots/translation_search.png")    # queries and their top-8 hits in the other domain

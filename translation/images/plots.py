@@ -1,4 +1,5 @@
-"""Pictures of a translation model: grids of translations (rows inputs, columns attribute codes)."""
+"""Pictures of a translation model: grids of translations (rows inputs, columns attribute codes) and of
+cross-domain content search (rows queries, columns their nearest images of the other domain)."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +18,29 @@ def tile_grid(rows: np.ndarray, pad: int = 2) -> np.ndarray:
         for j in range(c):
             out[pad + i * (h + pad):pad + i * (h + pad) + h, pad + j * (w + pad):pad + j * (w + pad) + w] = rows[i, j]
     return out
+
+
+HIT, MISS, QUERY = (0, 170, 0), (220, 0, 0), (0, 0, 0)   # frame colours: same class, another class, the query
+
+
+def framed(images: np.ndarray, colours: np.ndarray, width: int = 2) -> np.ndarray:
+    """(..., H, W, 3) uint8 images inside frames of (..., 3) colours, `width` pixels wide."""
+    h, w = images.shape[-3:-1]
+    out = np.empty(images.shape[:-3] + (h + 2 * width, w + 2 * width, 3), np.uint8)
+    out[...] = np.asarray(colours, np.uint8)[..., None, None, :]
+    out[..., width:width + h, width:width + w, :] = images
+    return out
+
+
+def search_grid(queries: np.ndarray, hits: np.ndarray, same_class: np.ndarray) -> np.ndarray:
+    """Row i: query i (black frame), then its k hits in rank order, each framed green when it shows
+    the query's class and red when not. queries (N, H, W, 3), hits (N, k, H, W, 3), same_class (N, k)."""
+    if hits.shape[:2] != same_class.shape or len(queries) != len(hits):
+        raise ValueError(f"search_grid: {len(queries)} queries, hits {hits.shape[:2]}, matches {same_class.shape}")
+    colours = np.where(same_class[..., None], np.array(HIT), np.array(MISS))
+    rows = np.concatenate([framed(queries, np.broadcast_to(np.array(QUERY), (len(queries), 3)))[:, None],
+                           framed(hits, colours)], axis=1)
+    return tile_grid(rows)
 
 
 def translation_grid(model: DRIT, data: ImageData, n_inputs: int, n_codes: int, seed: int) -> np.ndarray:

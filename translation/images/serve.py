@@ -66,6 +66,24 @@ def precision_at_k(model: DRIT, data: ImageData, indexes: dict[str, VectorIndex]
     return out | {"per_class": per_class}
 
 
+def search_examples(model: DRIT, data: ImageData, indexes: dict[str, VectorIndex], pool: int, per_domain: int = 4,
+                    k: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Test images of each domain (one per class, up to `per_domain`) with their top-k images of the
+    other domain: (queries, hits, whether each hit shows the query's class), A→B rows first."""
+    queries, hits, same = [], [], []
+    for q in DOMAINS:
+        other = "b" if q == "a" else "a"
+        test, pool_split = data.splits[f"{q}_test"], data.splits[f"{other}_train"]
+        rng = np.random.default_rng(seed)
+        classes = rng.permutation(np.unique(test.labels))[:per_domain]
+        pick = np.array([rng.choice(np.flatnonzero(test.labels == c)) for c in classes], dtype=int)
+        _, ids = indexes[other].search(content_vectors(model, test.images[pick], q, pool), k)
+        queries.append(test.images[pick])
+        hits.append(pool_split.images[ids])
+        same.append(pool_split.labels[ids] == test.labels[pick][:, None])
+    return np.concatenate(queries), np.concatenate(hits), np.concatenate(same)
+
+
 @dataclass
 class Translator:
     model: DRIT
