@@ -17,6 +17,7 @@ from pipeline.compute import linear_decay
 from pipeline.config import rule
 from pipeline.trainer import Loop, Resume, Selection, fingerprint, train
 from translation.speech.acoustic import AcousticEncoder
+from translation.speech.augment import AugmentConfig, augmented_features
 from translation.speech.lexicon import GRAPHEMES, PHONES
 from translation.speech.channel import ChannelLossWeights, NoisyChannel
 from translation.speech.seq2seq import pad_batch
@@ -45,6 +46,7 @@ class AcousticTrainConfig:
     batch_size: int = field(default=64, metadata=rule(ge=2))
     lr: float = field(default=0.004, metadata=rule(gt=0))
     log_every: int = field(default=50, metadata=rule(ge=1))
+    augment: AugmentConfig = field(default_factory=AugmentConfig)   # all off by default
 
 
 def step_rng(seed: int, step: int) -> np.random.Generator:
@@ -98,8 +100,13 @@ def fit_channel(model: NoisyChannel, paired: tuple[list, list], unpaired: tuple[
     return train(loop, name, Resume(Path(resume), key, cfg.eval_every) if resume else None, on_log).history
 
 
-def mel_batch(clips: ClipSet, idx, device):
-    feats = [torch.from_numpy(clips.features(i)) for i in idx]
+def mel_batch(clips: ClipSet, idx, device, augment: AugmentConfig | None = None, generator=None):
+    """Padded log-mel frames of clips `idx` and their lengths; with `augment`, one fresh draw per clip."""
+    if augment is not None and augment.active:
+        feats = [torch.from_numpy(augmented_features(clips.waveform(i), clips.features(i), augment, generator))
+                 for i in idx]
+    else:
+        feats = [torch.from_numpy(clips.features(i)) for i in idx]
     lengths = torch.tensor([len(f) for f in feats])
     mel = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
     return mel.to(device), lengths.to(device)
@@ -111,10 +118,11 @@ def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list,
     """Train `model` in place; `resume`: a partial checkpoint written every log_every steps."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(seed)             # the phoneme code's corrupted copies
+    augment = torch.Generator().manual_seed(seed + 1)     # the augmentations' draws
 
     def step(s: int) -> dict:
         idx = step_rng(seed, s).choice(len(clips), min(cfg.batch_size, len(clips)), replace=False)
-        mel, lengths = mel_batch(clips, idx, device)
+        mel, lengths = mel_batch(clips, idx, device, cfg.augment, augment)
         ph = pad_batch([PHONES.encode(phonemes[i]) for i in idx], device)
         losses = model(mel, lengths, ph, generator=gen)
         opt.zero_grad()
@@ -124,7 +132,7 @@ def fit_acoustic(model: AcousticEncoder, clips: ClipSet, phonemes: list,
         return {k: float(v.detach()) for k, v in losses.items()}
 
     loop = Loop(model, {"adam": opt}, cfg.steps, step, lambda s, window, _: {"step": s, **window[-1]},
-                log_every=cfg.log_every, generators={"corrupt": gen},
+                log_every=cfg.log_every, generators={"corrupt": gen, "augment": augment},
                 describe=lambda r: " ".join(f"{k} {v:.3f}" for k, v in r.items() if k != "step"))
     key = fingerprint(model.cfg, cfg, seed, clips.words, clips.voices, clips.mel, phonemes)
     return train(loop, name, Resume(Path(resume), key, cfg.log_every) if resume else None, on_log).history

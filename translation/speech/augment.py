@@ -1,0 +1,84 @@
+"""Augmentation of training clips on the fly, so the acoustic encoder hears more than its synthesizers'
+exact sound: speed perturbation (resampling, which moves tempo and pitch together, as Kaldi's),
+gain, additive noise at a random signal-to-noise ratio, and SpecAugment's time and frequency masks
+on the log-mel frames. Each is a param and off at 0; every draw comes from the caller's generator.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torchaudio.functional as F
+
+from pipeline.config import ConfigError, rule
+from translation.speech.audio import SAMPLE_RATE, log_mel
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    speed: float = field(default=0.0, metadata=rule(ge=0, lt=0.5))        # factor drawn in 1 ± speed
+    gain_db: float = field(default=0.0, metadata=rule(ge=0))              # gain drawn in ± gain_db
+    noise: float = field(default=0.0, metadata=rule(ge=0, le=1))          # share of clips that get white noise ...
+    snr_db: list[float] = field(default_factory=lambda: [5.0, 30.0])      # ... at an SNR drawn in this range
+    time_masks: int = field(default=0, metadata=rule(ge=0))               # SpecAugment: masks of up to
+    time_width: int = field(default=10, metadata=rule(ge=1))              # time_width frames ...
+    freq_masks: int = field(default=0, metadata=rule(ge=0))               # ... and of up to freq_width
+    freq_width: int = field(default=6, metadata=rule(ge=1))               # mel bands
+
+    def check(self):
+        if len(self.snr_db) != 2 or self.snr_db[0] > self.snr_db[1]:
+            raise ConfigError(f"snr_db: must be [low, high], got {self.snr_db}")
+
+    @property
+    def on_waveform(self) -> bool:
+        return bool(self.speed or self.gain_db or self.noise)
+
+    @property
+    def active(self) -> bool:
+        return self.on_waveform or bool(self.time_masks or self.freq_masks)
+
+
+def uniform(gen: torch.Generator, low: float, high: float) -> float:
+    return low + (high - low) * float(torch.rand((), generator=gen))
+
+
+def perturb_speed(wave: np.ndarray, factor: float) -> np.ndarray:
+    """Played `factor` times as fast: resampled to SAMPLE_RATE / factor and read at SAMPLE_RATE."""
+    new_rate = int(round(SAMPLE_RATE / factor))
+    return F.resample(torch.from_numpy(np.ascontiguousarray(wave, np.float32)), SAMPLE_RATE, new_rate).numpy()
+
+
+def add_noise(wave: np.ndarray, snr_db: float, gen: torch.Generator) -> np.ndarray:
+    """White noise scaled so that 10·log10(signal power / noise power) = snr_db."""
+    noise = torch.randn(len(wave), generator=gen).numpy()
+    power = max(float(np.mean(wave ** 2)), 1e-12)
+    return (wave + noise * np.sqrt(power / 10 ** (snr_db / 10) / np.mean(noise ** 2))).astype(np.float32)
+
+
+def mask(mel: np.ndarray, axis: int, masks: int, width: int, gen: torch.Generator) -> np.ndarray:
+    """SpecAugment: `masks` spans of up to `width` along `axis` set to the clip's mean."""
+    out = mel.copy()
+    size = mel.shape[axis]
+    for _ in range(masks):
+        w = int(torch.randint(0, min(width, size) + 1, (), generator=gen))
+        start = int(torch.randint(0, size - w + 1, (), generator=gen))
+        index = [slice(None)] * mel.ndim
+        index[axis] = slice(start, start + w)
+        out[tuple(index)] = mel.mean()
+    return out
+
+
+def augmented_features(wave: np.ndarray, features: np.ndarray, cfg: AugmentConfig, gen: torch.Generator) -> np.ndarray:
+    """A clip's log-mel frames under one draw of every augmentation `cfg` turns on (`features`, the
+    stored frames, stand unchanged for the waveform when no waveform augmentation is on)."""
+    if cfg.on_waveform:
+        if cfg.speed:
+            wave = perturb_speed(wave, uniform(gen, 1 - cfg.speed, 1 + cfg.speed))
+        if cfg.gain_db:
+            wave = wave * 10 ** (uniform(gen, -cfg.gain_db, cfg.gain_db) / 20)
+        if cfg.noise and float(torch.rand((), generator=gen)) < cfg.noise:
+            wave = add_noise(wave, uniform(gen, *cfg.snr_db), gen)
+        features = log_mel(wave, features.shape[1])
+    features = mask(features, 0, cfg.time_masks, cfg.time_width, gen)
+    return mask(features, 1, cfg.freq_masks, cfg.freq_width, gen)
