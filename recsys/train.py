@@ -90,7 +90,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
     key = fingerprint(type(model).__name__, getattr(model, "cfg", None), cfg, seed,
                       data.train.indices, data.train.indptr, data.val_foldin.indices, data.val_target.indices)
     trained = train(loop, name, Resume(Path(resume), key, per_epoch) if resume else None,
-                    (lambda row: on_epoch(row)) if on_epoch else None)
+                    on_epoch)
     return FitResult(trained.best_step // per_epoch, trained.best_score, trained.steps // per_epoch, trained.history)
 
 
