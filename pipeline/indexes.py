@@ -22,6 +22,48 @@ MAGIC = b"MDRFAISS1\n"
 METRICS = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2}
 
 
+def _checked_shard(vectors, ids, dim: int):
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    ids = np.asarray(ids, dtype=np.int64)
+    if vectors.ndim != 2 or len(vectors) != len(ids) or vectors.shape[1] != dim:
+        raise ValueError(f"vectors {vectors.shape} and ids {ids.shape} do not match "
+                         f"(or the dimension is not the index's {dim})")
+    return vectors, ids
+
+
+def _mergeable(index) -> bool:
+    """IVF indexes merge list by list; a flat index has nothing to encode, so it is filled here."""
+    return faiss.try_extract_index_ivf(index) is not None
+
+
+def _encoded(trained: bytes, vectors: np.ndarray) -> bytes:
+    """On a Dask worker: the trained, empty index filled with one shard, serialized."""
+    index = faiss.deserialize_index(np.frombuffer(trained, dtype=np.uint8))
+    index.add(vectors)
+    return faiss.serialize_index(index).tobytes()
+
+
+def _fill_on_workers(index, shards, client, in_flight: int) -> list:
+    """Fill `index` from `shards` encoded on the workers, merging the results in shard order."""
+    from collections import deque
+
+    trained = client.scatter(faiss.serialize_index(index).tobytes(), broadcast=True)
+    pending, all_ids = deque(), []
+
+    def merge_oldest():
+        part = faiss.deserialize_index(np.frombuffer(pending.popleft().result(), dtype=np.uint8))
+        index.merge_from(part, index.ntotal)   # IVF lists keep row ids: shift them past what is in
+
+    for vectors, ids in shards:
+        pending.append(client.submit(_encoded, trained, vectors, pure=False))
+        all_ids.append(ids)
+        if len(pending) >= in_flight:
+            merge_oldest()
+    while pending:
+        merge_oldest()
+    return all_ids
+
+
 class IndexFileError(ValueError):
     """An index file that is truncated, corrupted or not an mdr index."""
 
@@ -36,28 +78,48 @@ class VectorIndex:
     @classmethod
     def build(cls, vectors: np.ndarray, ids, factory: str = "Flat", metric: str = "ip",
               nprobe: int | None = None, seed: int = 0) -> "VectorIndex":
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        ids = np.asarray(ids, dtype=np.int64)
-        if vectors.ndim != 2 or len(vectors) != len(ids):
-            raise ValueError(f"vectors {vectors.shape} and ids {ids.shape} do not match")
+        return cls.build_from_shards(vectors, [(vectors, ids)], factory, metric, nprobe, seed)
+
+    @classmethod
+    def build_from_shards(cls, train_vectors: np.ndarray, shards, factory: str = "Flat", metric: str = "ip",
+                          nprobe: int | None = None, seed: int = 0, client=None, in_flight: int = 4) -> "VectorIndex":
+        """An index trained on `train_vectors` (a sample is enough for IVF and PQ) and filled from
+        `shards`, an iterable of (vectors, ids) read one at a time: a catalogue need never be in
+        memory at full precision at once. With a Dask `client`, the workers encode the shards
+        (`in_flight` at a time) into copies of the trained index, merged here in shard order: the
+        same index as filling it here (IVF indexes; others are filled here)."""
+        train_vectors = np.ascontiguousarray(train_vectors, dtype=np.float32)
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}")
+        if train_vectors.ndim != 2:
+            raise ValueError(f"vectors must be a 2-d array, got shape {train_vectors.shape}")
         try:
-            index = faiss.index_factory(vectors.shape[1], factory, METRICS[metric])
+            index = faiss.index_factory(train_vectors.shape[1], factory, METRICS[metric])
         except RuntimeError as e:
             raise ValueError(f"bad index factory string {factory!r}: {str(e).splitlines()[-1]}") from None
         if not index.is_trained:
             ivf = faiss.try_extract_index_ivf(index)
             if ivf is not None:
                 ivf.cp.seed = seed
-                if len(vectors) < ivf.nlist:
-                    raise ValueError(f"{factory!r} needs at least {ivf.nlist} vectors to train, got {len(vectors)}")
-            index.train(vectors)
-        index.add(vectors)
-        out = cls(index, ids, factory, metric)
+                if len(train_vectors) < ivf.nlist:
+                    raise ValueError(f"{factory!r} needs at least {ivf.nlist} vectors to train, got {len(train_vectors)}")
+            index.train(train_vectors)
+        checked = (_checked_shard(vectors, ids, index.d) for vectors, ids in shards)
+        if client is not None and _mergeable(index):
+            all_ids = _fill_on_workers(index, checked, client, in_flight)
+        else:
+            all_ids = []
+            for vectors, ids in checked:
+                index.add(vectors)
+                all_ids.append(ids)
+        out = cls(index, np.concatenate(all_ids) if all_ids else np.zeros(0, np.int64), factory, metric)
         if nprobe:
             out.set_nprobe(nprobe)
         return out
+
+    def bytes_per_item(self) -> float:
+        """The index's serialized size per item, ids included."""
+        return (faiss.serialize_index(self.index).nbytes + self.ids.nbytes) / max(1, len(self))
 
     def set_nprobe(self, nprobe: int) -> None:
         if faiss.try_extract_index_ivf(self.index) is not None:

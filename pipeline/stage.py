@@ -15,8 +15,13 @@ import time
 
 from pipeline.config import ConfigError
 from pipeline.indexes import IndexFileError
+from pipeline.progress import say
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class RankFailed(RuntimeError):
+    """A worker of a data-parallel stage failed; the message names its rank and how it ended."""
 
 
 class StageInterrupted(BaseException):
@@ -33,18 +38,17 @@ def _interrupt(signum, _frame):
 
 def run_stage(name: str, main, user_errors: tuple = ()) -> None:
     start = time.perf_counter()
-    print(f"[{name}] start", file=sys.stderr, flush=True)
+    say(name, "start")
     previous = {s: signal.signal(s, _interrupt) for s in STOP_SIGNALS}
     try:
         main()
-    except (ConfigError, IndexFileError, FileNotFoundError, *user_errors) as e:
+    except (ConfigError, IndexFileError, FileNotFoundError, RankFailed, *user_errors) as e:
         print(f"[{name}] error: {e}", file=sys.stderr, flush=True)
         sys.exit(2)
     except StageInterrupted as e:
-        print(f"[{name}] stopped by {e} after {time.perf_counter() - start:.1f}s; "
-              "outputs of earlier runs are intact", file=sys.stderr, flush=True)
+        say(name, f"stopped by {e} after {time.perf_counter() - start:.1f}s; outputs of earlier runs are intact")
         sys.exit(128 + e.signum)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    print(f"[{name}] done in {time.perf_counter() - start:.1f}s", file=sys.stderr, flush=True)
+    say(name, f"done in {time.perf_counter() - start:.1f}s")

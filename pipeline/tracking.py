@@ -66,9 +66,22 @@ class StageRun:
         return self._mlflow.active_run().info.run_id
 
 
+class NoRun:
+    """What ranks other than 0 of a data-parallel stage log to: nothing (rank 0 keeps the run)."""
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        pass
+
+    def log_artifact(self, path, artifact_path: str | None = None) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def stage_run(stage: str, config=None):
-    """Open one MLflow run for `stage`, log its config as params, and tag it."""
+    """Open one MLflow run for `stage`, log its config as params, and tag it (on rank 0 alone)."""
+    if os.environ.get("RANK", "0") != "0":
+        yield NoRun()
+        return
     logging.getLogger("alembic").setLevel(logging.WARNING)
     import mlflow
 

@@ -8,6 +8,13 @@ the row (with patience), and with a `Resume` writes a checkpoint every `every` s
 holds everything the next step depends on (weights, optimizers, schedulers, EMA, best weights, history,
 the torch random state and the loop's own generators), so a run restarted from it takes exactly the
 steps the uninterrupted run would have taken and ends with the same weights.
+
+Data-parallel (pipeline.distributed): every rank runs the loop on its shard of each batch, with
+gradients averaged before every optimizer step. Rows are reported by rank 0 from all ranks' losses
+and sent to the others, so selection and early stopping agree; rank 0 alone writes checkpoints,
+which keep each rank's random state. A checkpoint resumes at any world size: with the same one, each
+rank takes its own random state back and the run continues exactly; with another, the weights,
+optimizers and shared generators continue and the per-rank noise is drawn afresh.
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from pipeline import distributed
 from pipeline.checkpoint import read, write
 from pipeline.progress import Progress, say
 
@@ -46,6 +54,7 @@ class Loop:
     select: Selection | None = None
     ema: float = 0.0                                       # EMA decay per step; 0 = off
     generators: dict = field(default_factory=dict)        # torch or numpy generators the steps draw from
+                                                           # (the same on every rank: batch order, say)
     describe: Callable[[dict], str] = lambda row: ""       # the progress line's text for a row
 
 
@@ -86,8 +95,17 @@ def train(loop: Loop, name: str, resume: Resume | None = None, on_log: Callable[
                 if loop.ema else None)
     judged = averaged.module if averaged is not None else model
     state = {"step": 0, "history": [], "window": [], "best": None, "best_step": None, "best_score": None, "stale": 0}
-    if resume is not None:
-        state = _resumed(resume, loop, averaged, name) or state
+    rank, world = distributed.rank(), distributed.world_size()
+    resumed = _resumed(resume, loop, averaged, name) if resume is not None else None
+    state = resumed or state
+    hooks = []
+    if world > 1:
+        distributed.broadcast_module(model)
+        if averaged is not None:
+            distributed.broadcast_module(averaged)
+        hooks = [distributed.average_gradients(o) for o in loop.optimizers.values()]
+        if resumed is None and rank:
+            torch.manual_seed(torch.initial_seed() + rank)   # each rank its own dropout and sampling noise
     start = state["step"]
     progress = Progress(name, loop.steps)
     for s in range(start + 1, loop.steps + 1):
@@ -105,10 +123,11 @@ def train(loop: Loop, name: str, resume: Resume | None = None, on_log: Callable[
         stop = False
         if s % loop.log_every == 0 or s == loop.steps:
             judged.eval()
-            row = loop.report(s, state["window"], judged)
+            window = [w for part in distributed.gathered(state["window"]) for w in part]
+            row = distributed.from_main(loop.report(s, window, judged) if rank == 0 else None)
             state["window"] = []
             state["history"].append(row)
-            if on_log is not None:
+            if on_log is not None and rank == 0:
                 on_log(row)
             stop = _select(loop.select, row, judged, state)
             progress.step(s, loop.describe(row))
@@ -117,6 +136,8 @@ def train(loop: Loop, name: str, resume: Resume | None = None, on_log: Callable[
         if stop:
             progress.done(f"early stop at step {s} (best at {state['best_step']})")
             break
+    for hook in hooks:
+        hook.remove()
     if state["best"] is not None:
         model.load_state_dict(state["best"])
     elif averaged is not None:
@@ -163,11 +184,15 @@ def _set_random_state(loop: Loop, saved: dict) -> None:
 
 
 def _save(resume: Resume, loop: Loop, averaged, state: dict) -> None:
-    training = {"fingerprint": resume.fingerprint, **state,
+    """Rank 0 writes the checkpoint; the windows and random states of every rank go into it."""
+    windows, randoms = zip(*distributed.gathered((state["window"], _random_state(loop))))
+    if distributed.rank() != 0:
+        return
+    training = {"fingerprint": resume.fingerprint, **state, "windows": list(windows),
                 "optimizers": {k: o.state_dict() for k, o in loop.optimizers.items()},
                 "schedulers": {k: s.state_dict() for k, s in loop.schedulers.items()},
                 "ema": averaged.state_dict() if averaged is not None else None,
-                "random": _random_state(loop)}
+                "random": randoms[0], "random_by_rank": list(randoms)}
     write(resume.path, "partial", getattr(loop.model, "cfg", None), loop.model, training=training)
 
 
@@ -192,7 +217,18 @@ def _resumed(resume: Resume, loop: Loop, averaged, name: str) -> dict | None:
             s.load_state_dict(training["schedulers"][k])
         if averaged is not None:
             averaged.load_state_dict(training["ema"])
-        _set_random_state(loop, training["random"])
+        rank, world = distributed.rank(), distributed.world_size()
+        by_rank = training.get("random_by_rank") or [training["random"]]
+        windows = training.get("windows") or [training["window"]]
+        if len(by_rank) == world:
+            _set_random_state(loop, by_rank[rank])
+            training["window"] = windows[rank]
+        else:   # another world size: the shared generators go on, each rank's own noise is new
+            _set_random_state(loop, by_rank[0])
+            torch.manual_seed(int(fingerprint(resume.fingerprint, training["step"], rank)[:15], 16))
+            training["window"] = [w for part in windows for w in part] if rank == 0 else []
+            say(name, f"the checkpoint was written by {len(by_rank)} process(es), this run has {world}: "
+                      "the weights and data order continue, the random noise of each process is drawn afresh")
     except (ValueError, KeyError, RuntimeError, TypeError) as e:
         for k, p in parts.items():     # whatever was loaded before the failure is undone
             p.load_state_dict(fresh[k])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.config import ConfigError, TorchStage, rule
+from pipeline.distributed import DistributedConfig
 from recsys.macridvae import MacridVAEConfig
 from recsys.multvae import MultVAEConfig
 from recsys.split import SplitConfig
@@ -30,6 +31,7 @@ class PrepareInteractions:
 class TrainRecsys(TorchStage):
     model: MacridVAEConfig = field(default_factory=MacridVAEConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
 
 
 @dataclass(frozen=True)

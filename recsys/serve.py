@@ -94,12 +94,15 @@ def top_by_score(cols: np.ndarray, scores: np.ndarray, k: int):
     return cols[order], scores[order]
 
 
-def threshold_topk(index: VectorIndex, item_vectors, log_c, tau, codes, log_w, k: int, seen=()):
-    """Exact top-k of the score above from K searches of one index (see the module docstring)."""
+def threshold_topk(index: VectorIndex, item_vectors, log_c, tau, codes, log_w, k: int, seen=(),
+                   oversample: int = 1):
+    """Exact top-k of the score above from K searches of one index (see the module docstring).
+    With a lossy index (PQ codes) its similarities are approximate, so the lists start `oversample`
+    times deeper and the exact re-scoring of the extra candidates recovers what the codes misorder."""
     active = np.flatnonzero(np.isfinite(log_w))
     seen = np.asarray(seen, dtype=np.int64)
     n = len(index)
-    depth = min(n, k + len(seen))
+    depth = min(n, oversample * k + len(seen))
     while True:
         sims, ids = index.search(codes[active], depth)  # (K_active, depth)
         cands = np.setdiff1d(np.unique(ids[ids >= 0]), seen)

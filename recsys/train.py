@@ -16,11 +16,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from pipeline import checkpoint
+from pipeline import checkpoint, distributed
 from pipeline.config import rule
 from pipeline.trainer import Loop, Resume, Selection, fingerprint, mean_losses, train
 from recsys.dataset import InteractionData
-from recsys.metrics import evaluate_scores
+from recsys.metrics import evaluate_in_batches
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
         epoch, i = divmod(s - 1, per_epoch)
         if i == 0:
             epoch_order[epoch] = torch.randperm(n, generator=gen).numpy()
-        rows = epoch_order[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size]
+        rows = distributed.shard(epoch_order[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size])
         beta = min(cfg.beta, (s - 1) / cfg.anneal_steps)
         losses = model(dense(data.train[rows], device), beta)
         opt.zero_grad()
@@ -77,7 +77,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
         return {**{k: float(v.detach()) for k, v in losses.items()}, "beta": beta, "rows": len(rows)}
 
     def report(s: int, window: list[dict], judged) -> dict:
-        val = evaluate_scores(score_users(judged, data.val_foldin, device), data.val_foldin, data.val_target)
+        val = evaluate_in_batches(lambda x: score_users(judged, x, device), data.val_foldin, data.val_target)
         losses = mean_losses(window, weight="rows")
         return {"epoch": s // per_epoch, "beta": window[-1]["beta"],
                 **{k: v for k, v in losses.items() if k != "beta"},

@@ -11,7 +11,7 @@ from recsys import plots
 from recsys.config import EvaluateRecsys
 from recsys.dataset import InteractionData
 from recsys.evaluate import baselines, disentanglement
-from recsys.metrics import evaluate_scores
+from recsys.metrics import evaluate_in_batches
 from recsys.serve import load_model
 from recsys.train import score_users
 from recsys import artifacts
@@ -24,8 +24,8 @@ def main():
     model, ckpt = load_model(artifacts.MODEL, data.n_items)
     device = torch_device()
     with stage_run("evaluate_recsys", cfg) as run:
-        results = {"macridvae": evaluate_scores(score_users(model, data.test_foldin, "cpu"),
-                                                data.test_foldin, data.test_target)}
+        results = {"macridvae": evaluate_in_batches(lambda x: score_users(model, x, "cpu"),
+                                                    data.test_foldin, data.test_target)}
         results.update(baselines(cfg, data, device))
         results["disentanglement"] = disentanglement(model, data, cfg)
         plots.learning_curves(ckpt["history"], artifacts.LEARNING_CURVE)

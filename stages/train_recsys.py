@@ -1,8 +1,10 @@
 """Stage train_recsys: MacridVAE with early stopping on validation NDCG@100; checkpoint + history.
-A killed run resumes from models/recsys/macridvae.partial.pt (written at every epoch's end)."""
+A killed run resumes from models/recsys/macridvae.partial.pt (written at every epoch's end).
+With distributed.nproc_per_node > 1 the stage relaunches itself data-parallel (pipeline.distributed)."""
 import csv
 import io
 
+from pipeline import distributed
 from pipeline.atomic import write_text
 from pipeline.compute import seed_everything, torch_device
 from pipeline.config import load_config
@@ -18,13 +20,17 @@ from recsys import artifacts
 
 def main():
     cfg = load_config(TrainRecsys, "train_recsys")
-    seed_everything(cfg.seed, cfg.threads)
+    if not distributed.start("train_recsys", "stages.train_recsys", cfg.distributed):
+        return
+    seed_everything(cfg.seed, distributed.threads_per_process(cfg.threads))
     data = InteractionData.load(artifacts.DATA)
     with stage_run("train_recsys", cfg) as run:
         model = MacridVAE(data.n_items, cfg.model)
         result = fit(model, data, cfg.train, cfg.seed, torch_device(), "train_recsys",
                      on_epoch=lambda r: run.log_metrics({k: v for k, v in r.items() if k != "epoch"}, r["epoch"]),
                      resume=artifacts.PARTIAL)
+        if not distributed.is_main():
+            return
         save_model(artifacts.MODEL, model, result, {"item_ids": data.item_ids})
         artifacts.PARTIAL.unlink(missing_ok=True)
         buf = io.StringIO()

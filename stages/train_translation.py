@@ -3,10 +3,12 @@
 A run checkpoints to models/translation/drit.partial.pt as it goes; a killed run resumes from there
 (same model config, training config and data) and takes exactly the steps it would have taken
 (pipeline.trainer). The finished model replaces models/translation/drit.pt only at the end.
+With distributed.nproc_per_node > 1 the stage relaunches itself data-parallel (pipeline.distributed).
 """
 import csv
 import io
 
+from pipeline import distributed
 from pipeline.atomic import write_text
 from pipeline.compute import seed_everything, torch_device
 from pipeline.config import load_config
@@ -23,14 +25,18 @@ from translation.images import artifacts
 def main():
     data = ImageData.load(artifacts.DATA)
     cfg = load_config(TrainTranslation, "train_translation").for_source(data.name)
-    seed_everything(cfg.seed, cfg.threads)
-    if not cfg.resume:
+    if not distributed.start("train_translation", "stages.train_translation", cfg.distributed):
+        return
+    seed_everything(cfg.seed, distributed.threads_per_process(cfg.threads))
+    if not cfg.resume and distributed.is_main():
         artifacts.PARTIAL.unlink(missing_ok=True)
     model = DRIT(cfg.model).to(torch_device())
     with stage_run("train_translation", cfg) as run:
         history = fit(model, data, cfg.train, cfg.seed, torch_device(), "train_translation",
                       on_log=lambda row: run.log_metrics({k: v for k, v in row.items() if k != "step"}, row["step"]),
                       resume=artifacts.PARTIAL)
+        if not distributed.is_main():
+            return
         save_model(artifacts.MODEL, model, cfg.train.iterations, class_names=data.class_names, data=data.name, history=history)
         artifacts.PARTIAL.unlink(missing_ok=True)
         buf = io.StringIO()

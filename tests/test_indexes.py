@@ -78,3 +78,54 @@ def test_the_service_score_is_the_model_score(tiny_model, tiny_data):
         ids, served = rec.recommend(history, 10)
         np.testing.assert_allclose(served, np.sort(scores)[::-1][:10], rtol=1e-4, atol=1e-4)
         assert ids == np.lexsort((np.arange(len(scores)), -scores))[:10].tolist()
+
+
+def _clustered(n: int, d: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(20, d))
+    x = centres[rng.integers(20, size=n)] + 0.3 * rng.normal(size=(n, d))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_an_index_filled_from_shards_is_the_index_built_at_once():
+    x = _clustered(3000, 16, 0)
+    whole = VectorIndex.build(x, np.arange(3000) + 7, "IVF16,Flat", "ip", nprobe=4)
+    shards = ((x[i:i + 700], np.arange(i, min(i + 700, 3000)) + 7) for i in range(0, 3000, 700))
+    sharded = VectorIndex.build_from_shards(x, shards, "IVF16,Flat", "ip", nprobe=4)
+    for a, b in zip(whole.search(x[:50], 10), sharded.search(x[:50], 10)):
+        np.testing.assert_array_equal(a, b)
+    assert whole.bytes_per_item() > 16 * 4          # full vectors, ids and lists
+    with pytest.raises(ValueError, match="dimension"):
+        VectorIndex.build_from_shards(x, [(x[:, :8], np.arange(3000))], "Flat", "ip")
+
+
+def test_oversampled_lists_recover_what_product_quantization_misorders():
+    """Coarse codes (4 bytes for 32 dims) misorder the lists; starting them deeper and re-scoring
+    the candidates exactly brings the exact top-20 back."""
+    from bench.ivf_search import catalogue, user_codes
+    from recsys.serve import threshold_topk
+
+    centres, shards = catalogue(20000, 4, 32, 16, 0.1, 0.06, seed=0)
+    x, log_c = next(shards)
+    exact = VectorIndex.build(x, np.arange(len(x)), "Flat", "ip")
+    pq = VectorIndex.build(x, np.arange(len(x)), "IVF16,PQ4", "ip", nprobe=16)
+    assert pq.bytes_per_item() < exact.bytes_per_item() / 4
+    recall = {1: [], 16: []}
+    for codes in user_codes(centres, 20, seed=0):
+        log_w = np.zeros(4)
+        truth = set(threshold_topk(exact, x, log_c, 0.1, codes, log_w, 20)[0].tolist())
+        for over in recall:
+            got = threshold_topk(pq, x, log_c, 0.1, codes, log_w, 20, oversample=over)[0]
+            recall[over].append(len(truth & set(got.tolist())) / 20)
+    assert np.mean(recall[1]) < 0.8 and np.mean(recall[16]) >= 0.98
+
+
+@pytest.mark.parametrize("factory", ["IVF16,PQ4", "Flat"])
+def test_shards_encoded_on_dask_workers_merge_into_the_same_index(dask, factory):
+    x = _clustered(3000, 16, 3)
+    here = VectorIndex.build(x, np.arange(3000), factory, "ip", nprobe=4)
+    shards = ((x[i:i + 500], np.arange(i, min(i + 500, 3000))) for i in range(0, 3000, 500))
+    spread = VectorIndex.build_from_shards(x, shards, factory, "ip", nprobe=4, client=dask, in_flight=2)
+    assert len(spread) == 3000
+    for a, b in zip(here.search(x[:50], 10), spread.search(x[:50], 10)):
+        np.testing.assert_array_equal(a, b)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys.metrics import evaluate_scores, per_user_metrics, top_k
+from recsys.metrics import evaluate_in_batches, evaluate_scores, per_user_metrics, top_k
 
 
 def test_top_k_breaks_ties_by_index():
@@ -47,3 +47,16 @@ def test_foldin_is_masked_and_se_reported():
     assert out["ndcg@100"]["mean"] == pytest.approx(np.mean(per))
     assert out["ndcg@100"]["se"] == pytest.approx(np.std(per, ddof=1) / np.sqrt(3))
     assert out["ndcg@100"]["n_users"] == 3
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+def test_evaluation_in_batches_gives_the_whole_matrix_figures(batch):
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(40, 150))
+    foldin = sp.random(40, 150, density=0.1, random_state=1, format="csr")
+    targets = sp.random(40, 150, density=0.05, random_state=2, format="csr")
+    targets.data[:] = 1
+    whole = evaluate_scores(scores, foldin, targets)
+    starts = iter(range(0, 40, batch))
+    batched = evaluate_in_batches(lambda x: scores[(s := next(starts)):s + x.shape[0]], foldin, targets, batch)
+    assert batched == whole

@@ -44,3 +44,19 @@ def test_the_generators_factors_survive_the_split_and_a_save(tiny_raw, tiny_data
     tiny_data.save(tmp_path / "d")
     back = InteractionData.load(tmp_path / "d")
     assert {k: v.tolist() for k, v in back.item_factors.items()} == {k: v.tolist() for k, v in tiny_data.item_factors.items()}
+
+
+def test_the_generator_draws_the_same_data_in_any_chunk_of_users():
+    import pandas as pd
+
+    from recsys.synthetic import SyntheticConfig, _top_by_row, generate
+
+    cfg = SyntheticConfig(n_users=120, n_items=60, n_categories=3, mean_positives=12.0)
+    whole, chunked = generate(cfg, 3, chunk_users=1000), generate(cfg, 3, chunk_users=7)
+    pd.testing.assert_frame_equal(whole.table, chunked.table)
+    pd.testing.assert_frame_equal(whole.item_factors, chunked.item_factors)
+    scores = np.random.default_rng(0).normal(size=(5, 40))
+    sizes = np.array([1, 3, 40, 7, 2])
+    for row, top in zip(scores, _top_by_row(scores, sizes)):
+        np.testing.assert_array_equal(top, np.argsort(-row)[:len(top)])
+    assert [len(t) for t in _top_by_row(scores, sizes)] == sizes.tolist()

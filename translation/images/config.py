@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipeline.config import ConfigError, TorchStage, from_dict, rule
+from pipeline.distributed import DistributedConfig
 from translation.images.classifier import ClassifierConfig
 from translation.images.sources import SOURCES, FoldersConfig, GlyphsConfig, MnistMConfig
 from translation.images.model import DRITConfig
@@ -33,6 +34,7 @@ class TrainTranslation(TorchStage):
     # {source: {"model": {key: value}, "train": {key: value}}}.
     by_source: Any = field(default_factory=lambda: {"glyphs": GLYPHS})
     train: TranslationTrainConfig = field(default_factory=TranslationTrainConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
     resume: bool = True     # continue from models/translation/drit.pt when its config matches
 
     def check(self):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline import checkpoint
+from pipeline import checkpoint, distributed
 from pipeline.compute import linear_decay
 from pipeline.config import rule
 from pipeline.trainer import Loop, Resume, fingerprint, mean_losses, train
@@ -137,14 +137,18 @@ def fit(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int, de
     checkpoint written every checkpoint_every steps and continued from when it is this run's."""
     opts = make_optimizers(model, cfg)
 
+    rank = distributed.rank()
+
+    def batch(k: int, extra: int = 0):
+        """This rank's share of the step's global batch (all of it in one process)."""
+        return [distributed.shard(x) for x in batch_for_step(data, k, cfg.batch_size, seed, device, extra)]
+
     def step(s: int) -> dict:
         k = s - 1                                   # the 0-based step keys the noise and the batches
-        torch.manual_seed(hash((seed, k)) % (2**63))
+        torch.manual_seed(hash((seed, k) + ((rank,) if rank else ())) % (2**63))
         for extra in range(1, cfg.content_dis_extra + 1):
-            content_discriminator_only(model, opts, *batch_for_step(data, k, cfg.batch_size, seed, device, extra),
-                                       cfg.content_dis_clip)
-        xa, xb = batch_for_step(data, k, cfg.batch_size, seed, device)
-        return train_step(model, opts, xa, xb, cfg.content_dis_clip)
+            content_discriminator_only(model, opts, *batch(k, extra), cfg.content_dis_clip)
+        return train_step(model, opts, *batch(k), cfg.content_dis_clip)
 
     loop = Loop(model, opts, cfg.iterations, step, lambda s, window, _: {"step": s} | mean_losses(window),
                 log_every=cfg.log_every, lr=lambda s: learning_rates(cfg, s - 1),
