@@ -47,3 +47,4 @@ class EvaluateRecsys(TorchStage):
 class IndexRecsys:
     factory: str = "Flat"  # FAISS index-factory string for the item embeddings
     nprobe: int = field(default=16, metadata=rule(ge=1))
+    oversample: int = field(default=1, metadata=rule(ge=1))   # lossy (PQ) codes: lists start this many times deeper

@@ -66,20 +66,22 @@ def build_item_index(model: MacridVAE, factory: str, nprobe: int, seed: int = 0)
     return VectorIndex.build(vectors, np.arange(len(vectors)), factory, "ip", nprobe=nprobe, seed=seed)
 
 
-def save_index(folder, index: VectorIndex, model: MacridVAE) -> None:
+def save_index(folder, index: VectorIndex, model: MacridVAE, oversample: int = 1) -> None:
     with atomic_path(folder) as tmp:
         tmp.mkdir()
         index.save(tmp / INDEX_FILE)
         (tmp / "manifest.json").write_text(json.dumps({
             "concepts": model.cfg.concepts, "tau": model.cfg.tau, "n_items": len(index),
-            "factory": index.factory}, indent=2))
+            "factory": index.factory} | ({"oversample": oversample} if oversample > 1 else {}), indent=2))
 
 
-def load_index(folder) -> VectorIndex:
+def load_index(folder) -> tuple[VectorIndex, int]:
+    """→ (the index, how many times deeper its lists start: 1 unless index_recsys said otherwise)."""
     folder = Path(folder)
     if not (folder / "manifest.json").exists():
         raise FileNotFoundError(f"{folder}: no index manifest (run index_recsys)")
-    return VectorIndex.load(folder / INDEX_FILE)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return VectorIndex.load(folder / INDEX_FILE), int(manifest.get("oversample", 1))
 
 
 def exact_scores(item_vectors, log_c, tau, cols, codes, log_w) -> np.ndarray:
@@ -118,11 +120,11 @@ def threshold_topk(index: VectorIndex, item_vectors, log_c, tau, codes, log_w, k
 class Recommender:
     """Answers recommendation queries for known users, new histories, and similar items."""
 
-    def __init__(self, model: MacridVAE, data: InteractionData, index: VectorIndex):
+    def __init__(self, model: MacridVAE, data: InteractionData, index: VectorIndex, oversample: int = 1):
         if len(index) != data.n_items or model.items.shape[0] != data.n_items:
             raise ValueError(f"index ({len(index)}), model ({model.items.shape[0]}) and data "
                              f"({data.n_items}) disagree on the number of items; rebuild")
-        self.model, self.data, self.index = model, data, index
+        self.model, self.data, self.index, self.oversample = model, data, index, oversample
         self.tau = model.cfg.tau
         self.item_col = {str(i): j for j, i in enumerate(data.item_ids)}
         self.user_row = {}
@@ -140,7 +142,7 @@ class Recommender:
     def load(cls, data_dir=artifacts.DATA, model_path=artifacts.MODEL, index_dir=artifacts.INDEX):
         data = InteractionData.load(data_dir)
         model, _ = load_model(model_path, data.n_items)
-        return cls(model, data, load_index(index_dir))
+        return cls(model, data, *load_index(index_dir))
 
     @property
     def concepts(self) -> int:
@@ -197,7 +199,7 @@ class Recommender:
         for q, c in zip(queries, self._codes([q.history for q in queries])):
             seen = sorted(set(q.history)) if q.exclude_seen else []
             cols, scores = threshold_topk(self.index, self.item_vectors, self.log_c, self.tau, c,
-                                          self._log_weights(q.weights), q.k, seen)
+                                          self._log_weights(q.weights), q.k, seen, self.oversample)
             out.append((cols.tolist(), scores.tolist()))
         return out
 

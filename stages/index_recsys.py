@@ -18,7 +18,7 @@ def main():
             index = build_item_index(model, cfg.factory, cfg.nprobe)
         except ValueError as e:
             raise ValueError(f"params.yaml: index_recsys.factory: {e}") from None
-        save_index(artifacts.INDEX, index, model)
+        save_index(artifacts.INDEX, index, model, cfg.oversample)
         say("index_recsys", f"{len(index)} items, {cfg.factory}, searched with {model.cfg.concepts} concept codes")
         run.log_metrics({"items": len(index)})
         write_json(artifacts.INDEX_METRICS, {"factory": cfg.factory, "items": len(index),

@@ -129,3 +129,15 @@ def test_shards_encoded_on_dask_workers_merge_into_the_same_index(dask, factory)
     assert len(spread) == 3000
     for a, b in zip(here.search(x[:50], 10), spread.search(x[:50], 10)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_served_index_keeps_its_oversampling(tiny_model, tiny_data, tmp_path):
+    from recsys.serve import load_index, save_index
+
+    model, _ = tiny_model
+    index = build_item_index(model, "Flat", 1)
+    save_index(tmp_path / "plain", index, model)
+    save_index(tmp_path / "deep", index, model, oversample=10)
+    assert load_index(tmp_path / "plain")[1] == 1 and load_index(tmp_path / "deep")[1] == 10
+    rec = Recommender(model, tiny_data, *load_index(tmp_path / "deep"))
+    assert rec.oversample == 10
