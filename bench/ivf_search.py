@@ -12,7 +12,7 @@ The catalogue is made and indexed in shards (`--shard` items at a time): the app
 trained on a sample and filled shard by shard, and the exact re-scoring of candidates reads the
 item vectors from a memory-mapped file, so only the index itself has to stay in memory.
 
-    python -m bench.ivf_search --spread 0.06                    # docs/results/ivf_1m_spread0.06.json
+    python -m bench.ivf_search --spread 0.06 --train-size 1000000   # the 1M IVF runs (results in git history)
     python -m bench.ivf_search --items 10000000 --factory IVF4096,PQ25 --name ivf_pq_10m
 """
 from __future__ import annotations
