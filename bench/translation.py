@@ -1,7 +1,9 @@
 """DRIT on an image benchmark, several seeds, against its own baselines in the same run:
 domain-adaptation accuracy of a classifier trained on translated source (in the attributes of the
-unlabelled target pool, and under prior draws) beside source-only and target-only (same classifier,
-same budget); content preservation; diversity ratio; probes; for
+unlabelled target pool, and under prior draws) beside source-only (plain, and as a practitioner
+trains it), DANN and target-only (same classifier, same budget); content preservation; diversity
+ratio; probes of the content code and the search vector; cross-domain content search precision@10
+(per class in the JSON); for
 Glyphs the attribute-swap L1 against copy-the-input; and the latency of translating one image
 with 10 attribute codes beside one forward pass of the judge classifier.
 
@@ -27,12 +29,14 @@ from translation.images.model import DRIT
 from translation.images.evaluate import evaluate, translate_batch
 from translation.images.data import encode_png, to_tensor
 from translation.images.plots import translation_grid
+from translation.images.serve import ContentIndexes, precision_at_k
 from translation.images.train import fit
 
-KEYS = ("da_translated", "da_translated_prior", "da_source_only", "da_target_only", "da_gain_over_source_only", "content_preservation",
+KEYS = ("da_translated", "da_translated_prior", "da_source_only", "da_source_only_plain", "da_dann", "da_target_only",
+        "da_gain_over_source_only", "da_gain_over_dann", "content_preservation",
         "diversity_ratio", "frechet_classifier_features", "probe_content_to_class", "probe_attribute_to_class",
-        "probe_content_to_domain", "probe_attribute_to_domain", "swap_l1", "swap_l1_copy_input",
-        "swap_l1_copy_reference")
+        "probe_content_to_domain", "probe_search_to_domain", "probe_search_to_class", "probe_attribute_to_domain",
+        "precision@10_a2b", "precision@10_b2a", "swap_l1", "swap_l1_copy_input", "swap_l1_copy_reference")
 
 
 def configs(overrides: list[str], source: str):
@@ -72,6 +76,7 @@ def run_seed(seed: int, client, args, cfgs) -> dict:
                           eval_cfg.content_pool, prep.glyphs if args.data == "glyphs" else None,
                           say=lambda m: print(f"[bench seed {seed}] {m}", flush=True))
     out = {"train_seconds": train_s, "iterations": train_cfg.train.iterations} | metrics
+    out |= precision_at_k(model, data, ContentIndexes.build(model, data, eval_cfg.content_pool, "Flat", 1), 10)
     out |= latency_ms(model, data.splits["a_test"].images[0])
     Path(args.out).mkdir(parents=True, exist_ok=True)
     Path(args.out, f"{args.data}_grid_seed{seed}.png").write_bytes(encode_png(translation_grid(model, data, 8, 8, seed)))
@@ -80,13 +85,19 @@ def run_seed(seed: int, client, args, cfgs) -> dict:
 
 ROWS = (("da_translated", "DA accuracy: classifier on translated source (target-pool attributes)"),
         ("da_translated_prior", "DA accuracy: translated source under prior attribute draws"),
-        ("da_source_only", "baseline: source-only classifier"),
+        ("da_source_only", "baseline: source-only, as a practitioner trains it (per-image standardisation, colour jitter)"),
+        ("da_source_only_plain", "baseline: source-only, plain"),
+        ("da_dann", "baseline: DANN (same backbone and steps)"),
         ("da_target_only", "baseline: target-only classifier (ceiling)"),
         ("content_preservation", "content preservation (the judge on translations)"),
         ("diversity_ratio", "diversity ratio to real target images"),
         ("frechet_classifier_features", "Fréchet distance in the judge's features (not FID)"),
         ("probe_content_to_class", "probe: content code → class"),
-        ("probe_content_to_domain", "probe: content code → domain (chance 0.5)"),
+        ("probe_content_to_domain", "probe: content code → domain (balanced; chance 0.5)"),
+        ("probe_search_to_domain", "probe: search vector (content less its domain's mean) → domain"),
+        ("probe_search_to_class", "probe: search vector → class"),
+        ("precision@10_a2b", "content search precision@10, A → B"),
+        ("precision@10_b2a", "content search precision@10, B → A"),
         ("probe_attribute_to_class", "probe: attribute code → class"),
         ("swap_l1", "attribute-swap L1 to the true render"),
         ("swap_l1_copy_input", "baseline: swap L1 of copying the input"),
@@ -100,12 +111,15 @@ def write(runs: dict, args, started: float) -> None:
     write_result(f"translation_{args.data}",
                  title=f"Image translation (DRIT) on {'MNIST → MNIST-M-lite' if args.data == 'mnist_m' else 'Glyphs'}",
                  measures="DRIT trained per seed, then scored against baselines of the same run: domain-adaptation "
-                          "accuracy of a classifier trained on translated source beside source-only and target-only "
-                          "(same classifier and budget), content preservation and Fréchet distance by the project's "
-                          "judge classifier, diversity, linear probes on both codes"
+                          "accuracy of a classifier trained on translated source beside source-only (plain, and with "
+                          "per-image standardisation and colour jitter), DANN and target-only (same classifier and "
+                          "budget), content preservation and Fréchet distance by the project's judge classifier, "
+                          "diversity, linear probes on both codes and on the search vector (domain probes as balanced "
+                          "accuracy), cross-domain content search precision@10 over a Flat index of the training images"
                           + (", attribute-swap L1 against copy-the-input" if args.data == "glyphs" else "") + ".",
                  seeds=seeds, per_seed=runs, summary=table,
-                 baselines={k: table[k] for k in ("da_source_only", "da_target_only", "swap_l1_copy_input") if k in table},
+                 baselines={k: table[k] for k in ("da_source_only", "da_source_only_plain", "da_dann", "da_target_only",
+                                                  "swap_l1_copy_input") if k in table},
                  overrides=args.set, wall_seconds=time.perf_counter() - started,
                  table={"columns": ["measure", "mean ± s.e."] + [f"seed {s}" for s in seeds], "rows": rows},
                  out=Path(args.results))

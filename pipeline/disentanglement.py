@@ -55,12 +55,26 @@ def _entropy_rows(p: np.ndarray, base: int) -> np.ndarray:
     return -(p * np.log(np.clip(p, EPS, 1))).sum(axis=1) / np.log(base)
 
 
-def importance_matrix(codes, factors: dict, seed: int = 0, trees: int = 60) -> tuple[np.ndarray, dict]:
-    """(R: d × k importances, {factor: held-out informativeness}) from one random forest per factor."""
+def _train_test(n: int, seed: int, test: np.ndarray | None):
+    """A seeded 70/30 split, or (test given: a boolean mask of n rows) the rows outside it and in it."""
+    if test is None:
+        return _split(n, seed)
+    test = np.asarray(test, bool)
+    if test.shape != (n,) or test.all() or not test.any():
+        raise ValueError(f"test: need a boolean mask of {n} rows with rows on both sides, got shape {test.shape} "
+                         f"with {int(test.sum())} set")
+    return np.flatnonzero(~test), np.flatnonzero(test)
+
+
+def importance_matrix(codes, factors: dict, seed: int = 0, trees: int = 60,
+                      test: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """(R: d × k importances, {factor: held-out informativeness}) from one random forest per factor,
+    fit on a seeded 70 % of the rows and scored on the rest, or fit outside the mask `test` and scored
+    inside it (say, on combinations of factors that the model never saw)."""
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     codes = _check(codes, factors)
-    train, test = _split(len(codes), seed)
+    train, test = _train_test(len(codes), seed, test)
     columns, informativeness = [], {}
     for name, values in factors.items():
         y = np.asarray(values)
@@ -75,9 +89,10 @@ def importance_matrix(codes, factors: dict, seed: int = 0, trees: int = 60) -> t
     return np.stack(columns, axis=1), informativeness
 
 
-def dci(codes, factors: dict, seed: int = 0) -> dict:
-    """Disentanglement, completeness, informativeness, and the importance matrix behind them."""
-    R, info = importance_matrix(codes, factors, seed)
+def dci(codes, factors: dict, seed: int = 0, test: np.ndarray | None = None) -> dict:
+    """Disentanglement, completeness, informativeness, and the importance matrix behind them
+    (`test`: the rows informativeness is scored on, as in importance_matrix)."""
+    R, info = importance_matrix(codes, factors, seed, test=test)
     d, k = R.shape
     rho = R.sum(axis=1) / max(R.sum(), EPS)
     per_dim = 1 - _entropy_rows(R / np.clip(R.sum(axis=1, keepdims=True), EPS, None), k)

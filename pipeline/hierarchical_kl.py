@@ -20,6 +20,7 @@ import math
 import torch
 
 TERMS = ("index_code_mi", "tc_between", "tc_within", "dimwise_kl")
+WEIGHTS = ("kl_index_code", "kl_between", "kl_within", "kl_dimwise")   # a model config's weight of each term
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -29,19 +30,22 @@ def gaussian_log_density(z, mu, logvar):
 
 def decomposed_kl(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, prior_logvar: float,
                   dataset_size: int, samples: int | None = None) -> dict[str, torch.Tensor]:
-    """The four terms (batch means) for samples z ~ q(z|x) of shape (M, K, d) with their posteriors'
-    means and log-variances (same shape) and the prior's log-variance. `samples`: average the terms
-    over the first S samples only (each still scored against all M posteriors): the (S, M, K, d)
-    density table is the cost, and a subset of the batch's samples estimates the same means."""
-    if z.dim() != 3 or z.shape != mu.shape or z.shape != logvar.shape:
-        raise ValueError(f"z, mu, logvar: need one (M, K, d) shape, got {tuple(z.shape)}, {tuple(mu.shape)}, "
-                         f"{tuple(logvar.shape)}")
-    m, n = z.shape[0], max(dataset_size, z.shape[0])
+    """The four terms (batch means) for samples z ~ q(z|x) of shape (S, K, d), drawn from the first S
+    of M posteriors whose means and log-variances (M, K, d) are given, and the prior's log-variance.
+    M > S: the posteriors after the first S (say, recent batches', detached) join the aggregate
+    densities' estimate only, which sharpens it when batches are small. `samples`: average the terms
+    over the first `samples` samples only (each still scored against all M posteriors): the
+    (S, M, K, d) density table is the cost, and a subset of the batch's samples estimates the same means."""
+    if (z.dim() != 3 or mu.shape != logvar.shape or z.shape[1:] != mu.shape[1:]
+            or z.shape[0] > mu.shape[0]):
+        raise ValueError(f"z (S, K, d), mu and logvar (M, K, d) with S <= M: got {tuple(z.shape)}, "
+                         f"{tuple(mu.shape)}, {tuple(logvar.shape)}")
+    m, n = mu.shape[0], max(dataset_size, mu.shape[0])
     # log stratified weights: 1/N for a sample's own posterior, (N-1)/(N(M-1)) for the others'
     log_w = torch.full((m, m), math.log((n - 1) / (n * (m - 1))) if m > 1 else -math.inf, dtype=z.dtype,
                        device=z.device)
     log_w.fill_diagonal_(-math.log(n))
-    s = m if samples is None else min(samples, m)
+    s = z.shape[0] if samples is None else min(samples, z.shape[0])
     z, log_w = z[:s], log_w[:s]
     pairwise = gaussian_log_density(z[:, None], mu[None], logvar[None])   # (S_i, M_j, K, d): z_i under q(·|x_j)
     log_q_own = gaussian_log_density(z, mu[:s], logvar[:s]).sum((1, 2))
@@ -53,3 +57,8 @@ def decomposed_kl(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, prior
             "tc_between": (log_q - log_q_blocks.sum(1)).mean(),
             "tc_within": (log_q_blocks - log_q_dims.sum(2)).sum(1).mean(),
             "dimwise_kl": (log_q_dims - log_p).sum((1, 2)).mean()}
+
+
+def weighted(terms: dict[str, torch.Tensor], cfg) -> torch.Tensor:
+    """Σ weight × term, each term's weight read from the model config's field of WEIGHTS."""
+    return sum(getattr(cfg, w) * terms[t] for w, t in zip(WEIGHTS, TERMS))

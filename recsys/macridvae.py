@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from pipeline.config import rule
-from pipeline.hierarchical_kl import TERMS, decomposed_kl
+from pipeline.hierarchical_kl import decomposed_kl, weighted
 
 
 @dataclass(frozen=True)
@@ -130,9 +130,8 @@ class MacridVAE(nn.Module):
         log_var0 = 2 * math.log(self.cfg.std0)
         terms = decomposed_kl(z, mu, log_var_ratio + log_var0, log_var0, self.train_size or len(x),
                               self.cfg.kl_samples)   # the batch is in random order: its first rows are a sample
-        weights = (self.cfg.kl_index_code, self.cfg.kl_between, self.cfg.kl_within, self.cfg.kl_dimwise)
-        objective = sum(w * terms[t] for w, t in zip(weights, TERMS))
-        return {"loss": nll + beta * objective, "nll": nll, "kl": kl, **{t: v.detach() for t, v in terms.items()}}
+        return {"loss": nll + beta * weighted(terms, self.cfg), "nll": nll, "kl": kl,
+                **{t: v.detach() for t, v in terms.items()}}
 
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -9,7 +9,7 @@ from translation.images.config import IndexTranslation
 from translation.images.data import ImageData
 from translation.images.data import encode_png
 from translation.images.plots import search_grid
-from translation.images.serve import build_indexes, precision_at_k, save_indexes, search_examples
+from translation.images.serve import ContentIndexes, precision_at_k, search_examples
 from translation.images.train import load_model
 from translation.images import artifacts
 
@@ -21,16 +21,16 @@ def main():
     model, _ = load_model(artifacts.MODEL)
     with stage_run("index_translation", cfg) as run:
         try:
-            indexes = build_indexes(model, data, cfg.content_pool, cfg.factory, cfg.nprobe)
+            content = ContentIndexes.build(model, data, cfg.content_pool, cfg.factory, cfg.nprobe)
         except ValueError as e:
             raise ValueError(f"params.yaml: index_translation.factory: {e}") from None
-        save_indexes(artifacts.INDEX, indexes, cfg.content_pool)
-        report = {"factory": cfg.factory, "dim": indexes["a"].dim,
-                  "images": {d: len(i) for d, i in indexes.items()}}
+        content.save(artifacts.INDEX)
+        report = {"factory": cfg.factory, "dim": content.indexes["a"].dim,
+                  "images": {d: len(i) for d, i in content.indexes.items()}}
         if (data.splits["a_test"].labels >= 0).all():
-            report |= precision_at_k(model, data, indexes, cfg.content_pool, cfg.k)
+            report |= precision_at_k(model, data, content, cfg.k)
             run.log_metrics({k: v for k, v in report.items() if k.startswith("precision")})
-            write_bytes(artifacts.SEARCH_PLOT, encode_png(search_grid(*search_examples(model, data, indexes, cfg.content_pool))))
+            write_bytes(artifacts.SEARCH_PLOT, encode_png(search_grid(*search_examples(model, data, content))))
             run.log_artifact(artifacts.SEARCH_PLOT, "plots")
         write_json(artifacts.INDEX_METRICS, report)
         say("translation_index", f"{report}")

@@ -139,9 +139,9 @@ def served_recommender(tiny_model, tiny_data):
 
 @pytest.fixture(scope="session")
 def served_translator(tiny_drit, tiny_images):
-    from translation.images.serve import Translator, build_indexes
+    from translation.images.serve import ContentIndexes, Translator
 
-    return Translator(tiny_drit, tiny_images, build_indexes(tiny_drit, tiny_images, 2, "Flat", 1), 2)
+    return Translator(tiny_drit, tiny_images, ContentIndexes.build(tiny_drit, tiny_images, 2, "Flat", 1))
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,21 @@ def test_a_code_that_ignores_a_factor_knows_nothing_of_it(factors):
     assert result["dci"]["per_factor"]["shape"]["informativeness"] > 0.95
 
 
+def test_informativeness_on_held_out_rows_sees_a_code_that_only_memorised(factors):
+    """Scored on a mask of rows the forests never saw: a code that carries the factors everywhere keeps
+    its informativeness; one that carries them only outside the mask falls to chance inside it."""
+    rng = np.random.default_rng(4)
+    held = rng.random(N) < 0.25
+    codes = values(factors) + 0.05 * rng.standard_normal((N, 3))
+    memorised = codes.copy()
+    memorised[held] = rng.permutation(codes[held])   # the held-out rows' codes belong to other rows
+    everywhere, only_seen = dci(codes, factors, test=held), dci(memorised, factors, test=held)
+    assert everywhere["informativeness"] > 0.95 and only_seen["informativeness"] < 0.5
+    for bad in (np.zeros(N, bool), np.ones(N, bool), np.zeros(N - 1, bool)):
+        with pytest.raises(ValueError, match="test: need a boolean mask of 900 rows"):
+            dci(codes, factors, test=bad)
+
+
 def test_continuous_factors_and_bad_input(tmp_path, factors):
     rng = np.random.default_rng(4)
     t = rng.uniform(-1, 1, N)

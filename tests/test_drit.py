@@ -37,6 +37,33 @@ def test_every_loss_is_a_finite_scalar(tiny_images):
         assert v.dim() == 0 and torch.isfinite(v), name
 
 
+def test_the_hierarchical_attribute_objective_trains_logs_its_terms_and_round_trips(tiny_images, tmp_path):
+    from dataclasses import replace
+
+    from pipeline.config import ConfigError, from_dict
+    from pipeline.hierarchical_kl import TERMS
+
+    cfg = replace(SMALL, attr_dim=4, attr_blocks=2, hierarchical=True, kl_between=6.0, kl_bank=6)
+    torch.manual_seed(0)
+    model = DRIT(cfg)
+    history = fit(model, tiny_images, TranslationTrainConfig(iterations=3, batch_size=4, log_every=1), 0,
+                  torch.device("cpu"), "test")
+    assert all(np.isfinite(row[f"kl_{t}"]) for row in history for t in TERMS)
+    bank = model.banks["a"]
+    assert int(bank.filled) == 6 and bank.mu.abs().sum() > 0   # 3 steps × 4 posteriors, the newest 6 kept
+    # the weighted terms are the step's "kl"; with every weight 1 they sum to the sample KL estimate
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    kl = model.encoder_generator_losses(xa, xb, f)["kl"]
+    manual = sum(w * f["kl_terms"][d][t] for d in "ab" for w, t in zip((1, 6, 1, 1), TERMS)) * cfg.lambda_kl
+    assert torch.allclose(kl, manual)
+    save_model(tmp_path / "h.pt", model, 3, history=[])
+    loaded, _ = load_model(tmp_path / "h.pt")
+    assert torch.equal(loaded.banks["b"].mu, model.banks["b"].mu) and int(loaded.banks["b"].filled) == 6
+    with pytest.raises(ConfigError, match=r"attr_blocks: must divide attr_dim \(8\), got 3"):
+        from_dict(DRITConfig, {"attr_blocks": 3}, "train_translation.model")
+
+
 def test_multi_scale_discriminators_judge_every_scale(tiny_images):
     torch.manual_seed(0)
     model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1, dis_scales=3))
@@ -149,6 +176,40 @@ def test_one_backward_gives_generators_both_loss_groups_and_encoders_only_theirs
         assert torch.allclose(p.grad, expected, atol=1e-6)
     assert all(p.grad is None for p in model.domain_discriminators() + model.content_discriminator())
     assert all(p.requires_grad for p in model.parameters())           # frozen() restored them
+
+
+def test_content_consistency_pulls_an_images_code_and_its_translations_together(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(DRITConfig(**{**SMALL.__dict__, "lambda_content_consistency": 2.0, "content_noise": 0.0}))
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    losses = model.encoder_generator_losses(xa, xb, f)
+    expected = 2.0 * (((f["ca2"] - f["ca"]) ** 2).mean() + ((f["cb2"] - f["cb"]) ** 2).mean())
+    assert torch.allclose(losses["content_consistency"], expected)
+    touched = _grads(model, losses["content_consistency"])
+    assert any(n.startswith("content.a.") for n in touched) and any(n.startswith("content.b.") for n in touched)
+    assert any(n.startswith("generator.") for n in touched)     # through the translations
+    assert "content_consistency" not in DRIT(SMALL).encoder_generator_losses(xa, xb, DRIT(SMALL).forward_pass(xa, xb))
+
+
+def test_the_domain_probes_see_a_content_code_made_domain_dependent(tiny_drit, tiny_images, monkeypatch):
+    """A constant per domain added to B's content codes: the content code's probe reads the domain;
+    the search vector (centred on each domain's mean) does not; search with B's codes replaced by
+    noise falls to chance."""
+    from translation.images.evaluate import probes
+    from translation.images.serve import ContentIndexes, precision_at_k
+
+    before = probes(tiny_drit, tiny_images, 2)
+    encode = tiny_drit.encode_content
+    monkeypatch.setattr(tiny_drit, "encode_content", lambda x, d: encode(x, d) + (25.0 if d == "b" else 0.0))
+    shifted = probes(tiny_drit, tiny_images, 2)
+    assert shifted["probe_content_to_domain"] == 1.0
+    assert shifted["probe_search_to_domain"] == pytest.approx(before["probe_search_to_domain"], abs=0.05)
+    monkeypatch.setattr(tiny_drit, "encode_content",
+                        lambda x, d: encode(x, d) if d == "a" else torch.randn_like(encode(x, d)))
+    torch.manual_seed(0)
+    noise = precision_at_k(tiny_drit, tiny_images, ContentIndexes.build(tiny_drit, tiny_images, 2, "Flat", 1), 10)
+    assert noise["precision@10_a2b"] < 0.25 and noise["precision@10_b2a"] < 0.25   # 10 classes: chance 0.1
 
 
 def test_with_drits_update_eg_the_generator_only_losses_move_the_content_encoders_too(tiny_images):
@@ -269,8 +330,9 @@ def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
 
     metrics, extras = evaluate(tiny_drit, tiny_images, ClassifierConfig(steps=5, batch_size=8, width=4), 0,
                                n_codes=2, da_copies=1, say=lambda m: None)
-    for k in ("content_preservation", "da_source_only", "da_translated", "da_translated_prior", "da_target_only",
-              "probe_content_to_class", "probe_attribute_to_class", "probe_content_to_domain"):
+    for k in ("content_preservation", "da_source_only", "da_source_only_plain", "da_dann", "da_translated",
+              "da_translated_prior", "da_target_only", "probe_content_to_class", "probe_attribute_to_class",
+              "probe_content_to_domain", "probe_search_to_domain", "probe_search_to_class"):
         assert 0 <= metrics[k] <= 1, k
     assert metrics["diversity_ratio"] > 0 and metrics["frechet_classifier_features"] >= 0
     assert len(extras["per_class_preservation"]) == 10
@@ -325,7 +387,7 @@ def test_the_search_picture_shows_each_query_with_its_hits_framed_by_class(serve
 
     translator = served_translator
     model, data = translator.model, translator.data
-    queries, hits, same = search_examples(model, data, translator.indexes, translator.pool, per_domain=3, k=8)
+    queries, hits, same = search_examples(model, data, translator.content, per_domain=3, k=8)
     n_classes = {d: len(np.unique(data.splits[f"{d}_test"].labels)) for d in "ab"}
     assert len(queries) == min(3, n_classes["a"]) + min(3, n_classes["b"]) and hits.shape[1:] == (8, 32, 32, 3)
     first_b = min(3, n_classes["a"])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import TINY_MNIST_M
-from translation.images.sources import (FACTORS, GlyphsConfig, MnistMConfig, build_folders, build_glyphs,
+from translation.images.sources import (FACTORS, GlyphsConfig, MnistMConfig, build_folders, build_glyphs, held_out_mask,
                                   build_mnist_m, render_glyph, FoldersConfig)
 from translation.images.data import ImageData, ImageError, decode_image, read_folder
 from pipeline.config import ConfigError, from_dict
@@ -50,6 +50,30 @@ def test_glyph_factors_redraw_every_image(dask):
     assert set(np.unique(a)) <= set(range(256)) and (a[..., 0] == a[..., 1]).all()  # black on white
     with pytest.raises(ConfigError, match="no font named 'NoFace'"):
         from_dict(GlyphsConfig, {"b_faces": ["NoFace"]}, "p: glyphs")
+
+
+def test_glyph_held_out_combinations_only_in_test(dask):
+    held = [[0, 0], [1, 1], [2, 0]]
+    cfg = GlyphsConfig(chars="ABC", a_faces=["DejaVuSans", "cmss10"], b_faces=["DejaVuSerif", "cmr10"],
+                       a_train=120, a_test=120, b_train=120, b_test=120, held_out=held)
+    data = build_glyphs(cfg, 0, dask)
+    for split, part in data.splits.items():
+        mask = held_out_mask(cfg, part)
+        pairs = set(zip(part.labels.tolist(), part.factors["face"].tolist()))
+        if split.endswith("_train"):
+            assert not mask.any() and pairs == {(0, 1), (1, 0), (2, 1)}
+        else:   # test draws every combination; the mask names exactly the held-out ones
+            assert 0 < mask.sum() < len(part) and pairs == {(c, f) for c in range(3) for f in range(2)}
+            assert all(([c, f] in held) == m for c, f, m in zip(part.labels, part.factors["face"], mask))
+    # with nothing held out the data is what it was before the option existed
+    plain = build_glyphs(GlyphsConfig(a_train=20, a_test=10, b_train=20, b_test=10), 0, dask)
+    again = build_glyphs(GlyphsConfig(a_train=20, a_test=10, b_train=20, b_test=10, held_out=[]), 0, dask)
+    assert all(np.array_equal(plain.splits[s].images, again.splits[s].images) for s in plain.splits)
+    for bad, message in (([[3, 0]], "char index < 3"), ([[0, 2]], "face index < 2"), ([[0]], "each must be"),
+                         ([[0, 0], [0, 1]], "leaves character 'A' no face")):
+        with pytest.raises(ConfigError, match=message):
+            from_dict(GlyphsConfig, {"chars": "ABC", "a_faces": ["DejaVuSans", "cmss10"],
+                                     "b_faces": ["DejaVuSerif", "cmr10"], "held_out": bad}, "p: glyphs")
 
 
 def test_image_data_round_trip(tiny_images, tmp_path):

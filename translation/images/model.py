@@ -19,7 +19,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from pipeline.config import rule
+from pipeline.config import ConfigError, rule
+from pipeline.hierarchical_kl import decomposed_kl, weighted
 
 DOMAINS = ("a", "b")
 
@@ -37,6 +38,9 @@ class DRITConfig:
     lambda_kl: float = field(default=0.01, metadata=rule(ge=0))
     lambda_content_l2: float = field(default=0.01, metadata=rule(ge=0))   # DRIT's L2 on content codes
     lambda_content_adv: float = field(default=1.0, metadata=rule(ge=0))
+    # c(G(c(x), z)) ≈ c(x): an image's content code and its translation's agree (squared error, so the
+    # training noise on both codes adds a constant); 0: off, as in DRIT, whose cross-cycle implies it only
+    lambda_content_consistency: float = field(default=0.0, metadata=rule(ge=0))
     lambda_domain_adv: float = field(default=1.0, metadata=rule(ge=0))
     lambda_mode_seeking: float = field(default=1.0, metadata=rule(ge=0))  # DRIT++
     content_noise: float = field(default=1.0, metadata=rule(ge=0))  # std of DRIT's training noise on content
@@ -44,6 +48,19 @@ class DRITConfig:
     dis_scales: int = field(default=3, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
     gen_noise: float = field(default=0.1, metadata=rule(ge=0))      # initial scale of per-pixel noise in the generators (0: none)
     g_alone_moves_content: bool = True  # DRIT's update_EG also steps E_c after backward_G_alone (False: G only)
+    # The hierarchical objective on the attribute code (pipeline.hierarchical_kl): `attr_blocks` blocks
+    # of attr_dim / attr_blocks dimensions; lambda_kl × the weighted terms replace lambda_kl × KL.
+    hierarchical: bool = False
+    attr_blocks: int = field(default=4, metadata=rule(ge=1))
+    kl_index_code: float = field(default=1.0, metadata=rule(ge=0))   # I(x; z)
+    kl_between: float = field(default=1.0, metadata=rule(ge=0))      # TC between attribute blocks
+    kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
+    kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
+    kl_bank: int = field(default=256, metadata=rule(ge=0))  # recent posteriors per domain beside the batch's
+
+    def check(self):
+        if self.attr_dim % self.attr_blocks:
+            raise ConfigError(f"attr_blocks: must divide attr_dim ({self.attr_dim}), got {self.attr_blocks}")
 
 
 # ---------------------------------------------------------------- blocks
@@ -235,6 +252,30 @@ def kl_standard_normal(mu, logvar) -> torch.Tensor:
     return 0.5 * torch.mean(torch.sum(mu.pow(2) + logvar.exp() - 1 - logvar, dim=1))
 
 
+class PosteriorBank(nn.Module):
+    """The last `size` attribute posteriors (means, log-variances) seen in training, detached: with
+    DRIT's batches of 8, the batch alone estimates the aggregate densities of the hierarchical KL poorly.
+    Buffers, so a checkpoint keeps them and a resumed run continues exactly."""
+
+    def __init__(self, size: int, dim: int):
+        super().__init__()
+        self.register_buffer("mu", torch.zeros(size, dim))
+        self.register_buffer("logvar", torch.zeros(size, dim))
+        self.register_buffer("filled", torch.zeros((), dtype=torch.long))
+
+    def with_batch(self, mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's posteriors followed by the bank's; then the batch joins the bank (oldest out)."""
+        k = int(self.filled)
+        out = torch.cat([mu, self.mu[:k]]), torch.cat([logvar, self.logvar[:k]])
+        size = len(self.mu)
+        if size:
+            keep = min(size, k + len(mu))
+            self.mu.copy_(torch.cat([mu.detach(), self.mu])[:size])
+            self.logvar.copy_(torch.cat([logvar.detach(), self.logvar])[:size])
+            self.filled.fill_(keep)
+        return out
+
+
 # ---------------------------------------------------------------- the whole model
 class DRIT(nn.Module):
     """Both domains' encoders and generators, and the discriminators, with DRIT's losses.
@@ -256,6 +297,9 @@ class DRIT(nn.Module):
         self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
         self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
         self.dis_content = ContentDiscriminator(w << down)
+        if cfg.hierarchical:
+            self.banks = nn.ModuleDict({d: PosteriorBank(cfg.kl_bank, z) for d in DOMAINS})
+        self.train_size = {d: 0 for d in DOMAINS}   # training images per domain (set by fit): the KL estimator's N
 
     # ---- parameter groups
     def encoders(self):
@@ -329,8 +373,20 @@ class DRIT(nn.Module):
         zb2, _ = self.attribute["b"](fake_b)
         cycle_a = self.generator["a"](ca2, za2)
         cycle_b = self.generator["b"](cb2, zb2)
-        return dict(ca=ca, cb=cb, mua=mua, lva=lva, mub=mub, lvb=lvb, zr=zr, fake_a=fake_a, fake_b=fake_b,
-                    recon_a=recon_a, recon_b=recon_b, rand_a=rand_a, rand_b=rand_b, cycle_a=cycle_a, cycle_b=cycle_b)
+        f = dict(ca=ca, cb=cb, mua=mua, lva=lva, mub=mub, lvb=lvb, zr=zr, fake_a=fake_a, fake_b=fake_b,
+                 recon_a=recon_a, recon_b=recon_b, rand_a=rand_a, rand_b=rand_b, cycle_a=cycle_a, cycle_b=cycle_b,
+                 ca2=ca2, cb2=cb2)
+        if self.cfg.hierarchical:
+            f["kl_terms"] = {"a": self.attribute_kl_terms("a", za, mua, lva),
+                             "b": self.attribute_kl_terms("b", zb, mub, lvb)}
+        return f
+
+    def attribute_kl_terms(self, domain: str, z, mu, logvar) -> dict[str, torch.Tensor]:
+        """The decomposed KL of one domain's attribute posteriors (blocks of attr_dim / attr_blocks dims)."""
+        blocks = (self.cfg.attr_blocks, self.cfg.attr_dim // self.cfg.attr_blocks)
+        mus, logvars = self.banks[domain].with_batch(mu, logvar)
+        return decomposed_kl(z.view(len(z), *blocks), mus.view(len(mus), *blocks), logvars.view(len(mus), *blocks),
+                             0.0, self.train_size[domain])
 
     def content_discriminator_loss(self, f):
         return bce(self.dis_content(f["ca"].detach()), 1.0) + bce(self.dis_content(f["cb"].detach()), 0.0)
@@ -350,16 +406,22 @@ class DRIT(nn.Module):
         The discriminators are frozen: these losses pass through them to the codes and fakes."""
         c, dc = self.cfg, self.dis_content
         with frozen(self.dis_content, self.dis_enc):
-            return {
+            losses = {
                 # the content encoders fool D_c by making it answer 0.5 for both domains
                 "content_adv": c.lambda_content_adv * (bce(dc(f["ca"]), 0.5) + bce(dc(f["cb"]), 0.5)),
                 "domain_adv": c.lambda_domain_adv * (bce(self.dis_enc["a"](f["fake_a"]), 1.0)
                                                      + bce(self.dis_enc["b"](f["fake_b"]), 1.0)),
                 "cycle": c.lambda_cycle * (F.l1_loss(f["cycle_a"], xa) + F.l1_loss(f["cycle_b"], xb)),
                 "recon": c.lambda_recon * (F.l1_loss(f["recon_a"], xa) + F.l1_loss(f["recon_b"], xb)),
-                "kl": c.lambda_kl * (kl_standard_normal(f["mua"], f["lva"]) + kl_standard_normal(f["mub"], f["lvb"])),
+                "kl": c.lambda_kl * (weighted(f["kl_terms"]["a"], c) + weighted(f["kl_terms"]["b"], c)
+                                     if c.hierarchical else
+                                     kl_standard_normal(f["mua"], f["lva"]) + kl_standard_normal(f["mub"], f["lvb"])),
                 "content_l2": c.lambda_content_l2 * (f["ca"].pow(2).mean() + f["cb"].pow(2).mean()),
             }
+        if c.lambda_content_consistency:
+            losses["content_consistency"] = c.lambda_content_consistency * (
+                F.mse_loss(f["ca2"], f["ca"]) + F.mse_loss(f["cb2"], f["cb"]))
+        return losses
 
     def generator_only_losses(self, f) -> dict[str, torch.Tensor]:
         """DRIT's backward_G_alone (+ DRIT++ mode seeking): these update the generators, and the content

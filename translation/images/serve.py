@@ -1,8 +1,10 @@
 """Serving image translation: translate an image (n diverse outputs or a reference's attribute) and
 search by content across domains (one FAISS index of content codes per domain).
 
-Content vectors are the content maps average-pooled to pool×pool, flattened and L2-normalised, so the
-indexes search by cosine.
+Search vectors are the content maps average-pooled to pool×pool and flattened, less the mean of the
+domain's training codes, then L2-normalised, so the indexes search by cosine. Centring each domain on
+its own mean removes what the code says about the domain as a whole (a linear probe for the domain
+falls to chance) without labels: what remains is compared across domains.
 """
 from __future__ import annotations
 
@@ -21,44 +23,65 @@ from translation.images.evaluate import codes, translate_batch
 from translation.images.data import ImageData, ImageError
 from translation.images.train import load_model
 
-def content_vectors(model: DRIT, images: np.ndarray, domain: str, pool: int) -> np.ndarray:
-    c, _ = codes(model, images, domain, pool)
-    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def build_indexes(model: DRIT, data: ImageData, pool: int, factory: str, nprobe: int) -> dict[str, VectorIndex]:
-    """One index per domain over its training images; ids are rows of `{domain}_train`."""
-    out = {}
-    for d in DOMAINS:
-        images = data.splits[f"{d}_train"].images
-        out[d] = VectorIndex.build(content_vectors(model, images, d, pool), np.arange(len(images)), factory,
-                                   "ip", nprobe)
-    return out
+def other_domain(domain: str) -> str:
+    return "b" if domain == "a" else "a"
 
 
-def save_indexes(folder, indexes: dict[str, VectorIndex], pool: int) -> None:
-    with atomic_path(folder) as tmp:
-        tmp.mkdir()
-        for d, index in indexes.items():
-            index.save(tmp / f"content_{d}.faiss")
-        (tmp / "manifest.json").write_text(json.dumps({"pool": pool, "domains": list(indexes)}, indent=2))
+@dataclass
+class ContentIndexes:
+    """Per domain: a FAISS index over its training images' search vectors (ids: rows of `{domain}_train`)
+    and the mean content code those vectors are centred on; `pool`: the content maps' pooling."""
+    indexes: dict[str, VectorIndex]
+    means: dict[str, np.ndarray]
+    pool: int
+
+    @classmethod
+    def build(cls, model: DRIT, data: ImageData, pool: int, factory: str, nprobe: int) -> "ContentIndexes":
+        this = cls({}, {}, pool)
+        for d in DOMAINS:
+            c = codes(model, data.splits[f"{d}_train"].images, d, pool)[0]
+            this.means[d] = c.mean(0)
+            this.indexes[d] = VectorIndex.build(unit_rows(c - this.means[d]), np.arange(len(c)), factory, "ip", nprobe)
+        return this
+
+    def vectors(self, model: DRIT, images: np.ndarray, domain: str) -> np.ndarray:
+        return unit_rows(codes(model, images, domain, self.pool)[0] - self.means[domain])
+
+    def search_other(self, model: DRIT, images: np.ndarray, domain: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the k images of the other domain nearest by content to each of `images`."""
+        return self.indexes[other_domain(domain)].search(self.vectors(model, images, domain), k)
+
+    def save(self, folder) -> None:
+        with atomic_path(folder) as tmp:
+            tmp.mkdir()
+            for d, index in self.indexes.items():
+                index.save(tmp / f"content_{d}.faiss")
+            np.savez(tmp / "content_means.npz", **self.means)
+            (tmp / "manifest.json").write_text(json.dumps({"pool": self.pool, "domains": list(self.indexes)}, indent=2))
+
+    @classmethod
+    def load(cls, folder) -> "ContentIndexes":
+        folder = Path(folder)
+        if not (folder / "manifest.json").exists() or not (folder / "content_means.npz").exists():
+            raise FileNotFoundError(f"{folder}: no content index with its domain means (run index_translation)")
+        manifest = json.loads((folder / "manifest.json").read_text())
+        with np.load(folder / "content_means.npz") as means:
+            return cls({d: VectorIndex.load(folder / f"content_{d}.faiss") for d in manifest["domains"]},
+                       {d: means[d] for d in manifest["domains"]}, manifest["pool"])
 
 
-def load_indexes(folder) -> tuple[dict[str, VectorIndex], int]:
-    folder = Path(folder)
-    if not (folder / "manifest.json").exists():
-        raise FileNotFoundError(f"{folder}: no index manifest (run index_translation)")
-    manifest = json.loads((folder / "manifest.json").read_text())
-    return {d: VectorIndex.load(folder / f"content_{d}.faiss") for d in manifest["domains"]}, manifest["pool"]
-
-
-def precision_at_k(model: DRIT, data: ImageData, indexes: dict[str, VectorIndex], pool: int, k: int) -> dict:
+def precision_at_k(model: DRIT, data: ImageData, content: ContentIndexes, k: int) -> dict:
     """Queries: each domain's test images; answers: the other domain's index. Precision by class."""
     out, per_class = {}, {}
     for q in DOMAINS:
-        other = "b" if q == "a" else "a"
+        other = other_domain(q)
         test = data.splits[f"{q}_test"]
-        _, ids = indexes[other].search(content_vectors(model, test.images, q, pool), k)
+        _, ids = content.search_other(model, test.images, q, k)
         hits = data.splits[f"{other}_train"].labels[ids] == test.labels[:, None]
         out[f"precision@{k}_{q}2{other}"] = float(hits.mean())
         per_class[f"{q}2{other}"] = {data.class_names[c]: float(hits[test.labels == c].mean())
@@ -66,18 +89,17 @@ def precision_at_k(model: DRIT, data: ImageData, indexes: dict[str, VectorIndex]
     return out | {"per_class": per_class}
 
 
-def search_examples(model: DRIT, data: ImageData, indexes: dict[str, VectorIndex], pool: int, per_domain: int = 4,
+def search_examples(model: DRIT, data: ImageData, content: ContentIndexes, per_domain: int = 4,
                     k: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Test images of each domain (one per class, up to `per_domain`) with their top-k images of the
     other domain: (queries, hits, whether each hit shows the query's class), A→B rows first."""
     queries, hits, same = [], [], []
     for q in DOMAINS:
-        other = "b" if q == "a" else "a"
-        test, pool_split = data.splits[f"{q}_test"], data.splits[f"{other}_train"]
+        test, pool_split = data.splits[f"{q}_test"], data.splits[f"{other_domain(q)}_train"]
         rng = np.random.default_rng(seed)
         classes = rng.permutation(np.unique(test.labels))[:per_domain]
         pick = np.array([rng.choice(np.flatnonzero(test.labels == c)) for c in classes], dtype=int)
-        _, ids = indexes[other].search(content_vectors(model, test.images[pick], q, pool), k)
+        _, ids = content.search_other(model, test.images[pick], q, k)
         queries.append(test.images[pick])
         hits.append(pool_split.images[ids])
         same.append(pool_split.labels[ids] == test.labels[pick][:, None])
@@ -88,14 +110,12 @@ def search_examples(model: DRIT, data: ImageData, indexes: dict[str, VectorIndex
 class Translator:
     model: DRIT
     data: ImageData
-    indexes: dict[str, VectorIndex]
-    pool: int
+    content: ContentIndexes
 
     @classmethod
     def load(cls, data_folder, model_path, index_folder) -> "Translator":
         model, _ = load_model(model_path)
-        indexes, pool = load_indexes(index_folder)
-        return cls(model, ImageData.load(data_folder), indexes, pool)
+        return cls(model, ImageData.load(data_folder), ContentIndexes.load(index_folder))
 
     @property
     def size(self) -> int:
@@ -120,9 +140,8 @@ class Translator:
         """Images of the other domain nearest by content to `image` (of `domain`)."""
         if domain not in DOMAINS:
             raise ValueError(f"domain: must be one of {list(DOMAINS)}, got {domain!r}")
-        other = "b" if domain == "a" else "a"
-        q = content_vectors(self.model, self.check_image(image)[None], domain, self.pool)
-        scores, ids = self.indexes[other].search(q, k)
+        other = other_domain(domain)
+        scores, ids = self.content.search_other(self.model, self.check_image(image)[None], domain, k)
         labels = self.data.splits[f"{other}_train"].labels
         names = self.data.class_names
         return [{"domain": other, "id": int(i), "score": float(s),

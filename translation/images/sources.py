@@ -121,6 +121,9 @@ class GlyphsConfig:
         [200, 30, 30], [30, 60, 200], [20, 140, 40], [130, 30, 160], [220, 120, 0], [0, 130, 140]])
     tints: list[list[int]] = field(default_factory=lambda: [[255, 240, 200], [210, 235, 255], [225, 255, 215]])
     textures: list[str] = field(default_factory=lambda: ["brick", "grass", "gravel"])
+    # [char, face] index pairs the training splits never draw, in either domain (face: the index in
+    # that domain's list); the test splits draw them as usual, so they are unseen combinations there.
+    held_out: list[list[int]] = field(default_factory=list)
 
     def check(self):
         if len(set(self.chars)) != len(self.chars) or not self.chars.strip():
@@ -133,6 +136,14 @@ class GlyphsConfig:
         for c in self.colours + self.tints:
             if len(c) != 3 or not all(0 <= v <= 255 for v in c):
                 raise ConfigError(f"colours/tints: each must be [r, g, b] in 0..255, got {c}")
+        faces = min(len(self.a_faces), len(self.b_faces))
+        for pair in self.held_out:
+            if len(pair) != 2 or not 0 <= pair[0] < len(self.chars) or not 0 <= pair[1] < faces:
+                raise ConfigError(f"held_out: each must be [char index < {len(self.chars)}, face index < {faces}], "
+                                  f"got {pair}")
+        for char in range(len(self.chars)):
+            if sum(p[0] == char for p in self.held_out) >= faces:
+                raise ConfigError(f"held_out: leaves character {self.chars[char]!r} no face to train on")
 
 
 @dataclass(frozen=True)
@@ -228,14 +239,24 @@ def render_glyph(cfg: GlyphsConfig, domain: str, char: int, face: int, colour: i
 FACTORS = ("face", "colour", "tint", "texture", "ty", "tx")
 
 
+def held_out_mask(cfg: GlyphsConfig, images: ImageSet) -> np.ndarray:
+    """Which images show a (character, face) combination that training never draws."""
+    pairs = {tuple(p) for p in cfg.held_out}
+    return np.array([(int(c), int(f)) in pairs for c, f in zip(images.labels, images.factors["face"])], bool)
+
+
 def _glyph_chunk(cfg: GlyphsConfig, split: str, start: int, stop: int, seed: int, size: int) -> ImageSet:
     domain = split[0]
     images, labels, factors = [], [], {k: [] for k in FACTORS}
+    held_out = {tuple(p) for p in cfg.held_out} if split.endswith("_train") else set()
     for i in range(start, stop):
         rng = _rng(seed, split, i)
-        char = int(rng.integers(len(cfg.chars)))
-        f = {"face": int(rng.integers(len(cfg.a_faces if domain == "a" else cfg.b_faces))),
-             "colour": -1, "tint": -1, "texture": -1, "ty": 0, "tx": 0}
+        while True:   # training draws again until the combination is not held out
+            char = int(rng.integers(len(cfg.chars)))
+            f = {"face": int(rng.integers(len(cfg.a_faces if domain == "a" else cfg.b_faces))),
+                 "colour": -1, "tint": -1, "texture": -1, "ty": 0, "tx": 0}
+            if (char, f["face"]) not in held_out:
+                break
         if domain == "b":
             f["colour"], f["tint"] = int(rng.integers(len(cfg.colours))), int(rng.integers(len(cfg.tints)))
             f["texture"] = int(rng.integers(len(cfg.textures)))

@@ -103,6 +103,8 @@ def train_step(model: DRIT, opts: dict, xa: torch.Tensor, xb: torch.Tensor, clip
     opts["generators"].step()
     out = {"content_dis": loss_dc.item(), "domain_dis": loss_d.item()}
     out |= {k: v.item() for k, v in eg.items()} | {k: v.item() for k, v in g_only.items()}
+    for term in f.get("kl_terms", {}).get("a", {}):   # the hierarchical KL's terms, summed over the domains
+        out[f"kl_{term}"] = sum(terms[term].item() for terms in f["kl_terms"].values())
     return out
 
 
@@ -136,6 +138,7 @@ def fit(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int, de
     """Train for cfg.iterations steps; `on_log(row)` every log_every steps. `resume`: a partial
     checkpoint written every checkpoint_every steps and continued from when it is this run's."""
     opts = make_optimizers(model, cfg)
+    model.train_size = {d: len(data.splits[f"{d}_train"]) for d in ("a", "b")}
 
     rank = distributed.rank()
 
