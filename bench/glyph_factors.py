@@ -62,9 +62,8 @@ def held_out_scores(x: np.ndarray, factors: dict, held: np.ndarray, seed: int) -
             "per_factor_seen": seen["per_factor"], "per_factor_held_out": unseen["per_factor"]}
 
 
-def run_objective(seed: int, objective: str, data, glyphs, judge, args, out: Path) -> dict:
-    _, train_cfg, eval_cfg = configs(args.set + (args.hierarchical_set if objective == "hierarchical" else []),
-                                        objective)
+def run_objective(seed: int, objective: str, data, glyphs, judge, cfgs: dict, out: Path) -> dict:
+    _, train_cfg, eval_cfg = cfgs[objective]
     seed_everything(seed, train_cfg.threads)
     model = DRIT(train_cfg.model).to(torch_device())
     start = time.perf_counter()
@@ -89,9 +88,9 @@ def run_objective(seed: int, objective: str, data, glyphs, judge, args, out: Pat
             | held_out_scores(x, factors, held, seed) | {"factors": result})
 
 
-def glyphs_config(args):
+def glyphs_config(prep: PrepareImages):
     """params.yaml's Glyphs with TEST_IMAGES test images a domain and the held-out pairs."""
-    glyphs = configs(args.set, "own")[0].glyphs
+    glyphs = prep.glyphs
     faces = min(len(glyphs.a_faces), len(glyphs.b_faces))
     glyphs = replace(glyphs, a_test=TEST_IMAGES, b_test=TEST_IMAGES,
                      held_out=[[c, c % faces] for c in range(len(glyphs.chars))])
@@ -99,12 +98,12 @@ def glyphs_config(args):
     return glyphs
 
 
-def run_seed(seed: int, client, args, glyphs, out: Path) -> dict:
-    prep, _, eval_cfg = configs(args.set, "own")
+def run_seed(seed: int, client, cfgs: dict, glyphs, out: Path) -> dict:
+    prep, _, eval_cfg = next(iter(cfgs.values()))
     data = build_glyphs(glyphs, seed, client, prep.size)
     b_train = data.splits["b_train"]
     judge = train_classifier(b_train.images, b_train.labels, len(data.class_names), eval_cfg.classifier, seed)
-    return {o: run_objective(seed, o, data, glyphs, judge, args, out) for o in args.objectives}
+    return {o: run_objective(seed, o, data, glyphs, judge, cfgs, out) for o in cfgs}
 
 
 def write(runs: dict, args, glyphs) -> None:
@@ -141,9 +140,11 @@ def main():
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    glyphs = glyphs_config(args)
+    # Read once: every seed runs the same settings, even if params.yaml changes during the run.
+    cfgs = {o: configs(args.set + (args.hierarchical_set if o == "hierarchical" else []), o) for o in args.objectives}
+    glyphs = glyphs_config(next(iter(cfgs.values()))[0])
     with dask_client() as client:
-        run_seeds(args.seeds, lambda s: run_seed(s, client, args, glyphs, out), out / "glyph_factors_partial.json",
+        run_seeds(args.seeds, lambda s: run_seed(s, client, cfgs, glyphs, out), out / "glyph_factors_partial.json",
                   lambda runs: write(runs, args, glyphs))
 
 

@@ -35,7 +35,7 @@ from translation.images.train import fit
 KEYS = ("da_translated", "da_translated_prior", "da_source_only", "da_source_only_plain", "da_dann", "da_target_only",
         "da_gain_over_source_only", "da_gain_over_dann", "content_preservation",
         "diversity_ratio", "frechet_classifier_features", "probe_content_to_class", "probe_attribute_to_class",
-        "probe_content_to_domain", "probe_search_to_domain", "probe_search_to_class", "probe_attribute_to_domain",
+        "probe_content_to_domain", "probe_search_to_domain", "probe_search_to_domain_knn", "probe_search_to_class", "probe_attribute_to_domain",
         "precision@10_a2b", "precision@10_b2a", "swap_l1", "swap_l1_copy_input", "swap_l1_copy_reference")
 
 
@@ -95,6 +95,7 @@ ROWS = (("da_translated", "DA accuracy: classifier on translated source (target-
         ("probe_content_to_class", "probe: content code → class"),
         ("probe_content_to_domain", "probe: content code → domain (balanced; chance 0.5)"),
         ("probe_search_to_domain", "probe: search vector (content less its domain's mean) → domain"),
+        ("probe_search_to_domain_knn", "probe: search vector → domain, 10-NN vote"),
         ("probe_search_to_class", "probe: search vector → class"),
         ("precision@10_a2b", "content search precision@10, A → B"),
         ("precision@10_b2a", "content search precision@10, B → A"),

@@ -332,7 +332,8 @@ def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
                                n_codes=2, da_copies=1, say=lambda m: None)
     for k in ("content_preservation", "da_source_only", "da_source_only_plain", "da_dann", "da_translated",
               "da_translated_prior", "da_target_only", "probe_content_to_class", "probe_attribute_to_class",
-              "probe_content_to_domain", "probe_search_to_domain", "probe_search_to_class"):
+              "probe_content_to_domain", "probe_search_to_domain", "probe_search_to_domain_knn",
+              "probe_search_to_class"):
         assert 0 <= metrics[k] <= 1, k
     assert metrics["diversity_ratio"] > 0 and metrics["frechet_classifier_features"] >= 0
     assert len(extras["per_class_preservation"]) == 10

@@ -101,10 +101,20 @@ def linear_probe(train_x, train_y, test_x, test_y, balanced: bool = False) -> fl
     return float(clf.score(scaler.transform(test_x), test_y))
 
 
+def knn_probe(train_x, train_y, test_x, test_y, k: int = 10) -> float:
+    """Balanced accuracy of a k-nearest-neighbour vote (cosine) on the codes: a probe that a mean
+    shift does not fool and that asks what search asks, whether near codes share a label."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clf = KNeighborsClassifier(k, metric="cosine", algorithm="brute").fit(train_x, train_y)
+    return float(balanced_accuracy_score(test_y, clf.predict(test_x)))
+
+
 def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
     """Linear probes of the content code, the search vector (the content code less its domain's mean,
     as serve.ContentIndexes searches) and the attribute code: → domain (balanced accuracy, chance
-    0.5) and → class."""
+    0.5) and → class; and a k-NN domain probe of the search vector."""
     parts = {s: codes(model, data.splits[s].images, s[0], pool) for s in data.splits}
     means = {d: parts[f"{d}_train"][0].mean(0) for d in ("a", "b")}
     variants = {"content": {s: c for s, (c, _) in parts.items()},
@@ -118,6 +128,8 @@ def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
         dom_tr = np.r_[np.zeros(len(x["a_train"])), np.ones(len(x["b_train"]))]
         dom_te = np.r_[np.zeros(len(x["a_test"])), np.ones(len(x["b_test"]))]
         out[f"probe_{which}_to_domain"] = linear_probe(tr, dom_tr, te, dom_te, balanced=True)
+        if which == "search":   # what search sees: do an image's nearest neighbours share its domain?
+            out["probe_search_to_domain_knn"] = knn_probe(tr, dom_tr, te, dom_te)
         if (ytr >= 0).all() and (yte >= 0).all():
             out[f"probe_{which}_to_class"] = linear_probe(tr, ytr, te, yte)
     return out

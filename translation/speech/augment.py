@@ -1,7 +1,13 @@
 """Augmentation of training clips on the fly, so the acoustic encoder hears more than its synthesizers'
 exact sound: speed perturbation (resampling, which moves tempo and pitch together, as Kaldi's),
-gain, additive noise at a random signal-to-noise ratio, and SpecAugment's time and frequency masks
-on the log-mel frames. Each is a param and off at 0; every draw comes from the caller's generator.
+pitch shift (a phase-vocoder time stretch, then resampling: pitch moves, length stays), gain,
+reverberation by a synthetic room impulse response, additive noise at a random signal-to-noise
+ratio, and SpecAugment's time and frequency masks on the log-mel frames. Each is a param and off at
+0; every draw comes from the caller's generator.
+
+Resampling runs at rates rounded to 100 Hz: torchaudio's polyphase filter has as many phases as
+16000 / gcd(16000, rate), so an arbitrary rate costs seconds a clip and a round one a millisecond;
+the factor actually applied is the rounded rate's.
 """
 from __future__ import annotations
 
@@ -21,6 +27,9 @@ class AugmentConfig:
     gain_db: float = field(default=0.0, metadata=rule(ge=0))              # gain drawn in ± gain_db
     noise: float = field(default=0.0, metadata=rule(ge=0, le=1))          # share of clips that get white noise ...
     snr_db: list[float] = field(default_factory=lambda: [5.0, 30.0])      # ... at an SNR drawn in this range
+    pitch: float = field(default=0.0, metadata=rule(ge=0, le=6))          # shift drawn in ± pitch semitones
+    reverb: float = field(default=0.0, metadata=rule(ge=0, le=1))         # share of clips reverberated ...
+    rt60: list[float] = field(default_factory=lambda: [0.2, 0.7])         # ... in a room of this RT60 (s)
     time_masks: int = field(default=0, metadata=rule(ge=0))               # SpecAugment: masks of up to
     time_width: int = field(default=10, metadata=rule(ge=1))              # time_width frames ...
     freq_masks: int = field(default=0, metadata=rule(ge=0))               # ... and of up to freq_width
@@ -29,10 +38,12 @@ class AugmentConfig:
     def check(self):
         if len(self.snr_db) != 2 or self.snr_db[0] > self.snr_db[1]:
             raise ConfigError(f"snr_db: must be [low, high], got {self.snr_db}")
+        if len(self.rt60) != 2 or not 0 < self.rt60[0] <= self.rt60[1] <= 3:
+            raise ConfigError(f"rt60: must be [low, high] seconds within (0, 3], got {self.rt60}")
 
     @property
     def on_waveform(self) -> bool:
-        return bool(self.speed or self.gain_db or self.noise)
+        return bool(self.speed or self.pitch or self.gain_db or self.reverb or self.noise)
 
     @property
     def active(self) -> bool:
@@ -43,10 +54,54 @@ def uniform(gen: torch.Generator, low: float, high: float) -> float:
     return low + (high - low) * float(torch.rand((), generator=gen))
 
 
+def round_rate(rate: float) -> int:
+    """A sample rate rounded to 100 Hz (cheap to resample to from 16 kHz, see above)."""
+    return max(100, int(round(rate / 100.0)) * 100)
+
+
 def perturb_speed(wave: np.ndarray, factor: float) -> np.ndarray:
-    """Played `factor` times as fast: resampled to SAMPLE_RATE / factor and read at SAMPLE_RATE."""
-    new_rate = int(round(SAMPLE_RATE / factor))
+    """Played about `factor` times as fast: resampled to SAMPLE_RATE / factor (rounded to 100 Hz) and
+    read at SAMPLE_RATE."""
+    new_rate = round_rate(SAMPLE_RATE / factor)
     return F.resample(torch.from_numpy(np.ascontiguousarray(wave, np.float32)), SAMPLE_RATE, new_rate).numpy()
+
+
+N_FFT, HOP = 512, 128
+
+
+def shift_pitch(wave: np.ndarray, semitones: float) -> np.ndarray:
+    """Pitch moved by about `semitones` (the factor of a rate rounded to 100 Hz), length kept: the
+    clip is first stretched in time by the factor (phase vocoder), then sped up by it (resampling)."""
+    new_rate = round_rate(SAMPLE_RATE / 2 ** (semitones / 12))
+    if new_rate == SAMPLE_RATE:
+        return wave
+    factor = SAMPLE_RATE / new_rate
+    x = torch.from_numpy(np.ascontiguousarray(wave, np.float32))
+    window = torch.hann_window(N_FFT)
+    spec = torch.stft(x, N_FFT, HOP, window=window, return_complex=True)
+    advance = torch.linspace(0, np.pi * HOP, spec.shape[0])[:, None]
+    stretched = F.phase_vocoder(spec, 1 / factor, advance)
+    longer = torch.istft(stretched, N_FFT, HOP, window=window, length=int(round(len(wave) * factor)))
+    return F.resample(longer, SAMPLE_RATE, new_rate)[: len(wave)].numpy()
+
+
+def room_impulse(rt60: float, gen: torch.Generator, seconds: float | None = None) -> np.ndarray:
+    """A synthetic room impulse response: the direct path, then Gaussian noise whose amplitude falls
+    60 dB in rt60 seconds (exp(-6.9 t / rt60)), unit energy."""
+    n = int((seconds or rt60) * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    tail = torch.randn(n, generator=gen).numpy() * np.exp(-6.9 * t / rt60) * 0.3
+    tail[0] = 1.0
+    return (tail / np.sqrt(np.sum(tail ** 2))).astype(np.float32)
+
+
+def reverberate(wave: np.ndarray, rt60: float, gen: torch.Generator) -> np.ndarray:
+    """The clip in a room of reverberation time rt60: convolved with room_impulse, cut to the clip's
+    length plus its tail, at the clip's RMS."""
+    wet = F.fftconvolve(torch.from_numpy(np.ascontiguousarray(wave, np.float32)),
+                        torch.from_numpy(room_impulse(rt60, gen))).numpy()
+    rms = np.sqrt(max(float(np.mean(wave ** 2)), 1e-12))
+    return (wet * rms / np.sqrt(max(float(np.mean(wet ** 2)), 1e-12))).astype(np.float32)
 
 
 def add_noise(wave: np.ndarray, snr_db: float, gen: torch.Generator) -> np.ndarray:
@@ -75,8 +130,12 @@ def augmented_features(wave: np.ndarray, features: np.ndarray, cfg: AugmentConfi
     if cfg.on_waveform:
         if cfg.speed:
             wave = perturb_speed(wave, uniform(gen, 1 - cfg.speed, 1 + cfg.speed))
+        if cfg.pitch:
+            wave = shift_pitch(wave, uniform(gen, -cfg.pitch, cfg.pitch))
         if cfg.gain_db:
             wave = wave * 10 ** (uniform(gen, -cfg.gain_db, cfg.gain_db) / 20)
+        if cfg.reverb and float(torch.rand((), generator=gen)) < cfg.reverb:
+            wave = reverberate(wave, uniform(gen, *cfg.rt60), gen)
         if cfg.noise and float(torch.rand((), generator=gen)) < cfg.noise:
             wave = add_noise(wave, uniform(gen, *cfg.snr_db), gen)
         features = log_mel(wave, features.shape[1])

@@ -1,0 +1,129 @@
+"""The speech engines that make the training and test audio: espeak-ng and festival (Debian packages,
+installed by scripts/setup.sh), each speaking either CMUdict phonemes (training clips) or a spelling
+through the engine's own text front-end (evaluation queries, as a user's word would be spoken).
+
+A voice is named `engine:voice`: `espeak:en-us+m1` (a bare name is espeak-ng's), `festival:kal_diphone`,
+`festival:ked_diphone`, `festival:cmu_us_slt_arctic_hts` (the HTS voice the project holds out for
+testing; HTS voices speak spellings only). Festival speaks a whole job list in one `festival --batch` process (loading a voice is most
+of its cost), writing the clips to a temporary folder.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from translation.speech.audio import SpeechError, espeak_binary, read_wav, synthesize
+from translation.speech.lexicon import PHONEMES, strip_stress
+
+ENGINES = ("espeak", "festival")
+FESTIVAL_VOICES = Path("/usr/share/festival/voices")
+# ARPAbet → festival's US "radio" phone set (kal, ked; the HTS voice's is the same for these);
+# unstressed AH is the schwa ax
+FESTIVAL_PHONES = {p: p.lower() for p in PHONEMES}
+
+
+def parse_voice(spec: str) -> tuple[str, str]:
+    """'engine:voice' (or a bare espeak-ng voice) → (engine, voice)."""
+    engine, _, voice = spec.rpartition(":")
+    engine = engine or "espeak"
+    if engine not in ENGINES or not voice:
+        raise SpeechError(f"voice {spec!r}: expected engine:voice with engine one of {', '.join(ENGINES)}")
+    return engine, voice
+
+
+def festival_binary() -> str:
+    path = shutil.which("festival")
+    if path is None:
+        raise SpeechError("festival not found on PATH: run scripts/setup.sh (it installs the Debian packages)")
+    return path
+
+
+def festival_voices() -> list[str]:
+    return sorted(p.name for p in FESTIVAL_VOICES.glob("*/*") if p.is_dir())
+
+
+def check_voice(spec: str) -> str:
+    """The voice spec, if its engine and voice are installed; else a SpeechError that names it."""
+    engine, voice = parse_voice(spec)
+    if engine == "festival":
+        festival_binary()
+        if voice not in festival_voices():
+            raise SpeechError(f"voice {spec!r}: festival has no voice {voice!r} (installed: "
+                              f"{', '.join(festival_voices()) or 'none'}; scripts/setup.sh installs the project's)")
+    else:
+        espeak_binary()
+    return spec
+
+
+def festival_phones(phonemes) -> str:
+    out = []
+    for p in phonemes:
+        base = strip_stress(p)
+        if base not in PHONEMES:
+            raise SpeechError(f"unknown phoneme {p!r} (known: {' '.join(PHONEMES)})")
+        out.append("ax" if base == "AH" and p[len(base):] in ("", "0") else FESTIVAL_PHONES[base])
+    return " ".join(out)
+
+
+def scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def festival_many(jobs: list[tuple[str, str, str]]) -> list[np.ndarray]:
+    """jobs: (voice, 'phonemes' | 'spelling', what) → float32 16 kHz clips, in one festival process."""
+    with tempfile.TemporaryDirectory(prefix="mdr-festival-") as tmp:
+        lines, current = [], None
+        for i, (voice, kind, what) in enumerate(jobs):
+            if voice != current:
+                lines.append(f"(voice_{voice})")
+                current = voice
+            utt = (f"(Utterance Phones (pau {what} pau))" if kind == "phonemes"
+                   else f"(Utterance Text {scheme_string(what)})")
+            lines.append(f"(utt.save.wave (utt.synth {utt}) {scheme_string(f'{tmp}/{i}.wav')} 'riff)")
+        script = Path(tmp) / "jobs.scm"
+        script.write_text("\n".join(lines) + "\n")
+        done = subprocess.run([festival_binary(), "--batch", str(script)], capture_output=True,
+                              timeout=60 + 5 * len(jobs))
+        out = []
+        for i, (voice, kind, what) in enumerate(jobs):
+            wav = Path(tmp) / f"{i}.wav"
+            if not wav.exists():
+                raise SpeechError(f"festival made no audio for {kind} {what!r} in voice {voice!r}: "
+                                  f"{(done.stdout + done.stderr).decode(errors='replace')[-300:]}")
+            out.append(read_wav(wav.read_bytes(), f"festival output for {what!r}"))
+        return out
+
+
+def espeak_spelling(word: str, voice: str, speed: int = 160) -> np.ndarray:
+    """A spelling read by espeak-ng's own text front-end."""
+    cmd = [espeak_binary(), "-v", voice, "-s", str(speed), "--stdout", word]
+    done = subprocess.run(cmd, capture_output=True, timeout=30)
+    if done.returncode != 0 or not done.stdout:
+        raise SpeechError(f"espeak-ng failed for voice {voice!r}: {done.stderr.decode(errors='replace')[:200]}")
+    return read_wav(done.stdout, f"espeak-ng output for {word!r}")
+
+
+def speak(jobs: list[tuple[str, str, object]]) -> list[np.ndarray]:
+    """jobs: (voice spec, 'phonemes' | 'spelling', stressed ARPAbet phonemes or a spelling) → float32
+    16 kHz clips in job order; festival's jobs go through one process."""
+    out: list[np.ndarray | None] = [None] * len(jobs)
+    festival = []
+    for i, (spec, kind, what) in enumerate(jobs):
+        engine, voice = parse_voice(spec)
+        if kind not in ("phonemes", "spelling"):
+            raise ValueError(f"job {i}: kind must be 'phonemes' or 'spelling', got {kind!r}")
+        if engine == "festival" and kind == "phonemes" and voice.endswith("_hts"):
+            raise SpeechError(f"voice {spec!r}: festival's HTS voices speak spellings only (their phone "
+                              "utterances need phrasing that festival does not build from phones)")
+        if engine == "festival":
+            festival.append((i, (voice, kind, festival_phones(what) if kind == "phonemes" else str(what))))
+        else:
+            out[i] = synthesize(what, voice) if kind == "phonemes" else espeak_spelling(str(what), voice)
+    if festival:
+        for (i, _), clip in zip(festival, festival_many([job for _, job in festival])):
+            out[i] = clip
+    return out
