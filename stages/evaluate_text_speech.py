@@ -13,6 +13,7 @@ from translation.speech.data import TextSpeechData
 from translation.speech.checkpoints import load_acoustic, load_channel
 from translation.speech import artifacts
 from translation.speech.report import (
+    ctc_per_by_voice,
     curve_png,
     learning_curve,
     retrieval,
@@ -43,6 +44,7 @@ def main():
             for k in ("g2p_per", "p2g_ler"):
                 main_metrics[f"{k}_ratio_semi_to_supervised"] = curve[size]["semi"][k] / max(curve[size]["supervised"][k], 1e-9)
         main_metrics |= retrieval(served, acoustic, data, device)
+        main_metrics |= ctc_per_by_voice(acoustic, data, device)
         main_metrics |= voice_probe(acoustic, data, device)
         factors = factor_scores(acoustic, data, device, cfg.seed, artifacts.DCI_PLOT)
         main_metrics |= headline(factors)

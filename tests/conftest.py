@@ -91,7 +91,8 @@ def tiny_drit(tiny_images):
 
 TINY_TEXT_SPEECH = dict(test=24, dev=20, paired_sizes=[20, 40], unpaired_text=60, unpaired_phonemes=60,
                         audio_unpaired=20, audio_paired=40, probe_words=6, chunk=25,
-                        train_voices=["en-us+m1", "en-us+f2"], test_voices=["en-us+m3"])
+                        train_voices=["en-us+m1", "festival:kal_diphone"],
+                        test_voices=["en-us+m3", "festival:cmu_us_slt_arctic_hts"])
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,11 @@ def test_config_checks_voices_and_sizes():
         from_dict(PrepareTextSpeech, {"paired_sizes": [400, 100]}, "prepare_text_speech")
     with pytest.raises(ConfigError, match="disjoint test voices"):
         from_dict(PrepareTextSpeech, {"train_voices": ["a", "b"], "test_voices": ["b"]}, "prepare_text_speech")
+    with pytest.raises(ConfigError, match="test_voices: voice 'festival:nope': festival has no voice 'nope'"):
+        from_dict(PrepareTextSpeech, {"test_voices": ["festival:nope"]}, "prepare_text_speech")
+    with pytest.raises(ConfigError, match="train_voices: festival:cmu_us_slt_arctic_hts speaks spellings only"):
+        from_dict(PrepareTextSpeech, {"train_voices": ["en-us", "festival:cmu_us_slt_arctic_hts"],
+                                      "test_voices": ["en-us+f2"]}, "prepare_text_speech")
 
 
 def test_espeak_mapping_covers_all_39_phonemes_with_stress():
@@ -149,7 +154,7 @@ def test_tiny_data_round_trips_and_has_features(tiny_text_speech, tmp_path):
     data = tiny_text_speech
     assert set(data.clips) == {"paired", "unpaired", "test", "probe"}
     test = data.clips["test"]
-    assert test.words == data.splits["test"] and set(test.voices) == {"en-us+m3"}
+    assert test.words == data.splits["test"] and set(test.voices) == {"en-us+m3", "festival:cmu_us_slt_arctic_hts"}
     f = test.features(0)
     assert f.shape[1] == 40 and 20 < len(f) < 200 and np.isfinite(f).all()
     data.save(tmp_path / "ts")

@@ -349,3 +349,25 @@ def test_a_channel_job_on_a_dask_worker_trains_the_model_this_process_would(dask
     baseline = model_of(run_jobs(dask, {"sup": (channel_job, "test sup", model_cfg, decode, cfg, paired, None, paired, 0, 1)})["sup"])
     assert baseline.decode == DecodeConfig(beam=2, rerank=0.0, rerank_prior=0.0) and baseline.cfg == model_cfg
     seed_everything(0, 2)
+
+
+def test_retrieval_and_transcripts_are_reported_per_engine_and_voice(tiny_text_speech, tiny_speech_models):
+    from translation.speech.evaluate import recall_rows
+    from translation.speech.report import ctc_per_by_voice, retrieval
+
+    channel, acoustic = tiny_speech_models
+    out = retrieval(channel, acoustic, tiny_text_speech, torch.device("cpu"))
+    assert set(out["by_engine"]) == {"espeak", "festival"}
+    assert set(out["by_voice"]) == {"en-us+m3", "festival:cmu_us_slt_arctic_hts"}
+    assert sum(g["clips"] for g in out["by_voice"].values()) == out["retrieval_words"]
+    for group in list(out["by_engine"].values()) + list(out["by_voice"].values()):
+        assert all(0 <= group[k] <= 1 for k in ("speech2text_recall@10", "text2speech_recall@1"))
+        assert group["ctc_per"] >= 0
+    per = ctc_per_by_voice(acoustic, tiny_text_speech, torch.device("cpu"))
+    assert set(per["ctc_per_probe_by_voice"]) == {"en-us+m1", "festival:kal_diphone", "en-us+m3",
+                                                  "festival:cmu_us_slt_arctic_hts"}
+    assert per["ctc_per_probe_train_voices"] >= 0 and per["ctc_per_probe_test_voices"] >= 0
+    # a group's recall searches every item: the rows' own items must outrank all the others
+    sim = np.eye(4) + 0.1
+    sim[1, 3] = 2.0                                      # query 1's best item is the wrong one
+    assert recall_rows(sim, np.array([0, 1]), 1) == 0.5 and recall_rows(sim, np.array([1]), 2) == 1.0

@@ -1,11 +1,13 @@
-"""The text–speech data: CMUdict splits and espeak-ng clips with log-mel features.
+"""The text–speech data: CMUdict splits and clips of espeak-ng and festival voices with log-mel features.
 
 Word splits are disjoint: test, dev, paired (nested learning-curve sizes: the first n of one shuffled
 pool), unpaired spellings and unpaired phoneme strings of other words. Clips: every paired word and a
-subset of the unpaired phoneme strings in the training voices (one voice per word, in turn), the test
-words in voices never used in training (for retrieval), and a probe set of test words in every voice.
-Synthesis runs on Dask in chunks; each clip depends only on its phonemes and voice, so chunking does
-not change the result.
+subset of the unpaired phoneme strings in the training voices (one voice per word, in turn), spoken
+from their CMUdict phonemes; the test words in voices never used in training (for retrieval), and a
+probe set of test words in every voice, both spoken from their spelling by each engine's own
+front-end, as a user's word would be. Voices are engine:voice names (translation.speech.engines).
+Synthesis runs on Dask in chunks; each clip depends only on what is spoken and the voice, so
+chunking does not change the result.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import numpy as np
 from pipeline.atomic import atomic_path
 from pipeline.config import ConfigError, rule
 from translation.speech.lexicon import Entry, cmudict_path, read_lexicon
-from translation.speech.audio import log_mel, synthesize, trim_silence
+from translation.speech.audio import SpeechError, log_mel, trim_silence
+from translation.speech.engines import check_voice, speak
 
 CLIP_SETS = ("paired", "unpaired", "test", "probe")
 
@@ -36,9 +39,13 @@ class PrepareTextSpeech:
     audio_unpaired: int = field(default=800, metadata=rule(ge=0))   # unpaired phoneme strings spoken
     audio_paired: int = field(default=400, metadata=rule(ge=1))      # paired words spoken (first n)
     probe_words: int = field(default=40, metadata=rule(ge=2))       # test words spoken in every voice
-    train_voices: list[str] = field(default_factory=lambda: ["en-us+m1", "en-us+f2", "en-us+m3", "en-us+f4",
-                                                             "en-us+klatt", "en-us+m5"])
-    test_voices: list[str] = field(default_factory=lambda: ["en-us+m7", "en-us+f5"])
+    train_voices: list[str] = field(default_factory=lambda: [
+        "en-us+m1", "en-us+f2", "en-gb+m3", "en-029+f4", "en-gb-scotland+m5", "en-us+klatt",
+        "festival:kal_diphone", "festival:ked_diphone"])
+    # never heard in training or model selection: other espeak-ng accents and variants, and festival's
+    # HTS voice, a synthesizer of another kind altogether
+    test_voices: list[str] = field(default_factory=lambda: [
+        "en-us+m7", "en-gb-x-rp+f5", "en-us-nyc+m2", "festival:cmu_us_slt_arctic_hts"])
     n_mels: int = field(default=40, metadata=rule(ge=8))
     chunk: int = field(default=200, metadata=rule(ge=1))             # clips per Dask task
 
@@ -51,6 +58,16 @@ class PrepareTextSpeech:
             raise ConfigError(f"probe_words: at most test ({self.test})")
         if len(self.train_voices) < 2 or not self.test_voices or set(self.train_voices) & set(self.test_voices):
             raise ConfigError("train_voices/test_voices: need ≥ 2 training voices and disjoint test voices")
+        for key in ("train_voices", "test_voices"):
+            for voice in getattr(self, key):
+                try:
+                    check_voice(voice)
+                except SpeechError as e:
+                    raise ConfigError(f"{key}: {e}") from None
+        for voice in self.train_voices:
+            if voice.endswith("_hts"):
+                raise ConfigError(f"train_voices: {voice} speaks spellings only (training clips are spoken from "
+                                  "phonemes); it is the held-out test synthesizer")
 
 
 def split_words(entries: list[Entry], cfg: PrepareTextSpeech) -> dict[str, list[str]]:
@@ -69,8 +86,11 @@ def split_words(entries: list[Entry], cfg: PrepareTextSpeech) -> dict[str, list[
     return out
 
 
+SPOKEN_FROM = {"paired": "phonemes", "unpaired": "phonemes", "test": "spelling", "probe": "spelling"}
+
+
 def clip_plan(splits: dict[str, list[str]], cfg: PrepareTextSpeech) -> dict[str, list[tuple[str, str]]]:
-    """(word, voice) of every clip, per clip set."""
+    """(word, voice) of every clip, per clip set (spoken from what SPOKEN_FROM says)."""
     def in_turn(words, voices):
         return [(w, voices[i % len(voices)]) for i, w in enumerate(words)]
 
@@ -80,11 +100,12 @@ def clip_plan(splits: dict[str, list[str]], cfg: PrepareTextSpeech) -> dict[str,
             "probe": [(w, v) for w in splits["test"][: cfg.probe_words] for v in cfg.train_voices + cfg.test_voices]}
 
 
-def speak_chunk(jobs: list[tuple[tuple[str, ...], str]], n_mels: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Dask task: (stressed phonemes, voice) → (log-mel frames float16, 16 kHz int16 audio)."""
+def speak_chunk(jobs: list[tuple[str, str, object]], n_mels: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Dask task: (voice, 'phonemes' | 'spelling', stressed phonemes or spelling) → (log-mel frames
+    float16, 16 kHz int16 audio), silence trimmed."""
     out = []
-    for phonemes, voice in jobs:
-        audio = trim_silence(synthesize(phonemes, voice))
+    for audio in speak(jobs):
+        audio = trim_silence(audio)
         out.append((log_mel(audio, n_mels).astype(np.float16), (np.clip(audio, -1, 1) * 32767).astype(np.int16)))
     return out
 
@@ -184,7 +205,9 @@ def build_text_speech(cfg: PrepareTextSpeech, client, progress=None) -> tuple[Te
                           {"train": list(cfg.train_voices), "test": list(cfg.test_voices)})
     for name, plan in clip_plan(splits, cfg).items():
         chunks = [plan[i: i + cfg.chunk] for i in range(0, len(plan), cfg.chunk)]
-        futures = client.map(speak_chunk, [[(lexicon[w].stressed, v) for w, v in c] for c in chunks],
+        kind = SPOKEN_FROM[name]
+        futures = client.map(speak_chunk, [[(v, kind, lexicon[w].stressed if kind == "phonemes" else w)
+                                            for w, v in c] for c in chunks],
                              n_mels=cfg.n_mels, pure=False)
         results = []
         for i, f in enumerate(futures):

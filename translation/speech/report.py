@@ -6,11 +6,15 @@ import io
 import numpy as np
 
 from translation.speech.data import TextSpeechData
+from translation.speech.engines import parse_voice
 from translation.speech.evaluate import (
     channel_metrics,
+    error_rates,
     g2p_words,
     linear_probe,
     recall_at,
+    recall_rows,
+    transcripts,
 )
 from translation.speech.train import phoneme_codes, speech_codes
 
@@ -26,7 +30,9 @@ def learning_curve(channels: dict, data: TextSpeechData, device) -> dict:
 
 
 def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
-    """Spelling ↔ speech Recall@k on the test words, spoken in voices unseen in training.
+    """Spelling ↔ speech Recall@k on the test words, spoken from their spelling in voices unseen in
+    training; overall, per engine and per voice (a group's queries search the whole index), with the
+    phoneme error rate of the acoustic encoder's CTC transcripts against CMUdict.
 
     A spelling's code is the phoneme code of its G2P output; a clip's is its acoustic content code.
     `oracle_*` uses the true phonemes instead of G2P (the acoustic side alone)."""
@@ -40,7 +46,32 @@ def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
         out[f"text2speech_recall@{k}"] = recall_at(sim, k)
         out[f"speech2text_recall@{k}"] = recall_at(sim.T, k)
         out[f"oracle_text2speech_recall@{k}"] = recall_at(sim_oracle, k)
+    heard, refs = transcripts(acoustic, clips, device), [list(p) for p in data.phonemes(clips.words)]
+    out["ctc_per"] = error_rates(heard, refs)[0]
+    voices = np.asarray(clips.voices)
+    engines = np.asarray([parse_voice(v)[0] for v in clips.voices])
+    for name, labels in (("by_engine", engines), ("by_voice", voices)):
+        out[name] = {}
+        for group in sorted(set(labels)):
+            rows = np.flatnonzero(labels == group)
+            out[name][str(group)] = {"clips": len(rows), "ctc_per": error_rates([heard[i] for i in rows],
+                                                                               [refs[i] for i in rows])[0]} | {
+                f"{d}_recall@{k}": recall_rows(m, rows, k)
+                for k in (1, 10) for d, m in (("speech2text", sim.T), ("text2speech", sim))}
     return out
+
+
+def ctc_per_by_voice(acoustic, data: TextSpeechData, device) -> dict:
+    """CTC phoneme error rate on the probe clips (the same test words in every voice, from their
+    spelling): training voices beside unseen ones (the gap is the generalization cost), and per voice."""
+    clips = data.clips["probe"]
+    heard, refs = transcripts(acoustic, clips, device), [list(p) for p in data.phonemes(clips.words)]
+    train = set(data.voices["train"])
+    by_voice = {v: error_rates(*zip(*[(h, r) for h, r, cv in zip(heard, refs, clips.voices) if cv == v]))[0]
+                for v in sorted(set(clips.voices))}
+    groups = {"train_voices": [v in train for v in clips.voices], "test_voices": [v not in train for v in clips.voices]}
+    return {f"ctc_per_probe_{g}": error_rates([h for h, m in zip(heard, mask) if m], [r for r, m in zip(refs, mask) if m])[0]
+            for g, mask in groups.items()} | {"ctc_per_probe_by_voice": by_voice}
 
 
 def voice_probe(acoustic, data: TextSpeechData, device) -> dict:

@@ -1,0 +1,44 @@
+"""Every speech engine setup installs speaks: 16 kHz mono float clips of a word's length that are not
+silent, from phonemes (training) and from a spelling (evaluation queries); bad voices are named."""
+import numpy as np
+import pytest
+
+from translation.speech.audio import SpeechError
+from translation.speech.engines import check_voice, festival_voices, parse_voice, speak
+
+GARDEN = ("G", "AA1", "R", "D", "AH0", "N")
+VOICES = ["en-us+m1", "espeak:en-gb-scotland", "festival:kal_diphone", "festival:ked_diphone",
+          "festival:cmu_us_slt_arctic_hts"]
+
+
+def test_setup_installed_the_projects_festival_voices():
+    assert {"kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts"} <= set(festival_voices())
+
+
+@pytest.mark.parametrize("voice", VOICES)
+def test_each_engine_speaks_a_word_from_its_spelling_and_phonemes(voice):
+    jobs = [(voice, "spelling", "garden")] + ([] if voice.endswith("_hts") else [(voice, "phonemes", GARDEN)])
+    for (_, kind, _), clip in zip(jobs, speak(jobs)):
+        assert clip.dtype == np.float32 and clip.ndim == 1, kind       # read_wav resampled it to 16 kHz mono
+        assert 0.3 < len(clip) / 16000 < 2.0, kind
+        assert np.sqrt(np.mean(clip ** 2)) > 0.01, kind
+
+
+def test_festival_speaks_many_jobs_in_order_and_quotes_spellings():
+    words = ["window", "apple", 'say"x', "garden"]
+    clips = speak([("festival:kal_diphone", "spelling", w) for w in words])
+    assert len(clips) == 4 and all(np.sqrt(np.mean(c ** 2)) > 0.01 for c in clips)
+    again = speak([("festival:kal_diphone", "spelling", "garden")])[0]
+    assert np.array_equal(clips[3], again)                         # the order follows the jobs
+
+
+def test_bad_voices_and_jobs_are_named():
+    assert parse_voice("en-us+f2") == ("espeak", "en-us+f2")
+    with pytest.raises(SpeechError, match="'say:x': expected engine:voice"):
+        check_voice("say:x")
+    with pytest.raises(SpeechError, match="festival has no voice 'nope'"):
+        check_voice("festival:nope")
+    with pytest.raises(SpeechError, match="HTS voices speak spellings only"):
+        speak([("festival:cmu_us_slt_arctic_hts", "phonemes", GARDEN)])
+    with pytest.raises(SpeechError, match="unknown phoneme 'QQ'"):
+        speak([("festival:kal_diphone", "phonemes", ("QQ",))])
