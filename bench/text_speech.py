@@ -33,7 +33,7 @@ from translation.speech.config import PrepareTextSpeech, TrainTextSpeech
 from translation.speech.data import build_text_speech
 from translation.speech.evaluate import channel_metrics, g2p_words
 from translation.speech.jobs import model_of, training_jobs
-from translation.speech.report import retrieval, voice_probe
+from translation.speech.report import ctc_per_by_voice, retrieval, voice_probe
 
 # the issue's sizes; anything here can be overridden with -S
 ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepare_text_speech.paired_sizes=[400]",
@@ -101,6 +101,9 @@ def run_seed(seed: int, client, overrides: list[str]) -> dict:
     out["acoustic_train_seconds"] = results["acoustic"]["seconds"]
     out["train_seconds"] = max(out["semi_train_seconds"], out["acoustic_train_seconds"])   # side by side
     out |= retrieval(models["semi"], acoustic, data, device) | voice_probe(acoustic, data, device)
+    out |= ctc_per_by_voice(acoustic, data, device)
+    for engine, group in out["by_engine"].items():   # unseen voices, per engine (festival's: the held-out HTS voice)
+        out |= {f"{k}.{engine}": v for k, v in group.items() if k != "clips"}
     out |= latency_ms(models["semi"].cpu(), data.splits["test"][:LATENCY_WORDS])
     for k in ("g2p_per", "p2g_ler", "g2p_wer", "p2g_wer"):
         out[f"{k}_ratio"] = out[f"semi_{k}"] / max(out[f"supervised_{k}"], 1e-9)
@@ -116,7 +119,16 @@ ROWS = (("semi_g2p_per", "G2P PER, semi-supervised (served)"), ("supervised_g2p_
         ("semi_g2p_wer", "G2P WER, semi-supervised"), ("supervised_g2p_wer", "G2P WER, supervised-only"),
         ("text2speech_recall@10", "text → speech Recall@10 (unseen voices)"),
         ("speech2text_recall@10", "speech → text Recall@10 (unseen voices)"),
+        ("speech2text_recall@10.espeak", "speech → text Recall@10, unseen espeak-ng voices (target ≥ 0.90)"),
+        ("speech2text_recall@10.festival", "speech → text Recall@10, held-out festival HTS voice (target ≥ 0.85)"),
+        ("text2speech_recall@10.espeak", "text → speech Recall@10, unseen espeak-ng voices (target ≥ 0.90)"),
+        ("text2speech_recall@10.festival", "text → speech Recall@10, held-out HTS voice (target ≥ 0.90)"),
+        ("ctc_per_probe_train_voices", "CTC phoneme error rate, training voices"),
+        ("ctc_per_probe_test_voices", "CTC phoneme error rate, unseen voices"),
         ("voice_probe_content", "voice probe on the content code"), ("voice_probe_voice", "voice probe on the voice code"),
+        ("voice_probe_content_test_voices", "voice probe on the content code, unseen voices only"),
+        ("voice_probe_chance_test_voices", "its chance level"),
+        ("voice_probe_voice_test_voices", "voice probe on the voice code, unseen voices only (target ≥ 0.90)"),
         ("train_seconds", "training seconds (channel and acoustic side by side)"),
         ("g2p_one_word_ms", "g2p of one word (ms)"), ("espeak_g2p_one_word_ms", "baseline: espeak-ng g2p of one word (ms)"))
 
@@ -130,7 +142,9 @@ def write(runs: dict, args, started: float) -> None:
                           "spellings and phoneme strings) against its supervised-only baseline trained in the "
                           "same run on the same paired words, architecture, steps and dev selection; G2P PER/WER "
                           "and P2G LER/WER on 2,000 held-out CMUdict words decoded as served; spelling ↔ speech "
-                          "retrieval in unseen espeak-ng voices; voice probes; g2p latency beside espeak-ng's.",
+                          "retrieval with queries spoken from the spelling in unseen voices, per engine (espeak-ng accents and "
+                          "variants; festival's HTS voice, never trained on); the acoustic encoder's CTC phoneme error "
+                          "rate on training and unseen voices; voice probes; g2p latency beside espeak-ng's.",
                  seeds=seeds, per_seed=runs, summary=table, schedule=SCHEDULE, overrides=args.set,
                  baselines={k: table[k] for k in table if k.startswith("supervised_") or k.startswith("espeak_")},
                  wall_seconds=time.perf_counter() - started,

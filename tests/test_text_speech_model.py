@@ -363,6 +363,11 @@ def test_retrieval_and_transcripts_are_reported_per_engine_and_voice(tiny_text_s
     for group in list(out["by_engine"].values()) + list(out["by_voice"].values()):
         assert all(0 <= group[k] <= 1 for k in ("speech2text_recall@10", "text2speech_recall@1"))
         assert group["ctc_per"] >= 0
+    from translation.speech.report import voice_probe
+
+    probe = voice_probe(acoustic, tiny_text_speech, torch.device("cpu"))
+    assert probe["voice_probe_voices"] == 4 and probe["voice_probe_voices_test_voices"] == 2
+    assert probe["voice_probe_chance_test_voices"] == 0.5 and 0 <= probe["voice_probe_content_test_voices"] <= 1
     per = ctc_per_by_voice(acoustic, tiny_text_speech, torch.device("cpu"))
     assert set(per["ctc_per_probe_by_voice"]) == {"en-us+m1", "festival:kal_diphone", "en-us+m3",
                                                   "festival:cmu_us_slt_arctic_hts"}

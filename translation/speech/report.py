@@ -75,17 +75,25 @@ def ctc_per_by_voice(acoustic, data: TextSpeechData, device) -> dict:
 
 
 def voice_probe(acoustic, data: TextSpeechData, device) -> dict:
-    """Linear voice classifiers on each code, trained on half the probe words, tested on the others."""
+    """Linear voice classifiers on each code, trained on half the probe words, tested on the others:
+    over every voice, and over the voices unseen in training alone (the held-out conditions)."""
     clips = data.clips["probe"]
     content, voice = speech_codes(acoustic, clips, device)
-    voices = sorted(set(clips.voices))
-    y = np.array([voices.index(v) for v in clips.voices])
     words = sorted(set(clips.words))
     held = set(words[len(words) // 2:])
     test = np.array([w in held for w in clips.words])
-    return {"voice_probe_content": linear_probe(content[~test], y[~test], content[test], y[test]),
-            "voice_probe_voice": linear_probe(voice[~test], y[~test], voice[test], y[test]),
-            "voice_probe_chance": 1 / len(voices), "voice_probe_voices": len(voices)}
+    out = {}
+    unseen = set(data.voices["test"])
+    for suffix, keep in (("", np.ones(len(clips), bool)), ("_test_voices", np.array([v in unseen for v in clips.voices]))):
+        voices = sorted({v for v, k in zip(clips.voices, keep) if k})
+        if len(voices) < 2:
+            continue
+        y = np.array([voices.index(v) if v in voices else -1 for v in clips.voices])
+        tr, te = keep & ~test, keep & test
+        out |= {f"voice_probe_content{suffix}": linear_probe(content[tr], y[tr], content[te], y[te]),
+                f"voice_probe_voice{suffix}": linear_probe(voice[tr], y[tr], voice[te], y[te]),
+                f"voice_probe_chance{suffix}": 1 / len(voices), f"voice_probe_voices{suffix}": len(voices)}
+    return out
 
 
 def factor_scores(acoustic, data: TextSpeechData, device, seed: int, heatmap) -> dict:
