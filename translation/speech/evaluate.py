@@ -71,19 +71,6 @@ def recall_rows(sim: np.ndarray, rows: np.ndarray, k: int) -> float:
     return float(((sim[rows] > target).sum(axis=1) < k).mean())
 
 
-@torch.no_grad()
-def transcripts(acoustic, clips, device, batch: int = 256) -> list[list[str]]:
-    """The acoustic encoder's greedy CTC transcript of every clip, as phoneme lists."""
-    from translation.speech.train import mel_batch
-
-    acoustic.eval()
-    out = []
-    for i in range(0, len(clips), batch):
-        mel, lengths = mel_batch(clips, range(i, min(i + batch, len(clips))), device)
-        out.extend(PHONES.decode(ids) for ids in acoustic.transcribe(mel, lengths))
-    return out
-
-
 def linear_probe(train_x, train_y, test_x, test_y) -> float:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler

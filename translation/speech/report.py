@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import torch
 
 from translation.speech.data import TextSpeechData
 from translation.speech.engines import parse_voice
@@ -14,9 +15,9 @@ from translation.speech.evaluate import (
     linear_probe,
     recall_at,
     recall_rows,
-    transcripts,
 )
-from translation.speech.train import phoneme_codes, speech_codes
+from translation.speech.lexicon import PHONES
+from translation.speech.train import mel_batch, phoneme_codes, speech_codes
 
 
 def learning_curve(channels: dict, data: TextSpeechData, device) -> dict:
@@ -27,6 +28,17 @@ def learning_curve(channels: dict, data: TextSpeechData, device) -> dict:
     for (kind, size), model in sorted(channels.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         curve.setdefault(str(size), {})[kind] = channel_metrics(model, words, phonemes, device)
     return curve
+
+
+@torch.no_grad()
+def transcripts(acoustic, clips, device, batch: int = 256) -> list[list[str]]:
+    """The acoustic encoder's greedy CTC transcript of every clip, as phoneme lists."""
+    acoustic.eval()
+    out = []
+    for i in range(0, len(clips), batch):
+        mel, lengths = mel_batch(clips, range(i, min(i + batch, len(clips))), device)
+        out.extend(PHONES.decode(ids) for ids in acoustic.transcribe(mel, lengths))
+    return out
 
 
 def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
