@@ -60,6 +60,7 @@ def test_error_rates_and_recall_on_known_values():
     sim = np.array([[0.9, 0.1, 0.0], [0.5, 0.2, 0.4], [0.0, 0.3, 0.1]])
     assert recall_at(sim, 1) == pytest.approx(1 / 3) and recall_at(sim, 2) == pytest.approx(2 / 3)
     assert recall_at(sim, 3) == 1.0
+    assert recall_at(np.ones((3, 3)), 2) == 0.0      # codes that tie everything find nothing
 
 
 def test_trim_after_eos_pads_the_tail():

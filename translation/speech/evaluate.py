@@ -56,10 +56,9 @@ def channel_metrics(model, words, phonemes, device) -> dict:
 
 
 def recall_at(sim: np.ndarray, k: int) -> float:
-    """Query i's correct item is item i; fraction of queries with it among their top k."""
-    target = np.diag(sim)[:, None]
-    rank = (sim > target).sum(axis=1)
-    return float((rank < k).mean())
+    """Query i's correct item is item i; fraction of queries with it among their top k. Items tied
+    with the correct one rank ahead of it (codes that cannot tell items apart find nothing)."""
+    return recall_rows(sim, np.arange(len(sim)), k)
 
 
 def recall_rows(sim: np.ndarray, rows: np.ndarray, k: int) -> float:
@@ -68,7 +67,8 @@ def recall_rows(sim: np.ndarray, rows: np.ndarray, k: int) -> float:
     if len(rows) == 0:
         return float("nan")
     target = sim[rows, rows][:, None]
-    return float(((sim[rows] > target).sum(axis=1) < k).mean())
+    rank = (sim[rows] >= target).sum(axis=1) - 1    # ties rank ahead
+    return float((rank < k).mean())
 
 
 def linear_probe(train_x, train_y, test_x, test_y) -> float:

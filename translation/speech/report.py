@@ -47,11 +47,12 @@ def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
     phoneme error rate of the acoustic encoder's CTC transcripts against CMUdict.
 
     A spelling's code is the phoneme code of its G2P output; a clip's is its acoustic content code.
-    `oracle_*` uses the true phonemes instead of G2P (the acoustic side alone)."""
+    `oracle_*` uses the true phonemes instead of G2P (the acoustic side alone); channel=None: every
+    measure is the oracle's."""
     clips = data.clips["test"]
     audio, _ = speech_codes(acoustic, clips, device)
-    text = phoneme_codes(acoustic, g2p_words(channel, clips.words, device), device)
     oracle = phoneme_codes(acoustic, data.phonemes(clips.words), device)
+    text = oracle if channel is None else phoneme_codes(acoustic, g2p_words(channel, clips.words, device), device)
     sim, sim_oracle = text @ audio.T, oracle @ audio.T
     out = {"retrieval_words": len(clips)}
     for k in (1, 10):
