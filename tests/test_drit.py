@@ -61,7 +61,8 @@ def test_the_hierarchical_attribute_objective_trains_logs_its_terms_and_round_tr
     loaded, _ = load_model(tmp_path / "h.pt")
     assert torch.equal(loaded.banks["b"].mu, model.banks["b"].mu) and int(loaded.banks["b"].filled) == 6
     with pytest.raises(ConfigError, match=r"attr_blocks: must divide attr_dim \(8\), got 3"):
-        from_dict(DRITConfig, {"attr_blocks": 3}, "train_translation.model")
+        from_dict(DRITConfig, {"attr_blocks": 3, "hierarchical": True}, "train_translation.model")
+    assert from_dict(DRITConfig, {"attr_dim": 3}, "m").attr_blocks == 4   # blocks matter only when hierarchical
 
 
 def test_multi_scale_discriminators_judge_every_scale(tiny_images):

@@ -59,7 +59,7 @@ class DRITConfig:
     kl_bank: int = field(default=256, metadata=rule(ge=0))  # recent posteriors per domain beside the batch's
 
     def check(self):
-        if self.attr_dim % self.attr_blocks:
+        if self.hierarchical and self.attr_dim % self.attr_blocks:
             raise ConfigError(f"attr_blocks: must divide attr_dim ({self.attr_dim}), got {self.attr_blocks}")
 
 
