@@ -18,7 +18,6 @@ held-out combinations within 0.05 of seen ones.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,15 +25,14 @@ import numpy as np
 
 from bench.results import mean_se, write_result
 from bench.seeds import run_seeds, seed_bench_parser
-from pipeline.compute import dask_client, seed_everything, torch_device
+from bench.translation import train_drit
+from pipeline.compute import dask_client
 from pipeline.config import from_dict, read_params_with
 from pipeline.disentanglement import dci, headline, importance_heatmap, score
 from translation.images.classifier import train_classifier
 from translation.images.config import EvaluateTranslation, PrepareImages, TrainTranslation
 from translation.images.evaluate import factor_codes, translate_many
-from translation.images.model import DRIT
 from translation.images.sources import build_glyphs, held_out_mask
-from translation.images.train import fit
 
 OBJECTIVES = {"own": [], "hierarchical": ["train_translation.model.hierarchical=true"]}
 TEST_IMAGES = 1000
@@ -64,12 +62,7 @@ def held_out_scores(x: np.ndarray, factors: dict, held: np.ndarray, seed: int) -
 
 def run_objective(seed: int, objective: str, data, glyphs, judge, cfgs: dict, out: Path) -> dict:
     _, train_cfg, eval_cfg = cfgs[objective]
-    seed_everything(seed, train_cfg.threads)
-    model = DRIT(train_cfg.model).to(torch_device())
-    start = time.perf_counter()
-    fit(model, data, train_cfg.train, seed, torch_device(), f"bench/glyph_factors/{objective}/seed{seed}")
-    train_s = time.perf_counter() - start
-    model = model.cpu().eval()
+    model, train_s = train_drit(data, train_cfg, seed, f"bench/glyph_factors/{objective}/seed{seed}")
     a_test = data.splits["a_test"]
     n = eval_cfg.codes_per_input
     trans = translate_many(model, a_test.images, "a2b", n, seed)

@@ -62,16 +62,20 @@ def latency_ms(model: DRIT, image: np.ndarray, codes: int = 10, repeats: int = 5
     return {k: 1000 * float(np.median(v)) for k, v in timings.items()}
 
 
+def train_drit(data, train_cfg, seed: int, name: str) -> tuple[DRIT, float]:
+    """(DRIT trained on `data` for the seed, on CPU in eval mode; training seconds)."""
+    seed_everything(seed, train_cfg.threads)
+    model = DRIT(train_cfg.model).to(torch_device())
+    start = time.perf_counter()
+    fit(model, data, train_cfg.train, seed, torch_device(), name)
+    return model.cpu().eval(), time.perf_counter() - start
+
+
 def run_seed(seed: int, client, args, cfgs) -> dict:
     prep, train_cfg, eval_cfg = cfgs
     data = (build_mnist_m(prep.mnist_m, seed, client) if args.data == "mnist_m"
             else build_glyphs(prep.glyphs, seed, client, prep.size))
-    seed_everything(seed, train_cfg.threads)
-    model = DRIT(train_cfg.model).to(torch_device())
-    start = time.perf_counter()
-    fit(model, data, train_cfg.train, seed, torch_device(), f"bench/{args.data}/seed{seed}")
-    train_s = time.perf_counter() - start
-    model = model.cpu().eval()
+    model, train_s = train_drit(data, train_cfg, seed, f"bench/{args.data}/seed{seed}")
     metrics, _ = evaluate(model, data, eval_cfg.classifier, seed, eval_cfg.codes_per_input, eval_cfg.da_copies,
                           eval_cfg.content_pool, prep.glyphs if args.data == "glyphs" else None,
                           say=lambda m: print(f"[bench seed {seed}] {m}", flush=True))
