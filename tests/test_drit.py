@@ -193,6 +193,23 @@ def test_content_consistency_pulls_an_images_code_and_its_translations_together(
     assert "content_consistency" not in DRIT(SMALL).encoder_generator_losses(xa, xb, DRIT(SMALL).forward_pass(xa, xb))
 
 
+def test_lowpass_reconstruction_ignores_texture_finer_than_its_pooling(tiny_images):
+    """recon_lowpass = 2: a ±0.5 checkerboard on the reconstructions costs nothing, a shift of the mean does."""
+    from translation.images.model import lowpass_l1
+
+    torch.manual_seed(0)
+    xa, xb = _batch(tiny_images)
+    checker = 0.5 * (torch.arange(32)[:, None] + torch.arange(32)[None]).remainder(2).mul(2).sub(1).float()
+    assert lowpass_l1(xa + checker, xa, 2) < 1e-6 < lowpass_l1(xa + checker, xa, 1)
+    assert lowpass_l1(xa + 0.1, xa, 2) == pytest.approx(0.1, abs=1e-5)
+    model = DRIT(DRITConfig(**{**SMALL.__dict__, "recon_lowpass": 2, "content_noise": 0.0}))
+    f = model.forward_pass(xa, xb)
+    f_textured = dict(f, recon_a=f["recon_a"] + checker, cycle_b=f["cycle_b"] + checker)
+    losses, textured = (model.encoder_generator_losses(xa, xb, g) for g in (f, f_textured))
+    assert torch.allclose(losses["recon"], textured["recon"], atol=1e-5)
+    assert torch.allclose(losses["cycle"], textured["cycle"], atol=1e-5)
+
+
 def test_the_domain_probes_see_a_content_code_made_domain_dependent(tiny_drit, tiny_images, monkeypatch):
     """A constant per domain added to B's content codes: the content code's probe reads the domain;
     the search vector (centred on each domain's mean) does not; search with B's codes replaced by
