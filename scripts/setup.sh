@@ -9,8 +9,8 @@ if [ -f "$stamp" ]; then
   echo "setup: $VENV is already up to date"
   exit 0
 fi
-# Debian packages: espeak-ng and festival with three voices (speech synthesis for the text-speech
-# model; festvox-us-slt-hts is held out for testing), chromium and its driver (tests/test_web.py
+# Debian packages: espeak-ng, festival with three voices and flite (speech synthesis for the
+# text-speech model; festvox-us-slt-hts is held out for testing), chromium and its driver (tests/test_web.py
 # drives the web page in a real browser).
 missing=""
 command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
@@ -18,6 +18,7 @@ command -v festival >/dev/null 2>&1 || missing="$missing festival"
 [ -d /usr/share/festival/voices/english/kal_diphone ] || missing="$missing festvox-kallpc16k"
 [ -d /usr/share/festival/voices/english/ked_diphone ] || missing="$missing festvox-kdlpc16k"
 [ -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts ] || missing="$missing festvox-us-slt-hts"
+command -v flite >/dev/null 2>&1 || missing="$missing flite"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
 if [ -n "$missing" ]; then

@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 
 from translation.speech.audio import SpeechError
-from translation.speech.engines import check_voice, festival_voices, parse_voice, speak
+from translation.speech.engines import check_voice, festival_voices, flite_voices, parse_voice, speak
 
 GARDEN = ("G", "AA1", "R", "D", "AH0", "N")
 VOICES = ["en-us+m1", "espeak:en-gb-scotland", "festival:kal_diphone", "festival:ked_diphone",
-          "festival:cmu_us_slt_arctic_hts"]
+          "festival:cmu_us_slt_arctic_hts", "flite:rms", "flite:awb"]
 
 
-def test_setup_installed_the_projects_festival_voices():
+def test_setup_installed_the_projects_festival_and_flite_voices():
     assert {"kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts"} <= set(festival_voices())
+    assert {"rms", "awb"} <= set(flite_voices())
 
 
 @pytest.mark.parametrize("voice", VOICES)
@@ -38,6 +39,8 @@ def test_bad_voices_and_jobs_are_named():
         check_voice("say:x")
     with pytest.raises(SpeechError, match="festival has no voice 'nope'"):
         check_voice("festival:nope")
+    with pytest.raises(SpeechError, match="flite has no voice 'nope'"):   # flite itself would speak kal's
+        check_voice("flite:nope")
     with pytest.raises(SpeechError, match="HTS voices speak spellings only"):
         speak([("festival:cmu_us_slt_arctic_hts", "phonemes", GARDEN)])
     with pytest.raises(SpeechError, match="unknown phoneme 'QQ'"):

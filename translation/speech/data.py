@@ -41,7 +41,7 @@ class PrepareTextSpeech:
     probe_words: int = field(default=40, metadata=rule(ge=2))       # test words spoken in every voice
     train_voices: list[str] = field(default_factory=lambda: [
         "en-us+m1", "en-us+f2", "en-gb+m3", "en-029+f4", "en-gb-scotland+m5", "en-us+klatt",
-        "festival:kal_diphone", "festival:ked_diphone"])
+        "festival:kal_diphone", "festival:ked_diphone", "flite:rms", "flite:awb"])
     # never heard in training or model selection: other espeak-ng accents and variants, and festival's
     # HTS voice, a synthesizer of another kind altogether
     test_voices: list[str] = field(default_factory=lambda: [

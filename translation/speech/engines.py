@@ -1,10 +1,11 @@
-"""The speech engines that make the training and test audio: espeak-ng and festival (Debian packages,
-installed by scripts/setup.sh), each speaking either CMUdict phonemes (training clips) or a spelling
+"""The speech engines that make the training and test audio: espeak-ng, festival and flite (Debian
+packages, installed by scripts/setup.sh), each speaking either CMUdict phonemes (training clips) or a spelling
 through the engine's own text front-end (evaluation queries, as a user's word would be spoken).
 
 A voice is named `engine:voice`: `espeak:en-us+m1` (a bare name is espeak-ng's), `festival:kal_diphone`,
 `festival:ked_diphone`, `festival:cmu_us_slt_arctic_hts` (the HTS voice the project holds out for
-testing; HTS voices speak spellings only). Festival speaks a whole job list in one `festival --batch` process (loading a voice is most
+testing; HTS voices speak spellings only), `flite:rms`, `flite:awb` (CMU flite's statistical-parametric
+clustergen voices; its `slt` is the held-out HTS voice's speaker, so the project does not train on it). Festival speaks a whole job list in one `festival --batch` process (loading a voice is most
 of its cost), writing the clips to a temporary folder.
 """
 from __future__ import annotations
@@ -19,9 +20,9 @@ import numpy as np
 from translation.speech.audio import SpeechError, espeak_binary, read_wav, synthesize
 from translation.speech.lexicon import PHONEMES, strip_stress
 
-ENGINES = ("espeak", "festival")
+ENGINES = ("espeak", "festival", "flite")
 FESTIVAL_VOICES = Path("/usr/share/festival/voices")
-# ARPAbet → festival's US "radio" phone set (kal, ked; the HTS voice's is the same for these);
+# ARPAbet → festival's US "radio" phone set (kal, ked; the HTS voice's and flite's are the same for these);
 # unstressed AH is the schwa ax
 FESTIVAL_PHONES = {p: p.lower() for p in PHONEMES}
 
@@ -46,6 +47,19 @@ def festival_voices() -> list[str]:
     return sorted(p.name for p in FESTIVAL_VOICES.glob("*/*") if p.is_dir())
 
 
+def flite_binary() -> str:
+    path = shutil.which("flite")
+    if path is None:
+        raise SpeechError("flite not found on PATH: run scripts/setup.sh (it installs the Debian packages)")
+    return path
+
+
+def flite_voices() -> list[str]:
+    """flite's built-in voices (`flite -lv`); flite itself falls back to kal for a name it lacks."""
+    done = subprocess.run([flite_binary(), "-lv"], capture_output=True, text=True, timeout=30)
+    return done.stdout.split(":", 1)[-1].split()
+
+
 def check_voice(spec: str) -> str:
     """The voice spec, if its engine and voice are installed; else a SpeechError that names it."""
     engine, voice = parse_voice(spec)
@@ -54,6 +68,9 @@ def check_voice(spec: str) -> str:
         if voice not in festival_voices():
             raise SpeechError(f"voice {spec!r}: festival has no voice {voice!r} (installed: "
                               f"{', '.join(festival_voices()) or 'none'}; scripts/setup.sh installs the project's)")
+    elif engine == "flite":
+        if voice not in flite_voices():
+            raise SpeechError(f"voice {spec!r}: flite has no voice {voice!r} (built in: {', '.join(flite_voices())})")
     else:
         espeak_binary()
     return spec
@@ -98,6 +115,18 @@ def festival_many(jobs: list[tuple[str, str, str]]) -> list[np.ndarray]:
         return out
 
 
+def flite_clip(voice: str, kind: str, what: str) -> np.ndarray:
+    """One clip from flite: `what` is festival_phones' phone string (kind 'phonemes') or a spelling."""
+    with tempfile.TemporaryDirectory(prefix="mdr-flite-") as tmp:
+        wav = Path(tmp) / "clip.wav"
+        cmd = [flite_binary(), "-voice", voice, "-p" if kind == "phonemes" else "-t", what, "-o", str(wav)]
+        done = subprocess.run(cmd, capture_output=True, timeout=30)
+        if done.returncode != 0 or not wav.exists():
+            raise SpeechError(f"flite made no audio for {kind} {what!r} in voice {voice!r}: "
+                              f"{(done.stdout + done.stderr).decode(errors='replace')[-300:]}")
+        return read_wav(wav.read_bytes(), f"flite output for {what!r}")
+
+
 def espeak_spelling(word: str, voice: str, speed: int = 160) -> np.ndarray:
     """A spelling read by espeak-ng's own text front-end."""
     cmd = [espeak_binary(), "-v", voice, "-s", str(speed), "--stdout", word]
@@ -121,6 +150,8 @@ def speak(jobs: list[tuple[str, str, object]]) -> list[np.ndarray]:
                               "utterances need phrasing that festival does not build from phones)")
         if engine == "festival":
             festival.append((i, (voice, kind, festival_phones(what) if kind == "phonemes" else str(what))))
+        elif engine == "flite":
+            out[i] = flite_clip(voice, kind, festival_phones(what) if kind == "phonemes" else str(what))
         else:
             out[i] = synthesize(what, voice) if kind == "phonemes" else espeak_spelling(str(what), voice)
     if festival:
