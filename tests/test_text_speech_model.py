@@ -169,6 +169,25 @@ def test_acoustic_losses_finite_and_content_code_is_the_transcripts_code(tiny_te
     assert code.shape == (6, 8) and model.voice(mel, lengths).shape == (6, 4)
 
 
+def test_the_lifter_keeps_the_envelope_and_drops_the_harmonic_ripple(tiny_text_speech):
+    from translation.speech.acoustic import lifter
+
+    bands = torch.arange(40.0)
+    cosine = lambda k: torch.cos(torch.pi / 40 * (bands + 0.5) * k)   # DCT-II basis vectors
+    envelope, ripple = 2.0 + cosine(1) - 0.5 * cosine(3), 0.4 * cosine(24)
+    assert torch.allclose(lifter((envelope + ripple)[None], 12)[0], envelope, atol=1e-4)
+    assert torch.allclose(lifter(ripple[None, None], 40)[0, 0], ripple, atol=1e-4)   # all kept: unchanged
+    # in the model: the content path sees the liftered frames, so a ripple above the kept cepstra
+    # does not change the transcript's posteriors
+    clips = tiny_text_speech.clips["paired"]
+    mel, lengths = mel_batch(clips, list(range(4)), "cpu")
+    seed_everything(0, 2)
+    model = AcousticEncoder(AcousticConfig(n_mels=mel.shape[-1], hidden=16, code=8, voice=4, cepstra=12)).eval()
+    rippled = mel + 0.4 * torch.cos(torch.pi / mel.shape[-1] * (torch.arange(mel.shape[-1]) + 0.5) * 24.0)
+    before, after = model.posteriors(mel, lengths)[0], model.posteriors(rippled, lengths)[0]
+    assert torch.allclose(before, after, atol=1e-3)
+
+
 def test_ctc_greedy_merges_repeats_and_drops_blanks():
     a, b = Vocab.EOS + 1, Vocab.EOS + 2
     path = [a, a, Vocab.PAD, a, b, b, Vocab.PAD, b]          # best path per frame

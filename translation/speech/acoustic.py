@@ -1,6 +1,7 @@
 """Speech into the phoneme-content space, with a separate voice code.
 
-- Content path: utterance-normalised log-mel → convolutions → BiGRU frames → a CTC head over the
+- Content path: utterance-normalised log-mel (optionally liftered: only its first `cepstra` cepstral
+  coefficients kept, so the spectral envelope stays and the pitch harmonics go) → convolutions → BiGRU frames → a CTC head over the
   phonemes. The content code of a clip is the phoneme code (PhonemeEncoder) of its greedy CTC
   transcript, so it is a function of a discrete phoneme string: what the voice changes in the sound
   cannot reach it except through recognition errors. Spelling → G2P → phoneme code and audio →
@@ -37,6 +38,7 @@ class AcousticConfig:
     w_ctc: float = field(default=1.0, metadata=rule(ge=0))
     w_match: float = field(default=1.0, metadata=rule(ge=0))
     w_recon: float = field(default=1.0, metadata=rule(ge=0))
+    cepstra: int = field(default=0, metadata=rule(ge=0))   # content path's lifter: cepstra kept (0: off)
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -49,6 +51,18 @@ def normalise_utterance(mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     mean = masked_mean(mel, mask)
     var = masked_mean((mel - mean[:, None]) ** 2, mask)
     return (mel - mean[:, None]) / (var[:, None] + 1e-5).sqrt() * mask.unsqueeze(-1)
+
+
+def lifter(mel: torch.Tensor, keep: int) -> torch.Tensor:
+    """Each frame's log-mel smoothed across frequency: its orthonormal DCT-II (the cepstrum) with all
+    but the first `keep` coefficients zeroed, transformed back. The envelope (formants, what the
+    phoneme is) stays; the harmonic ripple of the voice's pitch, a fine structure, goes."""
+    n = mel.shape[-1]
+    k = torch.arange(n, dtype=mel.dtype, device=mel.device)
+    dct = torch.cos(torch.pi / n * (k[None] + 0.5) * k[:, None]) * (2.0 / n) ** 0.5   # (coefficient, band)
+    dct[0] /= 2 ** 0.5
+    low = dct[:keep]
+    return mel @ (low.T @ low)
 
 
 def masked_convs(layers: nn.Sequential, x: torch.Tensor, lengths: torch.Tensor):
@@ -146,6 +160,8 @@ class AcousticEncoder(nn.Module):
     def posteriors(self, mel: torch.Tensor, lengths: torch.Tensor):
         """(B, T', n_phones) CTC log-posteriors at half the frame rate, their mask and lengths."""
         mask = length_mask(lengths, mel.shape[1])
+        if 0 < self.cfg.cepstra < mel.shape[-1]:
+            mel = lifter(mel, self.cfg.cepstra)
         x, out_len = masked_convs(self.front, normalise_utterance(mel, mask), lengths)
         states = self.rnn(x, out_len)
         return self.ctc_head(states).log_softmax(-1), length_mask(out_len, states.shape[1]), out_len
