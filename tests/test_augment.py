@@ -46,14 +46,15 @@ def test_pitch_shift_moves_the_pitch_and_keeps_the_length():
 
 def test_reverb_spreads_energy_after_the_clip_at_the_clips_loudness():
     gen = torch.Generator().manual_seed(0)
-    rir = room_impulse(0.5, gen)
+    rir = room_impulse(0.5, gen, drr_db=3.0)
     assert len(rir) == SAMPLE_RATE // 2 and np.sum(rir ** 2) == pytest.approx(1.0, rel=1e-4)
+    assert 10 * np.log10(rir[0] ** 2 / np.sum(rir[1:] ** 2)) == pytest.approx(3.0, abs=1e-3)   # direct-to-reverberant
     # the tail falls 60 dB over rt60: its last tenth is far quieter than its first
     tenth = len(rir) // 10
     assert np.sqrt(np.mean(rir[1:tenth] ** 2)) > 100 * np.sqrt(np.mean(rir[-tenth:] ** 2))
     click = np.zeros(4000, np.float32)
     click[100] = 1.0
-    wet = reverberate(click, 0.3, torch.Generator().manual_seed(1))
+    wet = reverberate(click, 0.3, torch.Generator().manual_seed(1), drr_db=0.0)
     assert len(wet) == 4000 + int(0.3 * SAMPLE_RATE) - 1
     assert np.abs(wet[200:2000]).max() > 0.01                       # the room answers after the click
     assert np.sqrt(np.mean(wet ** 2)) == pytest.approx(np.sqrt(np.mean(click ** 2)), rel=1e-4)
