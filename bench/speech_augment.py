@@ -34,6 +34,7 @@ from translation.speech.train import fit_acoustic
 ARMS = {"none": {}, "speed": {"speed": 0.1}, "pitch": {"pitch": 2.0}, "gain": {"gain_db": 6.0},
         "reverb": {"reverb": 0.5}, "noise": {"noise": 0.5}, "specaugment": {"time_masks": 2, "freq_masks": 2}}
 ARMS["all"] = {k: v for arm in ARMS.values() for k, v in arm.items()}
+ARMS["wide_pitch"] = {"pitch": 5.0}   # ± 5 semitones: male voices into a female range (the held-out HTS voice is female)
 
 
 def arm_settings(arm: str) -> dict:
