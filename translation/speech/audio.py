@@ -51,11 +51,16 @@ def espeak_input(phonemes) -> str:
     return "[[" + "|".join(espeak_phoneme(p) for p in phonemes) + "]]"
 
 
-def espeak_binary() -> str:
-    path = shutil.which("espeak-ng")
+def debian_binary(name: str) -> str:
+    """The path of a program that scripts/setup.sh installs from Debian, or a SpeechError naming it."""
+    path = shutil.which(name)
     if path is None:
-        raise SpeechError("espeak-ng not found on PATH: run scripts/setup.sh (it installs the Debian package)")
+        raise SpeechError(f"{name} not found on PATH: run scripts/setup.sh (it installs the Debian packages)")
     return path
+
+
+def espeak_binary() -> str:
+    return debian_binary("espeak-ng")
 
 
 def synthesize(phonemes, voice: str, speed: int = 160) -> np.ndarray:

@@ -10,14 +10,13 @@ of its cost), writing the clips to a temporary folder.
 """
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from translation.speech.audio import SpeechError, espeak_binary, read_wav, synthesize
+from translation.speech.audio import SpeechError, debian_binary, espeak_binary, read_wav, synthesize
 from translation.speech.lexicon import PHONEMES, strip_stress
 
 ENGINES = ("espeak", "festival", "flite")
@@ -37,10 +36,7 @@ def parse_voice(spec: str) -> tuple[str, str]:
 
 
 def festival_binary() -> str:
-    path = shutil.which("festival")
-    if path is None:
-        raise SpeechError("festival not found on PATH: run scripts/setup.sh (it installs the Debian packages)")
-    return path
+    return debian_binary("festival")
 
 
 def festival_voices() -> list[str]:
@@ -48,10 +44,7 @@ def festival_voices() -> list[str]:
 
 
 def flite_binary() -> str:
-    path = shutil.which("flite")
-    if path is None:
-        raise SpeechError("flite not found on PATH: run scripts/setup.sh (it installs the Debian packages)")
-    return path
+    return debian_binary("flite")
 
 
 def flite_voices() -> list[str]:
