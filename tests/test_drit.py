@@ -195,6 +195,7 @@ def test_content_consistency_pulls_an_images_code_and_its_translations_together(
 
 def test_lowpass_reconstruction_ignores_texture_finer_than_its_pooling(tiny_images):
     """recon_lowpass = 2: a ±0.5 checkerboard on the reconstructions costs nothing, a shift of the mean does."""
+    from pipeline.config import ConfigError
     from translation.images.model import lowpass_l1
 
     torch.manual_seed(0)
@@ -202,6 +203,8 @@ def test_lowpass_reconstruction_ignores_texture_finer_than_its_pooling(tiny_imag
     checker = 0.5 * (torch.arange(32)[:, None] + torch.arange(32)[None]).remainder(2).mul(2).sub(1).float()
     assert lowpass_l1(xa + checker, xa, 2) < 1e-6 < lowpass_l1(xa + checker, xa, 1)
     assert lowpass_l1(xa + 0.1, xa, 2) == pytest.approx(0.1, abs=1e-5)
+    with pytest.raises(ConfigError, match="recon_lowpass: 64 is larger than the 32-pixel images"):
+        lowpass_l1(xa, xa, 64)
     model = DRIT(DRITConfig(**{**SMALL.__dict__, "recon_lowpass": 2, "content_noise": 0.0}))
     f = model.forward_pass(xa, xb)
     f_textured = dict(f, recon_a=f["recon_a"] + checker, cycle_b=f["cycle_b"] + checker)

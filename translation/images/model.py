@@ -254,6 +254,8 @@ def frozen(*modules: nn.Module):
 
 def lowpass_l1(x: torch.Tensor, target: torch.Tensor, k: int) -> torch.Tensor:
     """L1 between images average-pooled k×k (k = 1: the plain L1)."""
+    if k > min(x.shape[-2:]):
+        raise ConfigError(f"recon_lowpass: {k} is larger than the {x.shape[-1]}-pixel images it would pool")
     return F.l1_loss(F.avg_pool2d(x, k), F.avg_pool2d(target, k)) if k > 1 else F.l1_loss(x, target)
 
 
