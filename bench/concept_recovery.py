@@ -22,9 +22,11 @@ import numpy as np
 
 from bench.results import mean_se, write_result
 from bench.seeds import run_seeds, seed_bench_parser
-from pipeline.compute import dask_client, seed_everything, torch_device
+from pipeline.cluster import dask_client
+from pipeline.devices import seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
-from recsys.config import PrepareInteractions, TrainRecsys
+from recsys.config import TrainRecsys
+from recsys.data import PrepareInteractions
 from recsys.disentanglement import nmi
 from recsys.evaluate import factor_scores
 from recsys.macridvae import MacridVAE

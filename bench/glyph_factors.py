@@ -26,13 +26,13 @@ import numpy as np
 from bench.results import mean_se, write_result
 from bench.seeds import run_seeds, seed_bench_parser
 from bench.translation import train_drit
-from pipeline.compute import dask_client
+from pipeline.cluster import dask_client
 from pipeline.config import from_dict, read_params_with
 from pipeline.disentanglement import dci, headline, importance_heatmap, score
 from translation.images.classifier import train_classifier
-from translation.images.config import EvaluateTranslation, PrepareImages, TrainTranslation
+from translation.images.config import EvaluateTranslation, TrainTranslation
+from translation.images.sources import PrepareImages, build_glyphs, held_out_mask
 from translation.images.evaluate import factor_codes, translate_many
-from translation.images.sources import build_glyphs, held_out_mask
 
 OBJECTIVES = {"own": [], "hierarchical": ["train_translation.model.hierarchical=true"]}
 TEST_IMAGES = 1000

@@ -27,7 +27,7 @@ import faiss
 import numpy as np
 
 from bench.results import write_result
-from pipeline.compute import dask_client
+from pipeline.cluster import dask_client
 from pipeline.indexes import VectorIndex
 from recsys.serve import threshold_topk
 

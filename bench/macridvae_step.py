@@ -13,9 +13,10 @@ import time
 import torch
 import torch.nn.functional as F
 
-from pipeline.compute import seed_everything
+from pipeline.devices import seed_everything
 from bench.results import write_result
-from recsys.macridvae import MacridVAE, MacridVAEConfig
+from recsys.macridvae import MacridVAE
+from recsys.config import MacridVAEConfig
 
 
 def dense_first_layer(model: MacridVAE, x: torch.Tensor, cates: torch.Tensor) -> torch.Tensor:

@@ -18,9 +18,11 @@ import numpy as np
 
 from bench.concept_recovery import OBJECTIVES
 from bench.results import write_result
-from pipeline.compute import dask_client, seed_everything, torch_device
+from pipeline.cluster import dask_client
+from pipeline.devices import seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
-from recsys.config import EvaluateRecsys, PrepareInteractions, TrainRecsys
+from recsys.config import EvaluateRecsys, TrainRecsys
+from recsys.data import PrepareInteractions
 from recsys.disentanglement import nmi
 from recsys.fetch import ML100K_PARAMS, fetch_ml100k
 from recsys.loaders import load_interactions

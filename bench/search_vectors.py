@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.results import write_result
-from pipeline.compute import seed_everything
+from pipeline.devices import seed_everything
 from translation.images import artifacts
 from translation.images.data import ImageData
 from translation.images.evaluate import codes, knn_probe, linear_probe, translate_many

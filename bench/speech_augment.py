@@ -24,9 +24,10 @@ import torch
 from bench.results import write_result
 from bench.seeds import run_seeds, seed_bench_parser, seed_table
 from bench.text_speech import configs
-from pipeline.compute import dask_client, seed_everything, torch_device
+from pipeline.cluster import dask_client
+from pipeline.devices import seed_everything, torch_device
 from translation.speech.acoustic import AcousticEncoder
-from translation.speech.augment import AugmentConfig
+from translation.speech.config import AugmentConfig
 from translation.speech.data import ClipSet, build_text_speech
 from translation.speech.report import ctc_per_by_voice, retrieval, voice_probe
 from translation.speech.train import fit_acoustic

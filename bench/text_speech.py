@@ -25,12 +25,13 @@ import torch
 
 from bench.results import write_result
 from bench.seeds import run_seeds, seed_bench_parser, seed_table
-from pipeline.compute import dask_client, run_jobs, torch_device
+from pipeline.cluster import dask_client, run_jobs
+from pipeline.devices import torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.speech.channel import NoisyChannel
 from translation.speech.audio import espeak_binary
-from translation.speech.config import PrepareTextSpeech, TrainTextSpeech
-from translation.speech.data import build_text_speech
+from translation.speech.config import TrainTextSpeech
+from translation.speech.data import PrepareTextSpeech, build_text_speech
 from translation.speech.evaluate import channel_metrics, g2p_words
 from translation.speech.jobs import model_of, training_jobs
 from translation.speech.report import ctc_per_by_voice, retrieval, voice_probe

@@ -20,11 +20,12 @@ import torch
 
 from bench.results import write_result
 from bench.seeds import run_seeds, seed_bench_parser, seed_table
-from pipeline.compute import dask_client, seed_everything, torch_device
+from pipeline.cluster import dask_client
+from pipeline.devices import seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.images.classifier import Classifier
-from translation.images.config import EvaluateTranslation, PrepareImages, TrainTranslation
-from translation.images.sources import build_glyphs, build_mnist_m
+from translation.images.config import EvaluateTranslation, TrainTranslation
+from translation.images.sources import PrepareImages, build_glyphs, build_mnist_m
 from translation.images.model import DRIT
 from translation.images.evaluate import evaluate, translate_batch
 from translation.images.data import encode_png, to_tensor

@@ -117,9 +117,27 @@ def _build(cls, block: dict, where: str):
 
 @dataclasses.dataclass(frozen=True)
 class TorchStage:
-    """The fields every torch stage sets first (pipeline.compute.seed_everything); configs extend it."""
+    """The fields every torch stage sets first (pipeline.devices.seed_everything); configs extend it."""
     seed: int = 0
     threads: int = dataclasses.field(default=2, metadata=rule(ge=1))
+
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributedConfig:
+    """How a training stage spreads over processes (pipeline.distributed); one process by default."""
+    nproc_per_node: int = dataclasses.field(default=1, metadata=rule(ge=1))   # 1: train in the stage's own process
+    nnodes: int = dataclasses.field(default=1, metadata=rule(ge=1))
+    rdzv_endpoint: str = ""       # host:port of the rendezvous, needed when nnodes > 1
+    backend: str = dataclasses.field(default="auto", metadata=rule(choices=["auto", "gloo", "nccl"]))   # auto: nccl on GPU
+
+    def check(self):
+        if self.nnodes > 1 and not self.rdzv_endpoint:
+            raise ConfigError("rdzv_endpoint: required (host:port reachable from every node) when nnodes > 1")
+
+    @property
+    def wanted(self) -> bool:
+        return self.nproc_per_node * self.nnodes > 1
 
 
 def read_params(path: str | Path = "params.yaml") -> dict:
@@ -166,3 +184,4 @@ def from_dict(cls, block: dict, where: str):
     if not isinstance(block, dict):
         raise ConfigError(f"{where}: must be a mapping, got {block!r}")
     return _build(cls, block, where)
+

@@ -17,30 +17,13 @@ import os
 import signal
 import sys
 import uuid
-from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
 
-from pipeline.config import ConfigError, rule
+from pipeline.config import DistributedConfig
 from pipeline.progress import say
 from pipeline.stage import RankFailed
-
-
-@dataclass(frozen=True)
-class DistributedConfig:
-    nproc_per_node: int = field(default=1, metadata=rule(ge=1))   # 1: train in the stage's own process
-    nnodes: int = field(default=1, metadata=rule(ge=1))
-    rdzv_endpoint: str = ""       # host:port of the rendezvous, needed when nnodes > 1
-    backend: str = field(default="auto", metadata=rule(choices=["auto", "gloo", "nccl"]))   # auto: nccl on GPU
-
-    def check(self):
-        if self.nnodes > 1 and not self.rdzv_endpoint:
-            raise ConfigError("rdzv_endpoint: required (host:port reachable from every node) when nnodes > 1")
-
-    @property
-    def wanted(self) -> bool:
-        return self.nproc_per_node * self.nnodes > 1
 
 
 def rank() -> int:

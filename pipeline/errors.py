@@ -7,6 +7,11 @@ the `mdr` command prints the message and exits 2. Models raise the subclass that
 from __future__ import annotations
 
 
+class InputFileError(ValueError):
+    """A file a stage or command reads that is malformed, truncated or of the wrong kind; a stage ends
+    with exit code 2 and this message (pipeline.stage)."""
+
+
 class RequestError(ValueError):
     """A malformed or out-of-range request (HTTP 422)."""
     status = 422

@@ -17,6 +17,7 @@ import faiss
 import numpy as np
 
 from pipeline.atomic import atomic_path
+from pipeline.errors import InputFileError
 
 MAGIC = b"MDRFAISS1\n"
 METRICS = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2}
@@ -64,7 +65,7 @@ def _fill_on_workers(index, shards, client, in_flight: int) -> list:
     return all_ids
 
 
-class IndexFileError(ValueError):
+class IndexFileError(InputFileError):
     """An index file that is truncated, corrupted or not an mdr index."""
 
 

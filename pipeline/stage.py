@@ -14,7 +14,7 @@ import sys
 import time
 
 from pipeline.config import ConfigError
-from pipeline.indexes import IndexFileError
+from pipeline.errors import InputFileError
 from pipeline.progress import say
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -42,7 +42,7 @@ def run_stage(name: str, main, user_errors: tuple = ()) -> None:
     previous = {s: signal.signal(s, _interrupt) for s in STOP_SIGNALS}
     try:
         main()
-    except (ConfigError, IndexFileError, FileNotFoundError, RankFailed, *user_errors) as e:
+    except (ConfigError, InputFileError, FileNotFoundError, RankFailed, *user_errors) as e:
         print(f"[{name}] error: {e}", file=sys.stderr, flush=True)
         sys.exit(2)
     except StageInterrupted as e:

@@ -236,3 +236,12 @@ def _resumed(resume: Resume, loop: Loop, averaged, name: str) -> dict | None:
         return None
     say(name, f"resuming from step {training['step']} ({resume.path})")
     return {k: training[k] for k in ("step", "history", "window", "best", "best_step", "best_score", "stale")}
+
+
+def linear_decay(lr: float, step: int, steps: int, decay_from: float) -> float:
+    """DRIT's 'lambda' policy: `lr` until decay_from·steps, then linear to zero at the last step.
+    A function of the step alone, so a resumed run follows the same schedule."""
+    start = decay_from * steps
+    if step < start:
+        return lr
+    return lr * (steps - step) / (steps - start + 1)

@@ -1,30 +1,52 @@
-"""The typed configs of the recommender stages (params.yaml blocks of the same names)."""
+"""The typed configs of the recommender's stages after data preparation (params.yaml blocks of the
+same names) and of the models and training they run: plain dataclasses, no model code, so reading a
+stage's params imports no model. The data stage's config lives with the data code (recsys.data)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.config import ConfigError, TorchStage, rule
-from pipeline.distributed import DistributedConfig
-from recsys.macridvae import MacridVAEConfig
-from recsys.multvae import MultVAEConfig
-from recsys.split import SplitConfig
-from recsys.synthetic import SyntheticConfig
-from recsys.train import TrainConfig
-
-SOURCES = ("synthetic", "movielens", "recbole", "csv")
+from pipeline.config import DistributedConfig, TorchStage, rule
 
 
 @dataclass(frozen=True)
-class PrepareInteractions:
-    source: str = field(default="synthetic", metadata=rule(choices=SOURCES))
-    path: str = ""  # folder (movielens), prefix or folder (recbole), file (csv)
-    seed: int = 0
-    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
-    split: SplitConfig = field(default_factory=SplitConfig)
+class MacridVAEConfig:
+    concepts: int = field(default=7, metadata=rule(ge=1))  # K
+    dim: int = field(default=100, metadata=rule(ge=1))  # d, per concept
+    hidden: int = field(default=100, metadata=rule(ge=1))  # the authors' code: d
+    tau: float = field(default=0.1, metadata=rule(gt=0))
+    std0: float = field(default=0.075, metadata=rule(gt=0))  # prior standard deviation σ0
+    dropout: float = field(default=0.5, metadata=rule(ge=0, lt=1))
+    gumbel: bool = True
+    concept_input_norm: bool = True  # normalize x ⊙ c_k per concept (authors' code) or x once (RecBole)
+    # The hierarchical objective (pipeline.hierarchical_kl; a block = a concept's d dimensions): β times
+    # the weighted KL terms instead of β·KL. All weights 1 is the KL itself (its μ-free part + a constant).
+    hierarchical: bool = False
+    kl_index_code: float = field(default=1.0, metadata=rule(ge=0))   # I(x; z)
+    kl_between: float = field(default=1.0, metadata=rule(ge=0))      # TC between concept blocks
+    kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
+    kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
+    kl_samples: int = field(default=32, metadata=rule(ge=2))         # batch rows whose terms are averaged
 
-    def check(self):
-        if self.source != "synthetic" and not self.path:
-            raise ConfigError(f"path: required for source '{self.source}'")
+
+@dataclass(frozen=True)
+class MultVAEConfig:
+    hidden: int = field(default=600, metadata=rule(ge=1))
+    latent: int = field(default=200, metadata=rule(ge=1))
+    dropout: float = field(default=0.5, metadata=rule(ge=0, lt=1))
+
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = field(default=150, metadata=rule(ge=1))
+    batch_size: int = field(default=128, metadata=rule(ge=1))
+    lr: float = field(default=1e-3, metadata=rule(gt=0))
+    weight_decay: float = field(default=0.0, metadata=rule(ge=0))
+    beta: float = field(default=0.2, metadata=rule(ge=0))   # β's cap in the annealing
+    anneal_steps: int = field(default=200, metadata=rule(ge=1))
+    patience: int = field(default=30, metadata=rule(ge=1))
+    ema: float = field(default=0.99, metadata=rule(ge=0, lt=1))  # EMA decay per step; 0 = off
+
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.compute import seed_everything
+from pipeline.devices import seed_everything
 from pipeline.disentanglement import importance_heatmap, score as disentanglement_scores
 from pipeline.progress import say
-from recsys import plots
+from recsys import plots, artifacts
 from recsys.baselines import EASE, MostPopular
 from recsys.config import EvaluateRecsys
 from recsys.dataset import InteractionData
@@ -17,7 +17,6 @@ from recsys.disentanglement import contingency, nmi, traverse
 from recsys.metrics import evaluate_scores
 from recsys.multvae import MultVAE
 from recsys.train import dense, fit, score_users
-from recsys import artifacts
 
 
 def baselines(cfg: EvaluateRecsys, data: InteractionData, device) -> dict:

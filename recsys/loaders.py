@@ -13,13 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.errors import InputFileError
+
 # ml-100k's u.genre, in column order of u.item's 19 flags
 ML100K_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
                  "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
                  "Romance", "Sci-Fi", "Thriller", "War", "Western"]
 
 
-class DataFormatError(ValueError):
+class DataFormatError(InputFileError):
     """A data file that cannot be read as interactions; the message names file and line."""
 
 

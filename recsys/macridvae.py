@@ -14,34 +14,13 @@ trained with the multinomial log-likelihood of the user's history.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from pipeline.config import rule
 from pipeline.hierarchical_kl import decomposed_kl, weighted
-
-
-@dataclass(frozen=True)
-class MacridVAEConfig:
-    concepts: int = field(default=7, metadata=rule(ge=1))  # K
-    dim: int = field(default=100, metadata=rule(ge=1))  # d, per concept
-    hidden: int = field(default=100, metadata=rule(ge=1))  # the authors' code: d
-    tau: float = field(default=0.1, metadata=rule(gt=0))
-    std0: float = field(default=0.075, metadata=rule(gt=0))  # prior standard deviation σ0
-    dropout: float = field(default=0.5, metadata=rule(ge=0, lt=1))
-    gumbel: bool = True
-    concept_input_norm: bool = True  # normalize x ⊙ c_k per concept (authors' code) or x once (RecBole)
-    # The hierarchical objective (pipeline.hierarchical_kl; a block = a concept's d dimensions): β times
-    # the weighted KL terms instead of β·KL. All weights 1 is the KL itself (its μ-free part + a constant).
-    hierarchical: bool = False
-    kl_index_code: float = field(default=1.0, metadata=rule(ge=0))   # I(x; z)
-    kl_between: float = field(default=1.0, metadata=rule(ge=0))      # TC between concept blocks
-    kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
-    kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
-    kl_samples: int = field(default=32, metadata=rule(ge=2))         # batch rows whose terms are averaged
+from recsys.config import MacridVAEConfig
 
 
 class MacridVAE(nn.Module):

@@ -1,20 +1,12 @@
 """Mult-VAE (Liang et al., WWW 2018): the β-VAE with a multinomial likelihood, the main baseline."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from pipeline.config import rule
-
-
-@dataclass(frozen=True)
-class MultVAEConfig:
-    hidden: int = field(default=600, metadata=rule(ge=1))
-    latent: int = field(default=200, metadata=rule(ge=1))
-    dropout: float = field(default=0.5, metadata=rule(ge=0, lt=1))
+from recsys.config import MultVAEConfig
 
 
 class MultVAE(nn.Module):

@@ -27,7 +27,8 @@ from pipeline.atomic import atomic_path
 from pipeline.errors import NotFound, RequestError, check_range
 from pipeline.indexes import VectorIndex
 from recsys.dataset import InteractionData
-from recsys.macridvae import MacridVAE, MacridVAEConfig
+from recsys.macridvae import MacridVAE
+from recsys.config import MacridVAEConfig
 from recsys import artifacts
 
 INDEX_FILE = "items.faiss"

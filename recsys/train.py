@@ -17,22 +17,10 @@ import scipy.sparse as sp
 import torch
 
 from pipeline import checkpoint, distributed
-from pipeline.config import rule
 from pipeline.trainer import Loop, Resume, Selection, fingerprint, mean_losses, train
 from recsys.dataset import InteractionData
 from recsys.metrics import evaluate_in_batches
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = field(default=150, metadata=rule(ge=1))
-    batch_size: int = field(default=128, metadata=rule(ge=1))
-    lr: float = field(default=1e-3, metadata=rule(gt=0))
-    weight_decay: float = field(default=0.0, metadata=rule(ge=0))
-    beta: float = field(default=0.2, metadata=rule(ge=0))   # β's cap in the annealing
-    anneal_steps: int = field(default=200, metadata=rule(ge=1))
-    patience: int = field(default=30, metadata=rule(ge=1))
-    ema: float = field(default=0.99, metadata=rule(ge=0, lt=1))  # EMA decay per step; 0 = off
+from recsys.config import TrainConfig
 
 
 @dataclass

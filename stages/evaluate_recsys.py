@@ -1,20 +1,19 @@
 """Stage evaluate_recsys: MacridVAE and its baselines on the test users, plus disentanglement (NMI to
 the known categories; DCI, MIG and probes against the generator's factors when the data has them)."""
 from pipeline.atomic import write_json
-from pipeline.compute import seed_everything, torch_device
+from pipeline.devices import seed_everything, torch_device
 from pipeline.config import load_config
 from pipeline.disentanglement import headline
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from recsys import plots
+from recsys import plots, artifacts
 from recsys.config import EvaluateRecsys
 from recsys.dataset import InteractionData
 from recsys.evaluate import baselines, disentanglement
 from recsys.metrics import evaluate_in_batches
 from recsys.serve import load_model
 from recsys.train import score_users
-from recsys import artifacts
 
 
 def main():

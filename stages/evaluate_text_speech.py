@@ -2,7 +2,7 @@
 spelling ↔ speech retrieval and the voice probes → metrics/text_speech.json, plots/text_speech_curve.png."""
 
 from pipeline.atomic import write_bytes, write_json
-from pipeline.compute import seed_everything, torch_device
+from pipeline.devices import seed_everything, torch_device
 from pipeline.config import load_config
 from pipeline.disentanglement import headline
 from pipeline.progress import say
@@ -20,7 +20,6 @@ from translation.speech.report import (
     factor_scores,
     voice_probe,
 )
-
 
 
 def main():

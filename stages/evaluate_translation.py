@@ -1,6 +1,6 @@
 """Stage evaluate_translation: the DESIGN.md measures → metrics/translation.json, a translation grid."""
 from pipeline.atomic import write_bytes, write_json
-from pipeline.compute import seed_everything
+from pipeline.devices import seed_everything
 from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
@@ -12,7 +12,6 @@ from translation.images.data import ImageData, encode_png
 from translation.images.plots import translation_grid
 from translation.images.train import load_model
 from translation.images import artifacts
-
 
 
 def main():

@@ -9,7 +9,6 @@ from recsys.serve import build_item_index, load_model, save_index
 from recsys import artifacts
 
 
-
 def main():
     cfg = load_config(IndexRecsys, "index_recsys")
     model, _ = load_model(artifacts.MODEL)

@@ -1,6 +1,6 @@
 """Stage index_text_speech: FAISS indexes of speech and spelling content codes; retrieval check."""
 from pipeline.atomic import write_json
-from pipeline.compute import torch_device
+from pipeline.devices import torch_device
 from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
@@ -10,7 +10,6 @@ from translation.speech.data import TextSpeechData
 from translation.speech.checkpoints import load_acoustic, load_channel
 from translation.speech.serve import build_indexes, catalogue, save_indexes
 from translation.speech import artifacts
-
 
 
 def main():

@@ -6,13 +6,11 @@ from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
 from translation.images.config import IndexTranslation
-from translation.images.data import ImageData
-from translation.images.data import encode_png
+from translation.images.data import ImageData, encode_png
 from translation.images.plots import search_grid
 from translation.images.serve import ContentIndexes, precision_at_k, search_examples
 from translation.images.train import load_model
 from translation.images import artifacts
-
 
 
 def main():

@@ -4,17 +4,14 @@ from dataclasses import asdict
 import numpy as np
 
 from pipeline.atomic import write_bytes, write_json
-from pipeline.compute import dask_client
+from pipeline.cluster import dask_client
 from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.images.config import PrepareImages
-from translation.images.sources import build_folders, build_glyphs, build_mnist_m
-from translation.images.data import ImageError, encode_png
-from translation.images.plots import tile_grid
+from translation.images.sources import PrepareImages, build_folders, build_glyphs, build_mnist_m
+from translation.images.data import ImageError, encode_png, tile_grid
 from translation.images import artifacts
-
 
 
 def main():

@@ -1,16 +1,14 @@
 """Stage prepare_text_speech: CMUdict word splits and espeak-ng clips with log-mel features, on Dask."""
 from pipeline.atomic import write_json
-from pipeline.compute import dask_client
+from pipeline.cluster import dask_client
 from pipeline.config import load_config
 from pipeline.progress import Progress, say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
 from translation.speech.lexicon import LexiconError
 from translation.speech.audio import SpeechError
-from translation.speech.config import PrepareTextSpeech
-from translation.speech.data import build_text_speech
+from translation.speech.data import PrepareTextSpeech, build_text_speech
 from translation.speech import artifacts
-
 
 
 def main():

@@ -6,7 +6,7 @@ import io
 
 from pipeline import distributed
 from pipeline.atomic import write_text
-from pipeline.compute import seed_everything, torch_device
+from pipeline.devices import seed_everything, torch_device
 from pipeline.config import load_config
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
@@ -15,7 +15,6 @@ from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
 from recsys.train import fit, save_model
 from recsys import artifacts
-
 
 
 def main():

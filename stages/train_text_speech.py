@@ -7,7 +7,7 @@ channel.pt (semi-supervised at `paired_size`) beside acoustic.pt. Each job check
 models/text_speech/NAME.partial.pt as it goes, and a killed run's jobs resume from there (pipeline.trainer).
 """
 from pipeline.atomic import write_bytes, write_json
-from pipeline.compute import dask_client, run_jobs
+from pipeline.cluster import dask_client, run_jobs
 from pipeline.config import ConfigError, load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage

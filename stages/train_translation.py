@@ -10,7 +10,7 @@ import io
 
 from pipeline import distributed
 from pipeline.atomic import write_text
-from pipeline.compute import seed_everything, torch_device
+from pipeline.devices import seed_everything, torch_device
 from pipeline.config import load_config
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
@@ -19,7 +19,6 @@ from translation.images.model import DRIT
 from translation.images.data import ImageData
 from translation.images.train import fit, save_model
 from translation.images import artifacts
-
 
 
 def main():

@@ -13,7 +13,7 @@ os.environ.setdefault("MDR_DEVICE", "cpu")
 
 @pytest.fixture(scope="session")
 def dask():
-    from pipeline.compute import dask_client
+    from pipeline.cluster import dask_client
 
     with dask_client(n_workers=2) as client:
         yield client
@@ -35,9 +35,11 @@ def tiny_data(tiny_raw, dask):
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_data):
-    from pipeline.compute import seed_everything
-    from recsys.macridvae import MacridVAE, MacridVAEConfig
-    from recsys.train import TrainConfig, fit
+    from pipeline.devices import seed_everything
+    from recsys.macridvae import MacridVAE
+    from recsys.config import MacridVAEConfig
+    from recsys.train import fit
+    from recsys.config import TrainConfig
 
     seed_everything(0, 2)
     model = MacridVAE(tiny_data.n_items, MacridVAEConfig(concepts=4, dim=16, hidden=32))
@@ -79,9 +81,11 @@ def tiny_images(dask):
 
 @pytest.fixture(scope="session")
 def tiny_drit(tiny_images):
-    from pipeline.compute import seed_everything
-    from translation.images.model import DRIT, DRITConfig
-    from translation.images.train import TranslationTrainConfig, fit
+    from pipeline.devices import seed_everything
+    from translation.images.model import DRIT
+    from translation.images.config import DRITConfig
+    from translation.images.train import fit
+    from translation.images.config import TranslationTrainConfig
 
     seed_everything(0, 2)
     model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1, gen_noise=0.0))  # no noise inputs: a code decides an output
@@ -107,12 +111,14 @@ def tiny_text_speech(dask):
 def tiny_speech_models(tiny_text_speech):
     """(noisy channel, acoustic encoder), each trained for a few steps on the tiny data."""
 
-    from pipeline.compute import seed_everything
-    from translation.speech.acoustic import AcousticConfig, AcousticEncoder
+    from pipeline.devices import seed_everything
+    from translation.speech.acoustic import AcousticEncoder
+    from translation.speech.config import AcousticConfig
     from translation.speech.channel import NoisyChannel
-    from translation.speech.seq2seq import Seq2SeqConfig
+    from translation.speech.config import Seq2SeqConfig
     from translation.speech.data import ClipSet
-    from translation.speech.train import AcousticTrainConfig, ChannelTrainConfig, fit_acoustic, fit_channel
+    from translation.speech.train import fit_acoustic, fit_channel
+    from translation.speech.config import AcousticTrainConfig, ChannelTrainConfig
 
     data = tiny_text_speech
     seed_everything(0, 2)

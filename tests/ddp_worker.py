@@ -8,7 +8,7 @@ import sys
 import torch
 
 from pipeline import distributed
-from pipeline.distributed import DistributedConfig
+from pipeline.config import DistributedConfig
 from pipeline.trainer import Loop, train
 
 

@@ -6,8 +6,8 @@ import torch
 
 from pipeline.config import ConfigError, from_dict
 from translation.speech.audio import SAMPLE_RATE, log_mel
-from translation.speech.augment import (AugmentConfig, add_noise, augmented_features, mask, perturb_speed, reverberate,
-                                       room_impulse, shift_pitch)
+from translation.speech.augment import add_noise, augmented_features, mask, perturb_speed, reverberate, room_impulse, shift_pitch
+from translation.speech.config import AugmentConfig
 
 
 def tone(seconds: float = 0.5, hz: float = 220.0) -> np.ndarray:
@@ -85,9 +85,11 @@ def test_a_bad_snr_range_names_the_key():
 
 
 def test_the_acoustic_encoder_trains_on_augmented_clips(tiny_text_speech):
-    from translation.speech.acoustic import AcousticConfig, AcousticEncoder
+    from translation.speech.acoustic import AcousticEncoder
+    from translation.speech.config import AcousticConfig
     from translation.speech.data import ClipSet
-    from translation.speech.train import AcousticTrainConfig, fit_acoustic
+    from translation.speech.train import fit_acoustic
+    from translation.speech.config import AcousticTrainConfig
 
     clips = ClipSet.concat([tiny_text_speech.clips["paired"], tiny_text_speech.clips["unpaired"]])
 

@@ -1,7 +1,8 @@
 import pytest
 
 from pipeline.config import ConfigError, from_dict, load_config
-from recsys.config import EvaluateRecsys, PrepareInteractions, TrainRecsys
+from recsys.config import EvaluateRecsys, TrainRecsys
+from recsys.data import PrepareInteractions
 
 
 def stage_configs() -> dict:

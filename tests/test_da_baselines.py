@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from translation.images.classifier import (Classifier, ClassifierConfig, GradientReversal, colour_jitter, dann_weight,
-                                           train_classifier)
+from translation.images.classifier import Classifier, GradientReversal, colour_jitter, dann_weight, train_classifier
+from translation.images.config import ClassifierConfig
 
 
 def test_gradient_reversal_flips_the_domain_losss_gradient_at_the_backbone():

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from pipeline import distributed
-from pipeline.distributed import DistributedConfig
+from pipeline.config import DistributedConfig
 from pipeline.scratch import scratch_repo
 from pipeline.stage import RankFailed
 from test_pipeline_e2e import TINY

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from translation.images.model import DRIT, DRITConfig
+from translation.images.model import DRIT
+from translation.images.config import DRITConfig, TranslationTrainConfig
 from translation.images.data import to_tensor
-from translation.images.train import (TranslationTrainConfig, batch_for_step, content_discriminator_only, fit,
-                                      load_model, lr_at, make_optimizers, save_model, set_learning_rates, train_step)
+from translation.images.train import batch_for_step, content_discriminator_only, fit, load_model, lr_at, make_optimizers, save_model, set_learning_rates, train_step
 
 # DRIT as in its code (one discriminator scale, no noise inputs, G-alone losses reach G only): each test
 # below that needs DRIT++'s or this project's additions turns them on by name.
@@ -346,7 +346,7 @@ def test_translation_in_the_attributes_of_a_target_pool(tiny_drit, tiny_images):
 
 
 def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
-    from translation.images.classifier import ClassifierConfig
+    from translation.images.config import ClassifierConfig
     from translation.images.evaluate import evaluate, frechet_distance, mean_pairwise_distance
 
     metrics, extras = evaluate(tiny_drit, tiny_images, ClassifierConfig(steps=5, batch_size=8, width=4), 0,
@@ -392,7 +392,7 @@ def test_glyph_swap_l1_scores_the_true_render_as_zero(dask, monkeypatch):
 
 
 def test_evaluation_of_unlabelled_folders_reports_what_it_can(tiny_drit, tiny_images):
-    from translation.images.classifier import ClassifierConfig
+    from translation.images.config import ClassifierConfig
     from translation.images.evaluate import evaluate
     from translation.images.data import ImageData
 

@@ -60,9 +60,11 @@ def test_a_bank_of_posteriors_sharpens_a_small_batch():
 def test_macridvae_trains_with_the_hierarchical_objective(tiny_data):
     from dataclasses import replace
 
-    from pipeline.compute import seed_everything
-    from recsys.macridvae import MacridVAE, MacridVAEConfig
-    from recsys.train import TrainConfig, fit
+    from pipeline.devices import seed_everything
+    from recsys.macridvae import MacridVAE
+    from recsys.config import MacridVAEConfig
+    from recsys.train import fit
+    from recsys.config import TrainConfig
 
     seed_everything(0, 2)
     cfg = replace(MacridVAEConfig(concepts=3, dim=8, hidden=16), hierarchical=True, kl_between=4.0)

@@ -7,48 +7,22 @@ from pathlib import Path
 
 import yaml
 
+from pipeline import imports
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "recsys", "translation", "stages", "bench")
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
 def project_modules() -> dict[str, Path]:
-    return {module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
+    return imports.project_modules(ROOT, PACKAGES)
 
 
 def imports_of(path: Path, modules: dict[str, Path]) -> set[str]:
-    """Project modules that `path` imports anywhere (top level or inside a function)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            # `from pkg import mod` imports the submodule pkg.mod when there is one
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        else:
-            continue
-        # importing a.b.c runs the packages a and a.b first
-        found |= {".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 2)} & modules.keys()
-    return found
+    return imports.imports_of(path, modules)
 
 
 def import_graph() -> dict[str, set[str]]:
-    modules = project_modules()
-    return {m: imports_of(p, modules) - {m} for m, p in modules.items()}
-
-
-def closure(graph, start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        m = todo.pop()
-        if m not in seen:
-            seen.add(m)
-            todo.extend(graph[m])
-    return seen
+    return imports.import_graph(project_modules())
 
 
 def layer(module: str) -> str:
@@ -113,27 +87,6 @@ def test_the_checks_catch_an_upward_import_a_cross_model_import_and_a_cycle(tmp_
         "pipeline.service imports recsys.serve"]
     assert violations({"translation.images.serve": {"translation.speech.lexicon"}, "translation.speech.lexicon": set()})
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a → b → c → a"]
-
-
-def covered(path: str, deps: list[str]) -> bool:
-    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in deps)
-
-
-def test_every_stage_depends_on_the_project_modules_it_runs():
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    graph, modules = import_graph(), project_modules()
-    missing = []
-    for name, stage in stages.items():
-        entry = stage["cmd"].split("-m ", 1)[1].split()[0]
-        assert entry in modules, f"{name}: {entry} is not a project module"
-        deps = stage.get("deps", [])
-        for m in sorted(closure(graph, entry)):
-            path = str(modules[m].relative_to(ROOT))
-            if modules[m].name == "__init__.py" and not modules[m].read_text().strip():
-                continue  # an empty package file runs nothing
-            if not covered(path, deps):
-                missing.append(f"{name}: {path}")
-    assert not missing, "dvc.yaml deps miss modules the stage imports:\n" + "\n".join(missing)
 
 
 ARTIFACT_ROOTS = ("data/", "models/", "indexes/", "metrics/", "plots/")

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from recsys.baselines import EASE, MostPopular
-from recsys.macridvae import MacridVAE, MacridVAEConfig
-from recsys.multvae import MultVAE, MultVAEConfig
+from recsys.macridvae import MacridVAE
+from recsys.config import MacridVAEConfig, MultVAEConfig
+from recsys.multvae import MultVAE
 from recsys.serve import load_model
 from recsys.train import dense, save_model, score_users
 
@@ -74,8 +75,9 @@ def test_sparse_first_layer_equals_the_dense_layer(tiny_data, per_concept):
 
 def test_ema_keeps_averaged_weights(tiny_data):
     """The kept weights are the moving average: a decay near 0 reproduces the raw weights, 0.9 does not."""
-    from pipeline.compute import seed_everything
-    from recsys.train import TrainConfig, fit
+    from pipeline.devices import seed_everything
+    from recsys.train import fit
+    from recsys.config import TrainConfig
 
     def kept(ema):
         seed_everything(3, 2)
@@ -116,8 +118,9 @@ def test_closed_form_baselines(tiny_data):
 
 
 def test_training_repeats_bit_for_bit_with_a_seed(tiny_data):
-    from pipeline.compute import seed_everything
-    from recsys.train import TrainConfig, fit
+    from pipeline.devices import seed_everything
+    from recsys.train import fit
+    from recsys.config import TrainConfig
 
     states = []
     for _ in range(2):

@@ -4,17 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.compute import run_jobs, seed_everything
-from translation.speech.acoustic import (
-    AcousticConfig,
-    AcousticEncoder,
-    corrupt,
-    ctc_greedy,
-    id_batch,
-)
+from pipeline.cluster import run_jobs
+from pipeline.devices import seed_everything
+from translation.speech.acoustic import AcousticEncoder, corrupt, ctc_greedy, id_batch
+from translation.speech.config import AcousticConfig, ChannelLossWeights, DecodeConfig, Seq2SeqConfig, ChannelTrainConfig
 from translation.speech.lexicon import GRAPHEMES, PHONES, Vocab
-from translation.speech.channel import ChannelLossWeights, DecodeConfig, NoisyChannel
-from translation.speech.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length, trim_after_eos, with_bos
+from translation.speech.channel import NoisyChannel
+from translation.speech.seq2seq import Seq2Seq, SymbolLM, by_length, trim_after_eos, with_bos
 from translation.speech.evaluate import (
     edit_distance,
     error_rates,
@@ -29,12 +25,7 @@ from translation.speech.checkpoints import (
     save_acoustic,
     save_channel,
 )
-from translation.speech.train import (
-    ChannelTrainConfig,
-    encode_pairs,
-    fit_channel,
-    mel_batch,
-)
+from translation.speech.train import encode_pairs, fit_channel, mel_batch
 
 WORDS = {"cat": "K AE T", "dog": "D AO G", "fish": "F IH SH", "bird": "B ER D", "horse": "HH AO R S",
          "mouse": "M AW S", "sheep": "SH IY P", "goat": "G OW T", "duck": "D AH K", "frog": "F R AA G",

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from pipeline.compute import seed_everything
+from pipeline.devices import seed_everything
 from pipeline.trainer import Loop, Resume, Selection, fingerprint, train
 
 
@@ -44,8 +44,10 @@ def resumes_exactly(run, kill_at: int, tmp_path) -> None:
 
 
 def test_macridvae_resumes_to_the_uninterrupted_weights(tiny_data, tmp_path, capfd):
-    from recsys.macridvae import MacridVAE, MacridVAEConfig
-    from recsys.train import TrainConfig, fit
+    from recsys.macridvae import MacridVAE
+    from recsys.config import MacridVAEConfig
+    from recsys.train import fit
+    from recsys.config import TrainConfig
 
     def run(resume):
         seed_everything(0, 2)
@@ -60,8 +62,10 @@ def test_macridvae_resumes_to_the_uninterrupted_weights(tiny_data, tmp_path, cap
 
 
 def test_multvae_resumes_to_the_uninterrupted_weights(tiny_data, tmp_path):
-    from recsys.multvae import MultVAE, MultVAEConfig
-    from recsys.train import TrainConfig, fit
+    from recsys.multvae import MultVAE
+    from recsys.config import MultVAEConfig
+    from recsys.train import fit
+    from recsys.config import TrainConfig
 
     def run(resume):
         seed_everything(0, 2)
@@ -73,8 +77,10 @@ def test_multvae_resumes_to_the_uninterrupted_weights(tiny_data, tmp_path):
 
 
 def test_drit_resumes_to_the_uninterrupted_weights(tiny_images, tmp_path):
-    from translation.images.model import DRIT, DRITConfig
-    from translation.images.train import TranslationTrainConfig, fit
+    from translation.images.model import DRIT
+    from translation.images.config import DRITConfig
+    from translation.images.train import fit
+    from translation.images.config import TranslationTrainConfig
 
     cfg = TranslationTrainConfig(iterations=4, batch_size=4, log_every=1, checkpoint_every=2)   # lr decays from step 2
 
@@ -89,8 +95,9 @@ def test_drit_resumes_to_the_uninterrupted_weights(tiny_images, tmp_path):
 
 def test_noisy_channel_resumes_to_the_uninterrupted_weights(tiny_text_speech, tmp_path):
     from translation.speech.channel import NoisyChannel
-    from translation.speech.seq2seq import Seq2SeqConfig
-    from translation.speech.train import ChannelTrainConfig, fit_channel
+    from translation.speech.config import Seq2SeqConfig
+    from translation.speech.train import fit_channel
+    from translation.speech.config import ChannelTrainConfig
 
     data = tiny_text_speech
     words = data.paired(20)
@@ -109,9 +116,11 @@ def test_noisy_channel_resumes_to_the_uninterrupted_weights(tiny_text_speech, tm
 
 
 def test_acoustic_encoder_resumes_to_the_uninterrupted_weights(tiny_text_speech, tmp_path):
-    from translation.speech.acoustic import AcousticConfig, AcousticEncoder
+    from translation.speech.acoustic import AcousticEncoder
+    from translation.speech.config import AcousticConfig
     from translation.speech.data import ClipSet
-    from translation.speech.train import AcousticTrainConfig, fit_acoustic
+    from translation.speech.train import fit_acoustic
+    from translation.speech.config import AcousticTrainConfig
 
     clips = ClipSet.concat([tiny_text_speech.clips["paired"], tiny_text_speech.clips["unpaired"]])
 
@@ -126,7 +135,8 @@ def test_acoustic_encoder_resumes_to_the_uninterrupted_weights(tiny_text_speech,
 
 
 def test_judge_classifier_resumes_to_the_uninterrupted_weights(tiny_images, tmp_path):
-    from translation.images.classifier import ClassifierConfig, train_classifier
+    from translation.images.classifier import train_classifier
+    from translation.images.config import ClassifierConfig
 
     train_set = tiny_images.splits["a_train"]
 

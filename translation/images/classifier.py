@@ -11,7 +11,6 @@ Two ways of training it beside the plain one, for fair baselines:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +18,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from pipeline.config import rule
 from pipeline.trainer import Loop, Resume, fingerprint, mean_losses, train
 from translation.images.data import to_tensor
-
-
-@dataclass(frozen=True)
-class ClassifierConfig:
-    steps: int = field(default=480, metadata=rule(ge=1))
-    batch_size: int = field(default=64, metadata=rule(ge=2))
-    lr: float = field(default=1e-3, metadata=rule(gt=0))
-    width: int = field(default=16, metadata=rule(ge=4))
+from translation.images.config import ClassifierConfig
 
 
 def standardise(x: torch.Tensor) -> torch.Tensor:

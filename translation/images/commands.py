@@ -34,7 +34,7 @@ def _read_inputs(path: str, size: int):
 
 def cmd_translate(args):
     from translation.images.data import encode_png
-    from translation.images.plots import tile_grid
+    from translation.images.data import tile_grid
 
     tr = load(args)
     names, images = _read_inputs(args.input, tr.size)

@@ -1,25 +1,82 @@
-"""The typed configs of the image-translation stages (params.yaml blocks of the same names)."""
+"""The typed configs of the image-translation stages after data preparation (params.yaml blocks of
+the same names) and of the model, training and judge they run: plain dataclasses, no model code, so
+reading a stage's params imports no model. The data stage's config lives with the data code
+(translation.images.sources)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pipeline.config import ConfigError, TorchStage, from_dict, rule
-from pipeline.distributed import DistributedConfig
-from translation.images.classifier import ClassifierConfig
-from translation.images.sources import SOURCES, FoldersConfig, GlyphsConfig, MnistMConfig
-from translation.images.model import DRITConfig
-from translation.images.train import TranslationTrainConfig
+from pipeline.config import ConfigError, DistributedConfig, TorchStage, from_dict, rule
+from translation.images.sources import SOURCES
 
 
 @dataclass(frozen=True)
-class PrepareImages:
-    source: str = field(default="mnist_m", metadata=rule(choices=SOURCES))
-    seed: int = 0
-    size: int = field(default=32, metadata=rule(choices=[32]))   # the model's fixed input size
-    mnist_m: MnistMConfig = field(default_factory=MnistMConfig)
-    glyphs: GlyphsConfig = field(default_factory=GlyphsConfig)
-    folders: FoldersConfig = field(default_factory=FoldersConfig)
+class DRITConfig:
+    width: int = field(default=16, metadata=rule(ge=4))       # channels of the first stage (DRIT: 64)
+    attr_dim: int = field(default=8, metadata=rule(ge=1))     # attribute code size (DRIT: 8)
+    downsamples: int = field(default=1, metadata=rule(ge=1, le=3))  # content map = image / 2**downsamples
+    content_blocks: int = field(default=2, metadata=rule(ge=1))  # residual blocks, the last one shared
+    gen_blocks: int = field(default=2, metadata=rule(ge=1))
+    lambda_cycle: float = field(default=10.0, metadata=rule(ge=0))
+    lambda_recon: float = field(default=10.0, metadata=rule(ge=0))
+    lambda_latent: float = field(default=10.0, metadata=rule(ge=0))
+    lambda_kl: float = field(default=0.01, metadata=rule(ge=0))
+    lambda_content_l2: float = field(default=0.01, metadata=rule(ge=0))   # DRIT's L2 on content codes
+    lambda_content_adv: float = field(default=1.0, metadata=rule(ge=0))
+    # c(G(c(x), z)) ≈ c(x): an image's content code and its translation's agree (squared error, so the
+    # training noise on both codes adds a constant); 0: off, as in DRIT, whose cross-cycle implies it only
+    lambda_content_consistency: float = field(default=0.0, metadata=rule(ge=0))
+    # self-reconstruction and cross-cycle L1 on images average-pooled k×k (1: full resolution, as DRIT):
+    # with k > 1 the content code need not carry the fine texture of its domain (MNIST-M's
+    # backgrounds), which the attribute vector cannot, and the generators draw it from z and noise
+    recon_lowpass: int = field(default=1, metadata=rule(ge=1))
+    lambda_domain_adv: float = field(default=1.0, metadata=rule(ge=0))
+    lambda_mode_seeking: float = field(default=1.0, metadata=rule(ge=0))  # DRIT++
+    content_noise: float = field(default=1.0, metadata=rule(ge=0))  # std of DRIT's training noise on content
+    spectral_norm: bool = True                                      # DRIT++'s --dis_spectral_norm
+    dis_scales: int = field(default=3, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
+    gen_noise: float = field(default=0.1, metadata=rule(ge=0))      # initial scale of per-pixel noise in the generators (0: none)
+    g_alone_moves_content: bool = True  # DRIT's update_EG also steps E_c after backward_G_alone (False: G only)
+    # The hierarchical objective on the attribute code (pipeline.hierarchical_kl): `attr_blocks` blocks
+    # of attr_dim / attr_blocks dimensions; lambda_kl × the weighted terms replace lambda_kl × KL.
+    hierarchical: bool = False
+    attr_blocks: int = field(default=4, metadata=rule(ge=1))
+    kl_index_code: float = field(default=1.0, metadata=rule(ge=0))   # I(x; z)
+    kl_between: float = field(default=1.0, metadata=rule(ge=0))      # TC between attribute blocks
+    kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
+    kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
+    kl_bank: int = field(default=256, metadata=rule(ge=0))  # recent posteriors per domain beside the batch's
+
+    def check(self):
+        if self.hierarchical and self.attr_dim % self.attr_blocks:
+            raise ConfigError(f"attr_blocks: must divide attr_dim ({self.attr_dim}), got {self.attr_blocks}")
+
+
+@dataclass(frozen=True)
+class TranslationTrainConfig:
+    iterations: int = field(default=480, metadata=rule(ge=1))
+    batch_size: int = field(default=8, metadata=rule(ge=2))
+    lr: float = field(default=5e-4, metadata=rule(gt=0))
+    decay_from: float = field(default=0.5, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction (DRIT)
+    beta1: float = field(default=0.5, metadata=rule(ge=0, lt=1))
+    beta2: float = field(default=0.999, metadata=rule(ge=0, lt=1))
+    weight_decay: float = field(default=1e-4, metadata=rule(ge=0))
+    # DRIT's content discriminator: its lr is lr / 2.5, its gradient norm clipped at 5, and (d_iter 3)
+    # it takes two extra updates on fresh batches per step.
+    content_dis_lr_scale: float = field(default=0.4, metadata=rule(gt=0))
+    content_dis_clip: float = field(default=5.0, metadata=rule(ge=0))   # 0: no clipping
+    content_dis_extra: int = field(default=2, metadata=rule(ge=0, le=4))
+    log_every: int = field(default=25, metadata=rule(ge=1))
+    checkpoint_every: int = field(default=100, metadata=rule(ge=1))
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    steps: int = field(default=480, metadata=rule(ge=1))
+    batch_size: int = field(default=64, metadata=rule(ge=2))
+    lr: float = field(default=1e-3, metadata=rule(gt=0))
+    width: int = field(default=16, metadata=rule(ge=4))
 
 
 # The 2026-11-23 glyph model: mnist_m's later defaults cost glyph content (benchmarks history, Glyphs).

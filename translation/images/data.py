@@ -168,3 +168,13 @@ def read_images(files: list[Path], size: int) -> np.ndarray:
 def read_folder(folder: str | Path, size: int) -> np.ndarray:
     """Every image file in a folder (sorted by name) → uint8 (N, size, size, 3)."""
     return read_images(image_files(folder), size)
+
+
+def tile_grid(rows: np.ndarray, pad: int = 2) -> np.ndarray:
+    """(R, C, H, W, 3) uint8 → one image with a white gap between cells."""
+    r, c, h, w, _ = rows.shape
+    out = np.full((r * (h + pad) + pad, c * (w + pad) + pad, 3), 255, np.uint8)
+    for i in range(r):
+        for j in range(c):
+            out[pad + i * (h + pad):pad + i * (h + pad) + h, pad + j * (w + pad):pad + j * (w + pad) + w] = rows[i, j]
+    return out

@@ -21,7 +21,8 @@ import torch
 from scipy import linalg
 
 from pipeline.disentanglement import headline, importance_heatmap, score
-from translation.images.classifier import ClassifierConfig, train_classifier
+from translation.images.classifier import train_classifier
+from translation.images.config import ClassifierConfig
 from translation.images.model import DRIT
 from translation.images.data import ImageData, to_tensor, to_uint8
 

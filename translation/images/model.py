@@ -13,58 +13,16 @@ Images are (N, 3, S, S) in [-1, 1] with S divisible by 2^d; content codes are (N
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from pipeline.config import ConfigError, rule
+from pipeline.config import ConfigError
 from pipeline.hierarchical_kl import decomposed_kl, weighted
+from translation.images.config import DRITConfig
 
 DOMAINS = ("a", "b")
-
-
-@dataclass(frozen=True)
-class DRITConfig:
-    width: int = field(default=16, metadata=rule(ge=4))       # channels of the first stage (DRIT: 64)
-    attr_dim: int = field(default=8, metadata=rule(ge=1))     # attribute code size (DRIT: 8)
-    downsamples: int = field(default=1, metadata=rule(ge=1, le=3))  # content map = image / 2**downsamples
-    content_blocks: int = field(default=2, metadata=rule(ge=1))  # residual blocks, the last one shared
-    gen_blocks: int = field(default=2, metadata=rule(ge=1))
-    lambda_cycle: float = field(default=10.0, metadata=rule(ge=0))
-    lambda_recon: float = field(default=10.0, metadata=rule(ge=0))
-    lambda_latent: float = field(default=10.0, metadata=rule(ge=0))
-    lambda_kl: float = field(default=0.01, metadata=rule(ge=0))
-    lambda_content_l2: float = field(default=0.01, metadata=rule(ge=0))   # DRIT's L2 on content codes
-    lambda_content_adv: float = field(default=1.0, metadata=rule(ge=0))
-    # c(G(c(x), z)) ≈ c(x): an image's content code and its translation's agree (squared error, so the
-    # training noise on both codes adds a constant); 0: off, as in DRIT, whose cross-cycle implies it only
-    lambda_content_consistency: float = field(default=0.0, metadata=rule(ge=0))
-    # self-reconstruction and cross-cycle L1 on images average-pooled k×k (1: full resolution, as DRIT):
-    # with k > 1 the content code need not carry the fine texture of its domain (MNIST-M's
-    # backgrounds), which the attribute vector cannot, and the generators draw it from z and noise
-    recon_lowpass: int = field(default=1, metadata=rule(ge=1))
-    lambda_domain_adv: float = field(default=1.0, metadata=rule(ge=0))
-    lambda_mode_seeking: float = field(default=1.0, metadata=rule(ge=0))  # DRIT++
-    content_noise: float = field(default=1.0, metadata=rule(ge=0))  # std of DRIT's training noise on content
-    spectral_norm: bool = True                                      # DRIT++'s --dis_spectral_norm
-    dis_scales: int = field(default=3, metadata=rule(ge=1, le=3))   # DRIT++'s --dis_scale: image scales judged
-    gen_noise: float = field(default=0.1, metadata=rule(ge=0))      # initial scale of per-pixel noise in the generators (0: none)
-    g_alone_moves_content: bool = True  # DRIT's update_EG also steps E_c after backward_G_alone (False: G only)
-    # The hierarchical objective on the attribute code (pipeline.hierarchical_kl): `attr_blocks` blocks
-    # of attr_dim / attr_blocks dimensions; lambda_kl × the weighted terms replace lambda_kl × KL.
-    hierarchical: bool = False
-    attr_blocks: int = field(default=4, metadata=rule(ge=1))
-    kl_index_code: float = field(default=1.0, metadata=rule(ge=0))   # I(x; z)
-    kl_between: float = field(default=1.0, metadata=rule(ge=0))      # TC between attribute blocks
-    kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
-    kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
-    kl_bank: int = field(default=256, metadata=rule(ge=0))  # recent posteriors per domain beside the batch's
-
-    def check(self):
-        if self.hierarchical and self.attr_dim % self.attr_blocks:
-            raise ConfigError(f"attr_blocks: must divide attr_dim ({self.attr_dim}), got {self.attr_blocks}")
 
 
 # ---------------------------------------------------------------- blocks

@@ -7,17 +7,7 @@ import torch
 
 from translation.images.model import DRIT
 from translation.images.evaluate import translate_batch
-from translation.images.data import ImageData
-
-
-def tile_grid(rows: np.ndarray, pad: int = 2) -> np.ndarray:
-    """(R, C, H, W, 3) uint8 → one image with a white gap between cells."""
-    r, c, h, w, _ = rows.shape
-    out = np.full((r * (h + pad) + pad, c * (w + pad) + pad, 3), 255, np.uint8)
-    for i in range(r):
-        for j in range(c):
-            out[pad + i * (h + pad):pad + i * (h + pad) + h, pad + j * (w + pad):pad + j * (w + pad) + w] = rows[i, j]
-    return out
+from translation.images.data import ImageData, tile_grid
 
 
 HIT, MISS, QUERY = (0, 170, 0), (220, 0, 0), (0, 0, 0)   # frame colours: same class, another class, the query

@@ -17,8 +17,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.errors import TooLarge
 from pipeline.service import ServeConfig, ServedModel, binary_response, error_responses, no_empty_form_fields
-from translation.images.data import decode_image, encode_png
-from translation.images.plots import tile_grid
+from translation.images.data import decode_image, encode_png, tile_grid
 
 IMAGE_TYPES = "image/png, image/jpeg, image/gif, image/bmp, image/webp"   # what PIL reads
 SEED_MAX = 2**31 - 1

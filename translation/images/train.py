@@ -7,36 +7,17 @@ is a function of the step, so a run resumed from a checkpoint takes exactly the 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from pipeline import checkpoint, distributed
-from pipeline.compute import linear_decay
-from pipeline.config import rule
-from pipeline.trainer import Loop, Resume, fingerprint, mean_losses, train
-from translation.images.model import DRIT, DRITConfig
+from pipeline.trainer import linear_decay, Loop, Resume, fingerprint, mean_losses, train
+from translation.images.model import DRIT
+from translation.images.config import DRITConfig, TranslationTrainConfig
 from translation.images.data import ImageData, to_tensor
-
-
-@dataclass(frozen=True)
-class TranslationTrainConfig:
-    iterations: int = field(default=480, metadata=rule(ge=1))
-    batch_size: int = field(default=8, metadata=rule(ge=2))
-    lr: float = field(default=5e-4, metadata=rule(gt=0))
-    decay_from: float = field(default=0.5, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction (DRIT)
-    beta1: float = field(default=0.5, metadata=rule(ge=0, lt=1))
-    beta2: float = field(default=0.999, metadata=rule(ge=0, lt=1))
-    weight_decay: float = field(default=1e-4, metadata=rule(ge=0))
-    # DRIT's content discriminator: its lr is lr / 2.5, its gradient norm clipped at 5, and (d_iter 3)
-    # it takes two extra updates on fresh batches per step.
-    content_dis_lr_scale: float = field(default=0.4, metadata=rule(gt=0))
-    content_dis_clip: float = field(default=5.0, metadata=rule(ge=0))   # 0: no clipping
-    content_dis_extra: int = field(default=2, metadata=rule(ge=0, le=4))
-    log_every: int = field(default=25, metadata=rule(ge=1))
-    checkpoint_every: int = field(default=100, metadata=rule(ge=1))
 
 
 GROUPS = ("encoders", "generators", "domain_discriminators", "content_discriminator")

@@ -16,29 +16,14 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.config import rule
 from translation.speech.lexicon import PHONES, Vocab
 from translation.speech.seq2seq import BiGRU, length_mask, pad_batch
-
-
-@dataclass(frozen=True)
-class AcousticConfig:
-    n_mels: int = field(default=40, metadata=rule(ge=8))
-    hidden: int = field(default=96, metadata=rule(ge=8))
-    code: int = field(default=64, metadata=rule(ge=4))      # content code (shared with phoneme strings)
-    voice: int = field(default=16, metadata=rule(ge=2))      # voice code
-    temperature: float = field(default=0.1, metadata=rule(gt=0))   # InfoNCE
-    corrupt: float = field(default=0.15, metadata=rule(ge=0, lt=1))  # edit rate of the corrupted copies
-    w_ctc: float = field(default=1.0, metadata=rule(ge=0))
-    w_match: float = field(default=1.0, metadata=rule(ge=0))
-    w_recon: float = field(default=1.0, metadata=rule(ge=0))
-    cepstra: int = field(default=0, metadata=rule(ge=0))   # content path's lifter: cepstra kept (0: off)
+from translation.speech.config import AcousticConfig
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -11,46 +11,13 @@ the factor actually applied is the rounded rate's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torchaudio.functional as F
 
-from pipeline.config import ConfigError, rule
 from translation.speech.audio import SAMPLE_RATE, log_mel
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    speed: float = field(default=0.0, metadata=rule(ge=0, lt=0.5))        # factor drawn in 1 ± speed
-    gain_db: float = field(default=0.0, metadata=rule(ge=0))              # gain drawn in ± gain_db
-    noise: float = field(default=0.0, metadata=rule(ge=0, le=1))          # share of clips that get white noise ...
-    snr_db: list[float] = field(default_factory=lambda: [5.0, 30.0])      # ... at an SNR drawn in this range
-    pitch: float = field(default=0.0, metadata=rule(ge=0, le=6))          # shift drawn in ± pitch semitones
-    reverb: float = field(default=0.0, metadata=rule(ge=0, le=1))         # share of clips reverberated ...
-    rt60: list[float] = field(default_factory=lambda: [0.2, 0.7])         # ... in a room of this RT60 (s)
-    drr_db: list[float] = field(default_factory=lambda: [0.0, 10.0])      # ... heard at this direct-to-reverberant ratio
-    time_masks: int = field(default=0, metadata=rule(ge=0))               # SpecAugment: masks of up to
-    time_width: int = field(default=10, metadata=rule(ge=1))              # time_width frames ...
-    freq_masks: int = field(default=0, metadata=rule(ge=0))               # ... and of up to freq_width
-    freq_width: int = field(default=6, metadata=rule(ge=1))               # mel bands
-
-    def check(self):
-        if len(self.snr_db) != 2 or self.snr_db[0] > self.snr_db[1]:
-            raise ConfigError(f"snr_db: must be [low, high], got {self.snr_db}")
-        if len(self.rt60) != 2 or not 0 < self.rt60[0] <= self.rt60[1] <= 3:
-            raise ConfigError(f"rt60: must be [low, high] seconds within (0, 3], got {self.rt60}")
-        if len(self.drr_db) != 2 or self.drr_db[0] > self.drr_db[1]:
-            raise ConfigError(f"drr_db: must be [low, high], got {self.drr_db}")
-
-    @property
-    def on_waveform(self) -> bool:
-        return bool(self.speed or self.pitch or self.gain_db or self.reverb or self.noise)
-
-    @property
-    def active(self) -> bool:
-        return self.on_waveform or bool(self.time_masks or self.freq_masks)
+from translation.speech.config import AugmentConfig
 
 
 def uniform(gen: torch.Generator, low: float, high: float) -> float:

@@ -16,35 +16,13 @@ Decoding (transduce) re-ranks one network's n-best with the other story's joint:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
 
-from pipeline.config import rule
 from translation.speech.lexicon import GRAPHEMES, PHONES
-from translation.speech.seq2seq import Seq2Seq, Seq2SeqConfig, SymbolLM, by_length
-
-
-@dataclass(frozen=True)
-class ChannelLossWeights:
-    supervised: float = field(default=1.0, metadata=rule(ge=0))
-    wake: float = field(default=0.5, metadata=rule(ge=0))
-    sleep: float = field(default=0.5, metadata=rule(ge=0))
-    temperature: float = field(default=0.5, metadata=rule(gt=0))   # of q's wake samples and the dreams
-    wake_samples: int = field(default=1, metadata=rule(ge=1))       # K samples of q per unpaired item (>1: importance-weighted)
-
-
-@dataclass(frozen=True)
-class DecodeConfig:
-    """How the channel decodes (not what it is): saved beside the weights, set per model."""
-    beam: int = field(default=8, metadata=rule(ge=1))              # n-best size; 1 = greedy
-    rerank: float = field(default=1.0, metadata=rule(ge=0))        # weight of the other story's channel ...
-    rerank_prior: float = field(default=1.5, metadata=rule(ge=0))  # ... and of its prior in the re-ranking
-
-    def beam_only(self) -> DecodeConfig:
-        """A supervised-only model's: its priors never saw data, so nothing re-ranks."""
-        return replace(self, rerank=0.0, rerank_prior=0.0)
+from translation.speech.seq2seq import Seq2Seq, SymbolLM, by_length
+from translation.speech.config import ChannelLossWeights, DecodeConfig, Seq2SeqConfig
 
 
 class NoisyChannel(nn.Module):

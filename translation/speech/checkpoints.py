@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from pipeline import checkpoint
-from translation.speech.acoustic import AcousticConfig, AcousticEncoder
-from translation.speech.channel import DecodeConfig, NoisyChannel
-from translation.speech.seq2seq import Seq2SeqConfig
+from translation.speech.acoustic import AcousticEncoder
+from translation.speech.config import AcousticConfig, DecodeConfig, Seq2SeqConfig
+from translation.speech.channel import NoisyChannel
 
 
 def save_channel(path, model: NoisyChannel, extra: dict) -> None:

@@ -1,16 +1,111 @@
-"""The typed configs of the text–speech stages (params.yaml blocks of the same names)."""
+"""The typed configs of the text–speech stages after data preparation (params.yaml blocks of the
+same names) and of the models, decoding, augmentation and training they run: plain dataclasses, no
+model code, so reading a stage's params imports no model. The data stage's config lives with the data
+code (translation.speech.data)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from pipeline.config import TorchStage, rule
-from translation.speech.acoustic import AcousticConfig
-from translation.speech.channel import DecodeConfig
-from translation.speech.seq2seq import Seq2SeqConfig
-from translation.speech.data import PrepareTextSpeech
-from translation.speech.train import AcousticTrainConfig, ChannelTrainConfig
+from pipeline.config import ConfigError, TorchStage, rule
 
-__all__ = ["PrepareTextSpeech", "TrainTextSpeech", "EvaluateTextSpeech", "IndexTextSpeech"]
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    embed: int = field(default=64, metadata=rule(ge=4))
+    hidden: int = field(default=128, metadata=rule(ge=8))
+    dropout: float = field(default=0.1, metadata=rule(ge=0, lt=1))
+    max_len: int = field(default=20, metadata=rule(ge=2))   # decoding stops here (symbols incl. <eos>)
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """How the channel decodes (not what it is): saved beside the weights, set per model."""
+    beam: int = field(default=8, metadata=rule(ge=1))              # n-best size; 1 = greedy
+    rerank: float = field(default=1.0, metadata=rule(ge=0))        # weight of the other story's channel ...
+    rerank_prior: float = field(default=1.5, metadata=rule(ge=0))  # ... and of its prior in the re-ranking
+
+    def beam_only(self) -> DecodeConfig:
+        """A supervised-only model's: its priors never saw data, so nothing re-ranks."""
+        return replace(self, rerank=0.0, rerank_prior=0.0)
+
+
+@dataclass(frozen=True)
+class ChannelLossWeights:
+    supervised: float = field(default=1.0, metadata=rule(ge=0))
+    wake: float = field(default=0.5, metadata=rule(ge=0))
+    sleep: float = field(default=0.5, metadata=rule(ge=0))
+    temperature: float = field(default=0.5, metadata=rule(gt=0))   # of q's wake samples and the dreams
+    wake_samples: int = field(default=1, metadata=rule(ge=1))       # K samples of q per unpaired item (>1: importance-weighted)
+
+
+@dataclass(frozen=True)
+class ChannelTrainConfig:
+    steps: int = field(default=160, metadata=rule(ge=1))
+    batch_size: int = field(default=64, metadata=rule(ge=1))        # paired words per step
+    unpaired_batch: int = field(default=128, metadata=rule(ge=1))   # unpaired spellings and phoneme strings
+    dream_batch: int = field(default=32, metadata=rule(ge=1))       # pairs dreamed per story for the sleep phase
+    length_chunks: int = field(default=2, metadata=rule(ge=1))      # unpaired loss passes in groups of similar length
+    lr: float = field(default=0.003, metadata=rule(gt=0))
+    warmup: int = field(default=60, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
+    decay_from: float = field(default=0.5, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction
+    eval_every: int = field(default=50, metadata=rule(ge=1))
+    dev_words: int = field(default=200, metadata=rule(ge=1))        # dev words for model selection
+    weights: ChannelLossWeights = field(default_factory=ChannelLossWeights)
+
+
+@dataclass(frozen=True)
+class AcousticConfig:
+    n_mels: int = field(default=40, metadata=rule(ge=8))
+    hidden: int = field(default=96, metadata=rule(ge=8))
+    code: int = field(default=64, metadata=rule(ge=4))      # content code (shared with phoneme strings)
+    voice: int = field(default=16, metadata=rule(ge=2))      # voice code
+    temperature: float = field(default=0.1, metadata=rule(gt=0))   # InfoNCE
+    corrupt: float = field(default=0.15, metadata=rule(ge=0, lt=1))  # edit rate of the corrupted copies
+    w_ctc: float = field(default=1.0, metadata=rule(ge=0))
+    w_match: float = field(default=1.0, metadata=rule(ge=0))
+    w_recon: float = field(default=1.0, metadata=rule(ge=0))
+    cepstra: int = field(default=0, metadata=rule(ge=0))   # content path's lifter: cepstra kept (0: off)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    speed: float = field(default=0.0, metadata=rule(ge=0, lt=0.5))        # factor drawn in 1 ± speed
+    gain_db: float = field(default=0.0, metadata=rule(ge=0))              # gain drawn in ± gain_db
+    noise: float = field(default=0.0, metadata=rule(ge=0, le=1))          # share of clips that get white noise ...
+    snr_db: list[float] = field(default_factory=lambda: [5.0, 30.0])      # ... at an SNR drawn in this range
+    pitch: float = field(default=0.0, metadata=rule(ge=0, le=6))          # shift drawn in ± pitch semitones
+    reverb: float = field(default=0.0, metadata=rule(ge=0, le=1))         # share of clips reverberated ...
+    rt60: list[float] = field(default_factory=lambda: [0.2, 0.7])         # ... in a room of this RT60 (s)
+    drr_db: list[float] = field(default_factory=lambda: [0.0, 10.0])      # ... heard at this direct-to-reverberant ratio
+    time_masks: int = field(default=0, metadata=rule(ge=0))               # SpecAugment: masks of up to
+    time_width: int = field(default=10, metadata=rule(ge=1))              # time_width frames ...
+    freq_masks: int = field(default=0, metadata=rule(ge=0))               # ... and of up to freq_width
+    freq_width: int = field(default=6, metadata=rule(ge=1))               # mel bands
+
+    def check(self):
+        if len(self.snr_db) != 2 or self.snr_db[0] > self.snr_db[1]:
+            raise ConfigError(f"snr_db: must be [low, high], got {self.snr_db}")
+        if len(self.rt60) != 2 or not 0 < self.rt60[0] <= self.rt60[1] <= 3:
+            raise ConfigError(f"rt60: must be [low, high] seconds within (0, 3], got {self.rt60}")
+        if len(self.drr_db) != 2 or self.drr_db[0] > self.drr_db[1]:
+            raise ConfigError(f"drr_db: must be [low, high], got {self.drr_db}")
+
+    @property
+    def on_waveform(self) -> bool:
+        return bool(self.speed or self.pitch or self.gain_db or self.reverb or self.noise)
+
+    @property
+    def active(self) -> bool:
+        return self.on_waveform or bool(self.time_masks or self.freq_masks)
+
+
+@dataclass(frozen=True)
+class AcousticTrainConfig:
+    steps: int = field(default=160, metadata=rule(ge=1))
+    batch_size: int = field(default=64, metadata=rule(ge=2))
+    lr: float = field(default=0.004, metadata=rule(gt=0))
+    log_every: int = field(default=50, metadata=rule(ge=1))
+    augment: AugmentConfig = field(default_factory=AugmentConfig)   # all off by default
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import time
 
-from pipeline.compute import seed_everything, torch_device
+from pipeline.devices import seed_everything, torch_device
 from translation.speech import artifacts
-from translation.speech.acoustic import AcousticConfig, AcousticEncoder
-from translation.speech.channel import DecodeConfig, NoisyChannel
-from translation.speech.seq2seq import Seq2SeqConfig
-from translation.speech.config import TrainTextSpeech
+from translation.speech.acoustic import AcousticEncoder
+from translation.speech.config import AcousticConfig, DecodeConfig, Seq2SeqConfig, TrainTextSpeech, AcousticTrainConfig, ChannelTrainConfig
+from translation.speech.channel import NoisyChannel
 from translation.speech.data import ClipSet, TextSpeechData
-from translation.speech.train import (
-    AcousticTrainConfig,
-    ChannelTrainConfig,
-    fit_acoustic,
-    fit_channel,
-)
+from translation.speech.train import fit_acoustic, fit_channel
 
 
 def channel_job(label: str, model_cfg: Seq2SeqConfig, decode: DecodeConfig, cfg: ChannelTrainConfig, paired,
@@ -69,7 +63,7 @@ def model_of(result: dict):
 
 def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], label: str,
                   resume: bool = False) -> dict[str, tuple]:
-    """Jobs by name ("semi_400", "supervised_400", ..., "acoustic") for pipeline.compute.run_jobs.
+    """Jobs by name ("semi_400", "supervised_400", ..., "acoustic") for pipeline.cluster.run_jobs.
     The served pair (semi-supervised at cfg.paired_size, acoustic) comes first: Dask starts it first.
     With `resume` each job checkpoints to its artifacts.partial_file and resumes from there."""
     def partial(name: str) -> str | None:

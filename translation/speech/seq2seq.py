@@ -6,22 +6,13 @@ sampling in batches, so the noisy channel can score and dream whole words.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.config import rule
 from translation.speech.lexicon import Vocab
-
-
-@dataclass(frozen=True)
-class Seq2SeqConfig:
-    embed: int = field(default=64, metadata=rule(ge=4))
-    hidden: int = field(default=128, metadata=rule(ge=8))
-    dropout: float = field(default=0.1, metadata=rule(ge=0, lt=1))
-    max_len: int = field(default=20, metadata=rule(ge=2))   # decoding stops here (symbols incl. <eos>)
+from translation.speech.config import Seq2SeqConfig
 
 
 def pad_batch(seqs: list[list[int]], device=None) -> torch.Tensor:

@@ -7,46 +7,21 @@ channel keeps the weights with the best dev-set G2P PER + P2G LER (both models a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from pipeline.compute import linear_decay
-from pipeline.config import rule
-from pipeline.trainer import Loop, Resume, Selection, fingerprint, train
+from pipeline.trainer import linear_decay, Loop, Resume, Selection, fingerprint, train
 from translation.speech.acoustic import AcousticEncoder
-from translation.speech.augment import AugmentConfig, augmented_features
+from translation.speech.augment import augmented_features
+from translation.speech.config import AcousticTrainConfig, AugmentConfig, ChannelLossWeights, ChannelTrainConfig, DecodeConfig
 from translation.speech.lexicon import GRAPHEMES, PHONES
-from translation.speech.channel import ChannelLossWeights, NoisyChannel
+from translation.speech.channel import NoisyChannel
 from translation.speech.seq2seq import pad_batch
 from translation.speech.data import ClipSet
 from translation.speech.evaluate import channel_metrics
-
-
-@dataclass(frozen=True)
-class ChannelTrainConfig:
-    steps: int = field(default=160, metadata=rule(ge=1))
-    batch_size: int = field(default=64, metadata=rule(ge=1))        # paired words per step
-    unpaired_batch: int = field(default=128, metadata=rule(ge=1))   # unpaired spellings and phoneme strings
-    dream_batch: int = field(default=32, metadata=rule(ge=1))       # pairs dreamed per story for the sleep phase
-    length_chunks: int = field(default=2, metadata=rule(ge=1))      # unpaired loss passes in groups of similar length
-    lr: float = field(default=0.003, metadata=rule(gt=0))
-    warmup: int = field(default=60, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
-    decay_from: float = field(default=0.5, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction
-    eval_every: int = field(default=50, metadata=rule(ge=1))
-    dev_words: int = field(default=200, metadata=rule(ge=1))        # dev words for model selection
-    weights: ChannelLossWeights = field(default_factory=ChannelLossWeights)
-
-
-@dataclass(frozen=True)
-class AcousticTrainConfig:
-    steps: int = field(default=160, metadata=rule(ge=1))
-    batch_size: int = field(default=64, metadata=rule(ge=2))
-    lr: float = field(default=0.004, metadata=rule(gt=0))
-    log_every: int = field(default=50, metadata=rule(ge=1))
-    augment: AugmentConfig = field(default_factory=AugmentConfig)   # all off by default
 
 
 def step_rng(seed: int, step: int) -> np.random.Generator:

@@ -1,4 +1,4 @@
-"""Compute set-up in one place: seeds, torch threads and device, and the Dask client.
+"""The Dask client every data stage and job runner uses.
 
 `dask_client()` connects to DASK_SCHEDULER_ADDRESS when set, else starts a LocalCluster
 (processes, one thread each) that closes with the context; `run_jobs` runs independent jobs on it.
@@ -7,29 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import uuid
-
-import numpy as np
-
-
-def seed_everything(seed: int, threads: int | None = None) -> None:
-    """Seed python, numpy and torch; fix torch's CPU threads so runs repeat bit for bit."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.set_num_threads(threads or max(1, os.cpu_count() or 1))
-    torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def torch_device():
-    """The GPU where there is one (MDR_DEVICE overrides, e.g. MDR_DEVICE=cpu)."""
-    import torch
-
-    name = os.environ.get("MDR_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 @contextlib.contextmanager
@@ -64,12 +42,3 @@ def run_jobs(client, jobs: dict[str, tuple]) -> dict:
     futures = {name: client.submit(fn, *map(ship, args), key=f"{name}-{uuid.uuid4().hex[:8]}", pure=False)
                for name, (fn, *args) in jobs.items()}
     return {name: future.result() for name, future in futures.items()}
-
-
-def linear_decay(lr: float, step: int, steps: int, decay_from: float) -> float:
-    """DRIT's 'lambda' policy: `lr` until decay_from·steps, then linear to zero at the last step.
-    A function of the step alone, so a resumed run follows the same schedule."""
-    start = decay_from * steps
-    if step < start:
-        return lr
-    return lr * (steps - step) / (steps - start + 1)

@@ -1,7 +1,7 @@
 import pytest
 from dask.distributed import LocalCluster
 
-from pipeline.compute import dask_client, run_jobs
+from pipeline.cluster import dask_client, run_jobs
 
 
 def test_dask_client_joins_the_cluster_named_by_the_environment(monkeypatch):
