@@ -29,9 +29,19 @@ class ModelCommands:
 
 
 def add_options(parser: argparse.ArgumentParser, defaults: dict[str, str]) -> None:
-    """One `--option` per entry, with its default."""
+    """One `--option` per artifact path, with its default and a help line."""
     for option, default in defaults.items():
-        parser.add_argument(option, default=default)
+        what = option.lstrip("-").replace("-", " ")
+        parser.add_argument(option, default=default, help=f"where the {what} are (default: %(default)s)")
+
+
+def add_k(parser: argparse.ArgumentParser, what: str) -> None:
+    """`-k/--k`, as the API's `k`: how many results."""
+    parser.add_argument("-k", "--k", type=int, default=10, help=f"how many {what} (default: %(default)s)")
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the answer as the API's JSON instead of lines")
 
 
 def serve_config(params_path: str = "params.yaml") -> ServeConfig:
@@ -69,16 +79,16 @@ def build_parser(models: list[ModelCommands], web=None) -> argparse.ArgumentPars
     for m in models:
         m.add_artifact_args(s)
     s.add_argument("--models", help=f"comma-separated: {','.join(m.name for m in models)} (default: those trained)")
-    s.add_argument("--host")
-    s.add_argument("--port", type=int)
-    s.add_argument("--params", default="params.yaml")
+    s.add_argument("--host", help="address to listen on (default: params.yaml serve.host)")
+    s.add_argument("--port", type=int, help="port to listen on (default: params.yaml serve.port)")
+    s.add_argument("--params", default="params.yaml", help="the params file whose `serve` block sets the limits")
     s.set_defaults(func=lambda args: cmd_serve(args, models, web))
 
     c = sub.add_parser("metrics", help="compare this run's metrics/*.json with the committed ones, "
                                        "within each headline metric's tolerance")
     c.add_argument("--ref", default="HEAD", help="the git revision to compare with (default HEAD)")
     c.add_argument("--metrics", default=str(METRICS), help="the folder of this run's metrics")
-    c.add_argument("--tolerances", default=str(TOLERANCES))
+    c.add_argument("--tolerances", default=str(TOLERANCES), help="each headline metric's tolerance (YAML)")
     c.set_defaults(func=cmd_metrics)
 
     for m in models:

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.cli import ModelCommands, add_options
+from pipeline.cli import ModelCommands, add_json, add_k, add_options
 from recsys.routes import recsys_service
 from recsys import artifacts
 
@@ -73,26 +73,26 @@ def cmd_fetch(args):
 def add_commands(sub) -> None:
     r = sub.add_parser("recommend", help="top-k items for a known user or a history")
     add_options(r, ARTIFACTS)
-    r.add_argument("--user")
-    r.add_argument("--history", help="comma-separated item ids")
-    r.add_argument("--k", type=int, default=10)
+    r.add_argument("--user", help="a known user's id (or give --history)")
+    r.add_argument("--history", help="comma-separated item ids: a new user's history")
+    add_k(r, "items")
     r.add_argument("--weights", help="comma-separated concept weights (steering), one per concept")
     r.add_argument("--strict", action="store_true", help="fail on unknown --history items instead of leaving them out")
-    r.add_argument("--json", action="store_true")
+    add_json(r)
     r.set_defaults(func=cmd_recommend)
 
     m = sub.add_parser("similar", help="items nearest to an item")
     add_options(m, ARTIFACTS)
-    m.add_argument("item")
-    m.add_argument("--k", type=int, default=10)
-    m.add_argument("--json", action="store_true")
+    m.add_argument("item", help="an item id")
+    add_k(m, "items")
+    add_json(m)
     m.set_defaults(func=cmd_similar)
 
     d = sub.add_parser("data", help="data helpers")
     dsub = d.add_subparsers(dest="data_command", required=True)
     f = dsub.add_parser("fetch", help="extract a public dataset into a git-ignored folder")
-    f.add_argument("dataset", choices=["ml-100k"])
-    f.add_argument("--dest", default="external/ml-100k")
+    f.add_argument("dataset", choices=["ml-100k"], help="which dataset")
+    f.add_argument("--dest", default="external/ml-100k", help="the folder to extract it into (default: %(default)s)")
     f.set_defaults(func=cmd_fetch)
 
 

@@ -11,16 +11,14 @@ import sys
 from pathlib import Path
 
 from pipeline.cli import ModelCommands, main as cli_main
+from stages.registry import MODELS, commands_module
 
 WEB = Path(__file__).parent / "web"   # the page at / : one panel per model, shown when it is served
 
-# Each model package's commands module; a package that is not installed is left out.
-MODEL_PACKAGES = ("recsys.commands", "translation.images.commands", "translation.speech.commands")
-
-
 def present_models() -> list[ModelCommands]:
+    """The commands of each registered model whose package is installed."""
     models = []
-    for name in MODEL_PACKAGES:
+    for name in map(commands_module, MODELS):
         try:
             models.append(importlib.import_module(name).COMMANDS)
         except ModuleNotFoundError as e:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from pipeline import imports
+from stages.registry import MODELS, artifacts_module
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "recsys", "translation", "stages", "bench")
@@ -26,24 +27,14 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def layer(module: str) -> str:
-    if module.startswith("translation.images"):
-        return "translation.images"
-    if module.startswith("translation.speech"):
-        return "translation.speech"
-    return module.split(".")[0]
+    """A registered model's package, or the top-level package (translation/__init__.py is its own)."""
+    return next((m for m in MODELS if module == m or module.startswith(m + ".")), module.split(".")[0])
 
 
-# which layers each layer may import (besides itself)
-# (the package file translation/__init__.py runs before either translation model)
-ALLOWED = {
-    "pipeline": set(),
-    "recsys": {"pipeline"},
-    "translation": set(),
-    "translation.images": {"pipeline", "translation"},
-    "translation.speech": {"pipeline", "translation"},
-    "stages": {"pipeline", "recsys", "translation", "translation.images", "translation.speech"},
-    "bench": {"pipeline", "recsys", "translation", "translation.images", "translation.speech"},
-}
+# which layers each layer may import (besides itself): models only the foundation (and the namespace
+# package translation/__init__.py that runs before either translation model); stages and benches all
+ALLOWED = {"pipeline": set(), "translation": set()} | {m: {"pipeline", "translation"} for m in MODELS} | {
+    top: {"pipeline", "translation", *MODELS} for top in ("stages", "bench")}
 
 
 def violations(graph) -> list[str]:
@@ -90,7 +81,7 @@ def test_the_checks_catch_an_upward_import_a_cross_model_import_and_a_cycle(tmp_
 
 
 ARTIFACT_ROOTS = ("data/", "models/", "indexes/", "metrics/", "plots/")
-ARTIFACT_MODULES = ("recsys.artifacts", "translation.images.artifacts", "translation.speech.artifacts")
+ARTIFACT_MODULES = tuple(map(artifacts_module, MODELS))
 
 
 def artifact_literals(files) -> list[str]:

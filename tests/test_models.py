@@ -108,13 +108,41 @@ def test_save_load_round_trip(tiny_model, tiny_data, tmp_path):
         load_model(tmp_path / "missing.pt")
 
 
-def test_closed_form_baselines(tiny_data):
-    pop = MostPopular(tiny_data.train).score(tiny_data.test_foldin)
-    assert pop.shape == (tiny_data.test_foldin.shape[0], tiny_data.n_items)
-    ease = EASE(tiny_data.train, 100.0)
-    assert np.allclose(np.diag(ease.weights), 0)
-    # a huge λ shrinks EASE towards zero weights
-    assert np.abs(EASE(tiny_data.train, 1e9).weights).max() < np.abs(ease.weights).max()
+TINY_X = np.array([[1, 1, 0, 0, 1],
+                   [1, 0, 1, 0, 0],
+                   [0, 1, 1, 1, 0],
+                   [1, 1, 1, 0, 0],
+                   [0, 0, 1, 1, 1],
+                   [1, 0, 0, 0, 1]], dtype=np.float32)
+
+
+def test_most_popular_scores_every_user_by_the_items_training_counts():
+    import scipy.sparse as sp
+
+    scores = MostPopular(sp.csr_matrix(TINY_X)).score(sp.csr_matrix(TINY_X[:2]))
+    np.testing.assert_array_equal(scores, [[4, 3, 4, 2, 3]] * 2)       # column sums, the same for each user
+
+
+def ease_reference(x: np.ndarray, lam: float) -> np.ndarray:
+    """EASE column by column, straight from its definition: column j of B is the ridge regression of
+    item j on every other item (b_jj = 0), min ||x_j - X_{-j} b||² + λ||b||²."""
+    n = x.shape[1]
+    b = np.zeros((n, n))
+    for j in range(n):
+        others = [i for i in range(n) if i != j]
+        a = x[:, others].astype(np.float64)
+        b[others, j] = np.linalg.solve(a.T @ a + lam * np.eye(n - 1), a.T @ x[:, j])
+    return b
+
+
+@pytest.mark.parametrize("lam", [0.5, 3.0, 50.0])
+def test_ease_equals_its_definition_solved_column_by_column(lam):
+    import scipy.sparse as sp
+
+    ease = EASE(sp.csr_matrix(TINY_X), lam)
+    np.testing.assert_allclose(ease.weights, ease_reference(TINY_X, lam), atol=1e-5)
+    np.testing.assert_allclose(ease.score(sp.csr_matrix(TINY_X[:3])), TINY_X[:3] @ ease_reference(TINY_X, lam),
+                               atol=1e-5)
 
 
 def test_training_repeats_bit_for_bit_with_a_seed(tiny_data):

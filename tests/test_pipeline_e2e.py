@@ -160,7 +160,7 @@ def test_cli_speaks_to_the_text_speech_outputs(repo, tmp_path):
     dest, env = repo
     out = _run([sys.executable, "-m", "stages.mdr", "g2p", "hello", "world"], dest, env)
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["hello", "world"]
-    out = _run([sys.executable, "-m", "stages.mdr", "search-speech", "hello", "--k", "2", "--json"], dest, env)
+    out = _run([sys.executable, "-m", "stages.mdr", "search-speech", "hello", "-k", "2", "--json"], dest, env)
     assert len(json.loads(out.stdout)["results"]) == 2
     from translation.speech.audio import wav_bytes
     from translation.speech.data import TextSpeechData
@@ -171,6 +171,9 @@ def test_cli_speaks_to_the_text_speech_outputs(repo, tmp_path):
     assert len(out.stdout.splitlines()) == 3
     bad = _run([sys.executable, "-m", "stages.mdr", "p2g", "HH", "QQ"], dest, env, check=False)
     assert bad.returncode == 2 and "unknown phoneme 'QQ'" in bad.stderr
+    one, four = (_run([sys.executable, "-m", "stages.mdr", "p2g", *argv], dest, env).stdout
+                 for argv in (["HH AH L OW"], ["HH", "AH", "L", "OW"]))     # one argument, as the API takes it
+    assert one == four and one.strip().isalpha()
 
 
 def test_a_killed_translation_run_resumes_where_it_stopped(repo):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli import ModelCommands, add_options
+from pipeline.cli import ModelCommands, add_json, add_k, add_options
 from translation.images.routes import images_service
 from translation.images import artifacts
 
@@ -67,9 +67,9 @@ def add_commands(sub) -> None:
     t = sub.add_parser("translate", help="translate an image file (or every image in a folder)")
     add_options(t, ARTIFACTS)
     t.add_argument("input", help="an image file or a folder of images")
-    t.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
+    t.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="from domain A to B, or back")
     t.add_argument("--n", type=int, default=4, help="diverse outputs per input (random attribute codes)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="seed of the random attribute codes")
     t.add_argument("--reference", help="an image whose attribute (style) to transfer instead")
     t.add_argument("--out", default="translations", help="folder for the output strips")
     t.set_defaults(func=cmd_translate)
@@ -78,8 +78,8 @@ def add_commands(sub) -> None:
     add_options(q, ARTIFACTS)
     q.add_argument("input", help="an image file")
     q.add_argument("--domain", default="a", choices=["a", "b"], help="the domain of the query image")
-    q.add_argument("--k", type=int, default=10)
-    q.add_argument("--json", action="store_true")
+    add_k(q, "images")
+    add_json(q)
     q.set_defaults(func=cmd_search_images)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.cli import ModelCommands, add_options
+from pipeline.cli import ModelCommands, add_json, add_k, add_options
 from translation.speech.routes import speech_service
 from translation.speech import artifacts
 
@@ -26,7 +26,7 @@ def cmd_g2p(args):
 
 
 def cmd_p2g(args):
-    print(load(args).p2g(args.phonemes))
+    print(load(args).p2g(" ".join(args.phonemes).split()))   # "HH AH L OW" as one argument or four
 
 
 def cmd_search_speech(args):
@@ -54,21 +54,22 @@ def cmd_search_text(args):
 def add_commands(sub) -> None:
     g = sub.add_parser("g2p", help="phonemes of spellings")
     add_options(g, ARTIFACTS)
-    g.add_argument("words", nargs="+")
+    g.add_argument("words", nargs="+", help="spellings, letters a-z")
     g.set_defaults(func=cmd_g2p)
 
     pg = sub.add_parser("p2g", help="the spelling of a phoneme string")
     add_options(pg, ARTIFACTS)
-    pg.add_argument("phonemes", nargs="+", help="ARPAbet phonemes, e.g. HH AH L OW")
+    pg.add_argument("phonemes", nargs="+", help='ARPAbet phonemes, as one argument ("HH AH L OW") or several')
     pg.set_defaults(func=cmd_p2g)
 
-    for name, helptext, query, func in (("search-speech", "stored clips that say a spelling", "word", cmd_search_speech),
-                                        ("search-text", "spellings of what a wav clip says", "wav", cmd_search_text)):
+    for name, helptext, query, query_help, func in (
+            ("search-speech", "stored clips that say a spelling", "word", "a spelling", cmd_search_speech),
+            ("search-text", "spellings of what a wav clip says", "wav", "a wav, FLAC or Ogg file", cmd_search_text)):
         s = sub.add_parser(name, help=helptext)
         add_options(s, ARTIFACTS)
-        s.add_argument(query)
-        s.add_argument("--k", type=int, default=10)
-        s.add_argument("--json", action="store_true")
+        s.add_argument(query, help=query_help)
+        add_k(s, "results")
+        add_json(s)
         s.set_defaults(func=func)
 
 
