@@ -24,7 +24,7 @@ from pipeline.cluster import dask_client
 from pipeline.devices import seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
 from translation.images.classifier import Classifier
-from translation.images.config import EvaluateTranslation, TrainTranslation
+from translation.images.config import EvaluateTranslation, IndexTranslation, TrainTranslation
 from translation.images.sources import PrepareImages, build_glyphs, build_mnist_m
 from translation.images.model import DRIT
 from translation.images.evaluate import evaluate, translate_batch
@@ -44,7 +44,8 @@ def configs(overrides: list[str], source: str):
     p = read_params_with(overrides + [f"prepare_images.source={source}"])
     return (from_dict(PrepareImages, p["prepare_images"], "prepare_images"),
             from_dict(TrainTranslation, p["train_translation"], "train_translation").for_source(source),
-            from_dict(EvaluateTranslation, p["evaluate_translation"], "evaluate_translation"))
+            from_dict(EvaluateTranslation, p["evaluate_translation"], "evaluate_translation"),
+            from_dict(IndexTranslation, p["index_translation"], "index_translation").content_pool)
 
 
 def latency_ms(model: DRIT, image: np.ndarray, codes: int = 10, repeats: int = 50) -> dict[str, float]:
@@ -73,15 +74,15 @@ def train_drit(data, train_cfg, seed: int, name: str) -> tuple[DRIT, float]:
 
 
 def run_seed(seed: int, client, args, cfgs) -> dict:
-    prep, train_cfg, eval_cfg = cfgs
+    prep, train_cfg, eval_cfg, content_pool = cfgs
     data = (build_mnist_m(prep.mnist_m, seed, client) if args.data == "mnist_m"
             else build_glyphs(prep.glyphs, seed, client, prep.size))
     model, train_s = train_drit(data, train_cfg, seed, f"bench/{args.data}/seed{seed}")
     metrics, _ = evaluate(model, data, eval_cfg.classifier, seed, eval_cfg.codes_per_input, eval_cfg.da_copies,
-                          eval_cfg.content_pool, prep.glyphs if args.data == "glyphs" else None,
+                          content_pool, prep.glyphs if args.data == "glyphs" else None,
                           say=lambda m: print(f"[bench seed {seed}] {m}", flush=True))
     out = {"train_seconds": train_s, "iterations": train_cfg.train.iterations} | metrics
-    out |= precision_at_k(model, data, ContentIndexes.build(model, data, eval_cfg.content_pool, "Flat", 1), 10)
+    out |= precision_at_k(model, data, ContentIndexes.build(model, data, content_pool, "Flat", 1), 10)
     out |= latency_ms(model, data.splits["a_test"].images[0])
     Path(args.out).mkdir(parents=True, exist_ok=True)
     Path(args.out, f"{args.data}_grid_seed{seed}.png").write_bytes(encode_png(translation_grid(model, data, 8, 8, seed)))

@@ -154,20 +154,23 @@ def read_params(path: str | Path = "params.yaml") -> dict:
 
 
 def read_params_with(overrides: list[str], path: str | Path = "params.yaml") -> dict:
-    """params.yaml with dvc-style `block.key=value` overrides (the value parsed as YAML)."""
+    """params.yaml with dvc-style `block.key=value` overrides (the value parsed as YAML). A key params.yaml
+    leaves out (an option off by default) is added, with or without dvc's `+` prefix; the stage's typed
+    config then refuses a name it does not know."""
     params = read_params(path)
     for item in overrides:
         key, sep, value = item.partition("=")
-        if not sep:
+        key = key.removeprefix("+")
+        if not sep or not key:
             raise ConfigError(f"override {item!r}: expected block.key=value")
         *parents, last = key.split(".")
+        if parents and parents[0] not in params:
+            raise ConfigError(f"override {item!r}: params.yaml has no block {parents[0]!r}")
         node = params
         for p in parents:
-            if not isinstance(node.get(p) if isinstance(node, dict) else None, dict):
-                raise ConfigError(f"override {item!r}: params.yaml has no {key}")
-            node = node[p]
-        if last not in node:
-            raise ConfigError(f"override {item!r}: params.yaml has no {key}")
+            node = node.setdefault(p, {}) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r}: {p} is not a mapping in params.yaml")
         node[last] = yaml.safe_load(value)
     return params
 

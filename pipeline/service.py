@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.batching import ModelWorker
 from pipeline.config import rule
-from pipeline.errors import NotReady, RequestError
+from pipeline.errors import NotReady, RequestError, TooLarge
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,68 @@ async def no_empty_form_fields(request: Request) -> None:
         raise RequestError(f"{', '.join(empty)}: empty value (leave a field out to use its default)")
 
 
+async def read_upload(upload, field: str, limit: int) -> bytes:
+    """An uploaded file's bytes: an empty file is a 422 (the schema says minLength 1), one over `limit`
+    bytes a 413, each naming the field."""
+    data = await upload.read()
+    if not data:
+        raise RequestError(f"{field}: empty upload ({upload.filename or 'no file name'})")
+    if len(data) > limit:
+        raise TooLarge(f"{field}: upload over {limit} bytes")
+    return data
+
+
+class BodyLimit:
+    """ASGI middleware: a request whose body passes `limit` bytes gets a 413 before any route parses it.
+    The declared Content-Length is checked first; then the bytes are counted as they arrive, so a
+    chunked body (no Content-Length) is held to the same limit. The counted body is replayed to the app."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await self.refuse(scope, receive, send)
+        received, size = [], 0
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                return await self.refuse(scope, receive, send)
+            if not message.get("more_body"):
+                break
+
+        async def replay():
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def refuse(self, scope, receive, send):
+        await error_response(413, f"request body over {self.limit} bytes")(scope, receive, send)
+
+
+def allowed_methods(routes, scope) -> set[str] | None:
+    """The methods of the API routes whose path matches the request's when none matches its method too
+    (→ 405 with this Allow); None when one matches whole or none matches the path."""
+    from starlette.routing import Match
+
+    partial = set()
+    for route in routes:
+        if isinstance(route, APIRoute):
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                return None
+            if match == Match.PARTIAL:
+                partial |= route.methods
+    return partial or None
+
+
 @dataclass(frozen=True)
 class ServedModel:
     name: str                                   # as /readyz lists it, e.g. "recommender"
@@ -142,9 +204,9 @@ def _error_schemas(schema: dict) -> None:
     schemas["ErrorBody"] = ErrorBody.model_json_schema()
 
 
-def _optional_files_without_null(schema: dict) -> None:
+def _upload_schemas(schema: dict) -> None:
     """An optional upload is absent or a file: a multipart part is never null, so `anyOf [file, null]`
-    (pydantic's spelling of `UploadFile | None`) becomes the file schema itself."""
+    (pydantic's spelling of `UploadFile | None`) becomes the file schema itself; and no upload is empty."""
     for name, body in schema.get("components", {}).get("schemas", {}).items():
         if not name.startswith("Body_"):
             continue
@@ -153,7 +215,9 @@ def _optional_files_without_null(schema: dict) -> None:
             files = [o for o in options if o.get("contentMediaType") == "application/octet-stream"
                      or o.get("format") == "binary"]
             if files and len(options) == 2 and {"type": "null"} in options:
-                body["properties"][key] = {k: v for k, v in prop.items() if k != "anyOf"} | files[0]
+                body["properties"][key] = prop = {k: v for k, v in prop.items() if k != "anyOf"} | files[0]
+            if prop.get("contentMediaType") == "application/octet-stream" or prop.get("format") == "binary":
+                prop["minLength"] = 1   # an empty upload is refused (read_upload), and the schema says so
 
 
 def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig(), web: Path | None = None) -> FastAPI:
@@ -189,14 +253,17 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig(), web:
                               "is an ErrorBody: {\"error\": str, \"detail\": [str]}.")
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > cfg.max_body_bytes):
-            return error_response(413, f"request body over {cfg.max_body_bytes} bytes")
+    async def guard(request: Request, call_next):
+        allow = allowed_methods(app.routes, request.scope)
+        if allow is not None:   # an API path asked with another method: not the page's static files' 405
+            return error_response(405, f"{request.method} {request.url.path}: method not allowed "
+                                       f"(allowed: {', '.join(sorted(allow))})", headers={"Allow": ", ".join(sorted(allow))})
         try:
             return await call_next(request)
         except Exception as e:  # last resort: still JSON, still says what happened
             return error_response(500, f"internal error: {type(e).__name__}: {e}")
+
+    app.add_middleware(BodyLimit, limit=cfg.max_body_bytes)   # outermost: counts bytes before anything reads them
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(_, exc: RequestValidationError):
@@ -253,7 +320,7 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig(), web:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _error_schemas(schema)
-        _optional_files_without_null(schema)
+        _upload_schemas(schema)
         for m in models:
             if state[m.name] is not None:
                 m.refine_openapi(state[m.name], schema)

@@ -5,7 +5,7 @@ from pipeline.config import load_config
 from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
-from translation.images.config import EvaluateTranslation
+from translation.images.config import EvaluateTranslation, IndexTranslation
 from translation.images.sources import GlyphsConfig
 from translation.images.evaluate import evaluate
 from translation.images.data import ImageData, encode_png
@@ -16,13 +16,14 @@ from translation.images import artifacts
 
 def main():
     cfg = load_config(EvaluateTranslation, "evaluate_translation")
+    search = load_config(IndexTranslation, "index_translation")   # the probes score the search vector it indexes
     seed_everything(cfg.seed, cfg.threads)
     data = ImageData.load(artifacts.DATA)
     model, saved = load_model(artifacts.MODEL)
     glyph_cfg = GlyphsConfig(**data.meta["glyphs"]) if "glyphs" in data.meta else None
     with stage_run("evaluate_translation", cfg) as run:
         metrics, extras = evaluate(model, data, cfg.classifier, cfg.seed, cfg.codes_per_input, cfg.da_copies,
-                                   cfg.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m),
+                                   search.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m),
                                    heatmap=artifacts.DCI_PLOT)
         metrics = {"data": data.name, "steps": saved["steps"]} | metrics
         run.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})

@@ -159,3 +159,30 @@ def test_concurrent_requests_are_batched_and_answered_as_alone(service, tiny_dat
         want = alone[u]
         assert [i["item"] for i in got["items"]] == [i["item"] for i in want["items"]]
         assert [i["score"] for i in got["items"]] == pytest.approx([i["score"] for i in want["items"]], abs=1e-4)
+
+
+def test_a_chunked_body_over_the_limit_gets_413_before_it_is_parsed(service):
+    client, _ = service
+    sent = []
+
+    def chunks():                      # no Content-Length: httpx sends it chunked
+        for _ in range(40):
+            sent.append(1)
+            yield b'{"history": [' + b'"i00001",' * 100
+    r = client.post("/recommend", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "request body over 4096 bytes" in r.json()["error"]
+    assert r.request.headers.get("transfer-encoding") == "chunked"
+    small = client.post("/recommend", content=iter([b'{"history": ["nope"], ', b'"k": 3}']),
+                        headers={"content-type": "application/json"})
+    assert small.status_code == 200, small.text            # a chunked body under the limit is read whole
+
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("OPTIONS", "/recommend", "POST"), ("GET", "/recommend", "POST"), ("DELETE", "/concepts", "GET"),
+    ("PUT", "/users/u1/recommendations", "GET"),
+])
+def test_another_method_on_an_api_path_gets_405_with_its_allow(service, method, path, allow):
+    client, _ = service
+    r = client.request(method, path)
+    assert r.status_code == 405 and r.headers["allow"] == allow, (r.status_code, r.headers.get("allow"))
+    assert path in r.json()["error"]

@@ -101,7 +101,7 @@ def test_flac_and_ogg_uploads_are_heard_like_the_wav(service):
     ("get", "/speech/search", {"params": {"word": "cat", "k": 0}}, 422, "k: Input should be greater than or equal to 1"),
     ("get", "/speech/search", {"params": {"word": "c4t"}}, 422, "'c4t' is not letters"),
     ("post", "/text/search", {"files": {"audio": ("a.png", b"\x89PNG....", "image/png")}}, 415, "not a readable audio file (PCM wav, FLAC or Ogg"),
-    ("post", "/text/search", {"files": {"audio": ("e.wav", b"", "audio/wav")}}, 415, "not a readable audio file"),
+    ("post", "/text/search", {"files": {"audio": ("e.wav", b"", "audio/wav")}}, 422, "audio: empty upload"),
     ("post", "/text/search", {"files": {"audio": ("r.wav", b"RIFF" + b"\0" * 40, "audio/wav")}}, 415, "not a readable PCM wav"),
     ("post", "/text/search", {"files": {"audio": ("a.aiff", _encoded("AIFF"), "audio/aiff")}}, 415, "is not accepted"),
     ("post", "/text/search", {"files": {"audio": ("l.flac", _encoded("FLAC", 4.0), "audio/flac")}}, 413, "more than the 3 s"),

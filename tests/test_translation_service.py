@@ -68,7 +68,7 @@ def test_search_finds_the_other_domain(service, tiny_images):
 
 @pytest.mark.parametrize("files, data, status, words", [
     ({"image": ("x.txt", b"hello, not an image", "text/plain")}, {}, 415, "not a readable image"),
-    ({"image": ("e.png", b"", "image/png")}, {}, 415, "empty file"),
+    ({"image": ("e.png", b"", "image/png")}, {}, 422, "image: empty upload"),
     ("big", {}, 413, "over 20000 bytes"),
     ("ok", {"n": "0"}, 422, "n: Input should be greater than or equal to 1"),
     ("ok", {"n": "99"}, 422, "n: Input should be less than or equal to 6"),
@@ -110,3 +110,14 @@ def test_an_upload_of_another_size_is_resized(service):
     out = [np.asarray(Image.open(io.BytesIO(base64.b64decode(s)))) for s in r.json()["images"]]
     assert [o.shape for o in out] == [(tr.size, tr.size, 3)] * 2
     assert client.get("/images/a/minus").status_code == 422
+
+
+def test_an_empty_upload_is_refused_by_the_schema_and_the_service(service):
+    client, _ = service
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    uploads = [prop for name, body in schema.items() if name.startswith("Body_")
+               for prop in body["properties"].values() if prop.get("format") == "binary"
+               or prop.get("contentMediaType") == "application/octet-stream"]
+    assert uploads and all(p.get("minLength") == 1 for p in uploads)
+    r = client.post("/search", files={"image": ("empty.png", b"", "image/png")}, data={"domain": "a"})
+    assert r.status_code == 422 and "image: empty upload" in r.json()["error"]

@@ -123,7 +123,6 @@ class EvaluateTranslation(TorchStage):
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     codes_per_input: int = field(default=5, metadata=rule(ge=2))      # attribute codes per input (diversity)
     da_copies: int = field(default=5, metadata=rule(ge=1))            # translations per source image (DA)
-    content_pool: int = field(default=4, metadata=rule(ge=1, le=8))   # content map pooled to pool×pool
     grid_inputs: int = field(default=8, metadata=rule(ge=1, le=32))
     grid_codes: int = field(default=8, metadata=rule(ge=1, le=32))
 
@@ -132,5 +131,5 @@ class EvaluateTranslation(TorchStage):
 class IndexTranslation:
     factory: str = "Flat"
     nprobe: int = field(default=8, metadata=rule(ge=1))
-    content_pool: int = field(default=4, metadata=rule(ge=1, le=8))
+    content_pool: int = field(default=4, metadata=rule(ge=1, le=8))   # the search vector: content map pooled to pool×pool
     k: int = field(default=10, metadata=rule(ge=1))

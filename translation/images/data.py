@@ -146,12 +146,15 @@ def encode_png(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+LABELS_FILE = "labels.csv"   # beside a folder's images: file,label rows
+
+
 def image_files(folder: str | Path) -> list[Path]:
     """The image files of a folder, sorted by name; an empty folder or a non-image file is an error."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a folder of images")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != LABELS_FILE)
     if not files:
         raise ImageError(f"{folder}: empty folder, no images")
     bad = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
@@ -168,6 +171,36 @@ def read_images(files: list[Path], size: int) -> np.ndarray:
 def read_folder(folder: str | Path, size: int) -> np.ndarray:
     """Every image file in a folder (sorted by name) → uint8 (N, size, size, 3)."""
     return read_images(image_files(folder), size)
+
+
+def folder_labels(folder: str | Path) -> list[str] | None:
+    """The label of each image of `folder` (image_files' order): from its labels.csv (`file,label` rows,
+    a header row allowed), else from names `<label>_<anything>` when every file has one; None when
+    neither says. A labels.csv that misses a file or names one that is not there is an error."""
+    folder = Path(folder)
+    files = image_files(folder)
+    table = folder / LABELS_FILE
+    if table.exists():
+        import csv
+
+        with table.open(newline="") as f:
+            rows = [r for r in csv.reader(f) if r and any(cell.strip() for cell in r)]
+        if rows and [c.strip().lower() for c in rows[0]] == ["file", "label"]:
+            rows = rows[1:]
+        bad = next((i for i, r in enumerate(rows) if len(r) != 2 or not r[1].strip()), None)
+        if bad is not None:
+            raise ImageError(f"{table}: row {bad + 1}: expected file,label, got {rows[bad]}")
+        given = {r[0].strip(): r[1].strip() for r in rows}
+        unknown = sorted(set(given) - {p.name for p in files})
+        if unknown:
+            raise ImageError(f"{table}: names {unknown[0]!r}, which is not an image of {folder}")
+        missing = [p.name for p in files if p.name not in given]
+        if missing:
+            raise ImageError(f"{table}: no label for {missing[0]!r}")
+        return [given[p.name] for p in files]
+    if all("_" in p.stem and p.stem.split("_", 1)[0] for p in files):
+        return [p.stem.split("_", 1)[0] for p in files]
+    return None
 
 
 def tile_grid(rows: np.ndarray, pad: int = 2) -> np.ndarray:

@@ -195,6 +195,9 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
         groups = np.random.default_rng(seed).integers(len(real), size=(len(trans), n_codes))
         metrics["pixel_diversity_ratio"] = mean_pairwise_distance(pixels) / max(mean_pairwise_distance(real[groups]), 1e-9)
         metrics |= probes(model, data, pool)
+        if heatmap is not None:   # the one known factor: the domain
+            extras["factors"] = factor_scores(model, data, seed, heatmap)
+            metrics |= headline(extras["factors"])
         return metrics, extras
     n_classes = len(data.class_names)
     a_train, a_test, b_train, b_test = (data.splits[s] for s in ("a_train", "a_test", "b_train", "b_test"))

@@ -10,7 +10,7 @@ from translation.images.evaluate import translate_batch
 from translation.images.data import ImageData, tile_grid
 
 
-HIT, MISS, QUERY = (0, 170, 0), (220, 0, 0), (0, 0, 0)   # frame colours: same class, another class, the query
+HIT, MISS, QUERY, UNKNOWN = (0, 170, 0), (220, 0, 0), (0, 0, 0), (150, 150, 150)   # frames: same class, other, query, no labels
 
 
 def framed(images: np.ndarray, colours: np.ndarray, width: int = 2) -> np.ndarray:
@@ -22,12 +22,17 @@ def framed(images: np.ndarray, colours: np.ndarray, width: int = 2) -> np.ndarra
     return out
 
 
-def search_grid(queries: np.ndarray, hits: np.ndarray, same_class: np.ndarray) -> np.ndarray:
+def search_grid(queries: np.ndarray, hits: np.ndarray, same_class: np.ndarray | None) -> np.ndarray:
     """Row i: query i (black frame), then its k hits in rank order, each framed green when it shows
-    the query's class and red when not. queries (N, H, W, 3), hits (N, k, H, W, 3), same_class (N, k)."""
+    the query's class and red when not (grey: labels unknown, same_class None).
+    queries (N, H, W, 3), hits (N, k, H, W, 3), same_class (N, k) or None."""
+    if same_class is None:
+        same_class = np.zeros(hits.shape[:2], bool)
+        colours = np.broadcast_to(np.array(UNKNOWN), (*hits.shape[:2], 3))
+    else:
+        colours = np.where(same_class[..., None], np.array(HIT), np.array(MISS))
     if hits.shape[:2] != same_class.shape or len(queries) != len(hits):
         raise ValueError(f"search_grid: {len(queries)} queries, hits {hits.shape[:2]}, matches {same_class.shape}")
-    colours = np.where(same_class[..., None], np.array(HIT), np.array(MISS))
     rows = np.concatenate([framed(queries, np.broadcast_to(np.array(QUERY), (len(queries), 3)))[:, None],
                            framed(hits, colours)], axis=1)
     return tile_grid(rows)

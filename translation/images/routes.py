@@ -15,8 +15,8 @@ from fastapi import Depends, FastAPI, File, Form, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from pipeline.errors import TooLarge
-from pipeline.service import ServeConfig, ServedModel, binary_response, error_responses, no_empty_form_fields
+from pipeline.service import (ServeConfig, ServedModel, binary_response, error_responses, no_empty_form_fields,
+                              read_upload)
 from translation.images.data import decode_image, encode_png, tile_grid
 
 IMAGE_TYPES = "image/png, image/jpeg, image/gif, image/bmp, image/webp"   # what PIL reads
@@ -53,9 +53,7 @@ def add_image_routes(app: FastAPI, translator, cfg: ServeConfig, worker) -> None
     """`translator()` returns the loaded translation.images.serve.Translator (or raises NotReady)."""
 
     async def read_image(upload: UploadFile, field: str, size: int):
-        data = await upload.read()
-        if len(data) > cfg.max_body_bytes:
-            raise TooLarge(f"{field}: upload over {cfg.max_body_bytes} bytes")
+        data = await read_upload(upload, field, cfg.max_body_bytes)
         return decode_image(data, f"{field} ({upload.filename or 'upload'})", size, resize=True)
 
     @app.post("/translate", summary="Translate an image: n diverse outputs, or one in a reference's attribute",

@@ -90,20 +90,25 @@ def precision_at_k(model: DRIT, data: ImageData, content: ContentIndexes, k: int
 
 
 def search_examples(model: DRIT, data: ImageData, content: ContentIndexes, per_domain: int = 4,
-                    k: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Test images of each domain (one per class, up to `per_domain`) with their top-k images of the
-    other domain: (queries, hits, whether each hit shows the query's class), A→B rows first."""
+                    k: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Test images of each domain (one per class, up to `per_domain`; random ones when the images have
+    no labels) with their top-k images of the other domain: (queries, hits, whether each hit shows the
+    query's class, None without labels), A→B rows first."""
+    labelled = all((data.splits[s].labels >= 0).all() for s in data.splits)
     queries, hits, same = [], [], []
     for q in DOMAINS:
         test, pool_split = data.splits[f"{q}_test"], data.splits[f"{other_domain(q)}_train"]
         rng = np.random.default_rng(seed)
-        classes = rng.permutation(np.unique(test.labels))[:per_domain]
-        pick = np.array([rng.choice(np.flatnonzero(test.labels == c)) for c in classes], dtype=int)
+        if labelled:
+            classes = rng.permutation(np.unique(test.labels))[:per_domain]
+            pick = np.array([rng.choice(np.flatnonzero(test.labels == c)) for c in classes], dtype=int)
+        else:
+            pick = np.sort(rng.choice(len(test), min(per_domain, len(test)), replace=False))
         _, ids = content.search_other(model, test.images[pick], q, k)
         queries.append(test.images[pick])
         hits.append(pool_split.images[ids])
         same.append(pool_split.labels[ids] == test.labels[pick][:, None])
-    return np.concatenate(queries), np.concatenate(hits), np.concatenate(same)
+    return np.concatenate(queries), np.concatenate(hits), np.concatenate(same) if labelled else None
 
 
 @dataclass

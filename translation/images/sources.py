@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.config import ConfigError, rule
-from translation.images.data import SPLITS, ImageData, ImageError, ImageSet, read_folder
+from translation.images.data import SPLITS, ImageData, ImageError, ImageSet, folder_labels, read_folder
 
 SOURCES = ("mnist_m", "glyphs", "folders")
 SPLIT_CODE = {s: i for i, s in enumerate(SPLITS)}
@@ -293,17 +293,24 @@ def build_glyphs(cfg: GlyphsConfig, seed: int, client, size: int = 32, chunk: in
 
 # ---------------------------------------------------------------- user folders
 def build_folders(cfg: FoldersConfig, seed: int, size: int = 32) -> ImageData:
+    """Two folders of images, each split train/test by a seeded shuffle. Labels, when the folders give
+    them (data.folder_labels) in both domains with at least two classes, give the labelled measures."""
     if not cfg.a or not cfg.b:
         raise ConfigError("folders.a and folders.b: both folders are required for source 'folders'")
+    folders = {"a": cfg.a, "b": cfg.b}
+    names = {d: folder_labels(f) for d, f in folders.items()}
+    labelled = all(n is not None for n in names.values()) and len(set(names["a"]) | set(names["b"])) >= 2
+    classes = sorted(set(names["a"]) | set(names["b"])) if labelled else []
     splits = {}
-    for domain, folder in (("a", cfg.a), ("b", cfg.b)):
+    for domain, folder in folders.items():
         images = read_folder(folder, size)
         if len(images) < 2:
             raise ImageError(f"{folder}: needs at least 2 images, found {len(images)}")
         order = np.random.default_rng([seed, ord(domain)]).permutation(len(images))
         n_test = max(1, int(round(cfg.test_fraction * len(images))))
-        unknown = np.full(len(images), -1, np.int64)
-        full = ImageSet(images, unknown, {"file_index": np.arange(len(images))})
+        labels = (np.array([classes.index(n) for n in names[domain]], np.int64) if labelled
+                  else np.full(len(images), -1, np.int64))
+        full = ImageSet(images, labels, {"file_index": np.arange(len(images))})
         splits[f"{domain}_train"] = full.subset(np.sort(order[n_test:]))
         splits[f"{domain}_test"] = full.subset(np.sort(order[:n_test]))
-    return ImageData("folders", splits, [], {"a": cfg.a, "b": cfg.b})
+    return ImageData("folders", splits, classes, {"a": cfg.a, "b": cfg.b})

@@ -13,9 +13,8 @@ from fastapi import Depends, FastAPI, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from pipeline.errors import TooLarge
 from pipeline.service import (ServeConfig, ServedModel, binary_response, error_responses, hint_pattern,
-                              no_empty_form_fields)
+                              no_empty_form_fields, read_upload)
 from translation.speech.lexicon import MAX_PHONEMES, MAX_WORD, PHONEMES, PHONEMES_PATTERN, WORD_PATTERN
 
 WORD_RULE = f"letters a-z (either case), 1 to {MAX_WORD} of them"
@@ -87,9 +86,7 @@ def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> No
                                                                     "Ogg (Vorbis, Opus); silence is trimmed"),
                           k: int = Form(10, ge=1, le=cfg.max_k)):
         st = speech_text()
-        data = await audio.read()
-        if len(data) > cfg.max_body_bytes:
-            raise TooLarge(f"audio: upload over {cfg.max_body_bytes} bytes")
+        data = await read_upload(audio, "audio", cfg.max_body_bytes)
         name = f"audio ({audio.filename or 'upload'})"
         return await asyncio.wrap_future(worker.call(st.search_text, data, k, name))
 
