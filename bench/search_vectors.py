@@ -27,7 +27,8 @@ from bench.results import write_result
 from pipeline.devices import seed_everything
 from translation.images import artifacts
 from translation.images.data import ImageData
-from translation.images.evaluate import codes, knn_probe, linear_probe, translate_many
+from pipeline.disentanglement import linear_probe
+from translation.images.evaluate import codes, knn_probe, translate_many
 from translation.images.train import load_model
 
 KEYS = ("precision@10_a2b", "precision@10_b2a", "probe_to_domain_linear", "probe_to_domain_knn", "probe_to_class")
@@ -46,10 +47,10 @@ def scores(vectors: dict, data: ImageData) -> dict:
         out[f"precision@10_{q}2{o}"] = float(hits.mean())
     tr, te = (np.concatenate([vectors[f"a_{s}"], vectors[f"b_{s}"]]) for s in ("train", "test"))
     dom_tr, dom_te = (np.r_[np.zeros(len(vectors[f"a_{s}"])), np.ones(len(vectors[f"b_{s}"]))] for s in ("train", "test"))
-    out["probe_to_domain_linear"] = linear_probe(tr, dom_tr, te, dom_te, balanced=True)
+    out["probe_to_domain_linear"] = linear_probe(tr, dom_tr, te, dom_te, balanced=True, max_iter=300)
     out["probe_to_domain_knn"] = knn_probe(tr, dom_tr, te, dom_te)
     labels = {s: np.r_[data.splits[f"a_{s}"].labels, data.splits[f"b_{s}"].labels] for s in ("train", "test")}
-    out["probe_to_class"] = linear_probe(tr, labels["train"], te, labels["test"])
+    out["probe_to_class"] = linear_probe(tr, labels["train"], te, labels["test"], max_iter=300)
     return out
 
 

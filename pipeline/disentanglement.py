@@ -129,10 +129,25 @@ def mig(codes, factors: dict, bins: int = 20) -> dict:
     return {"mig": float(np.mean(list(per_factor.values()))), "per_factor": per_factor}
 
 
+def linear_probe(train_x, train_y, test_x, test_y, balanced: bool = False, max_iter: int = 2000) -> float:
+    """Test accuracy of a logistic regression on codes standardised by the training rows' statistics;
+    `balanced`: the mean of the per-class recalls, whose chance level is 1 / classes whatever the test
+    set's class sizes. Every probe of the project is this one."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(train_x)
+    clf = LogisticRegression(max_iter=max_iter).fit(scaler.transform(train_x), train_y)
+    if balanced:
+        return float(balanced_accuracy_score(test_y, clf.predict(scaler.transform(test_x))))
+    return float(clf.score(scaler.transform(test_x), test_y))
+
+
 def linear_probes(codes, factors: dict, seed: int = 0) -> dict:
     """Held-out accuracy (discrete, beside the majority-class share) or R² (continuous) of a linear
     model per factor: what a linear read-out of the code knows."""
-    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -145,10 +160,8 @@ def linear_probes(codes, factors: dict, seed: int = 0) -> dict:
             if len(np.unique(y[train])) < 2:
                 out[name] = {"accuracy": 1.0, "chance": 1.0}
                 continue
-            probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-            probe.fit(codes[train], y[train])
             chance = np.bincount(np.unique(y, return_inverse=True)[1][test]).max() / len(test)
-            out[name] = {"accuracy": float(probe.score(codes[test], y[test])), "chance": float(chance)}
+            out[name] = {"accuracy": linear_probe(codes[train], y[train], codes[test], y[test]), "chance": float(chance)}
         else:
             probe = make_pipeline(StandardScaler(), Ridge(alpha=1.0)).fit(codes[train], y[train])
             out[name] = {"r2": float(max(probe.score(codes[test], y[test]), 0.0))}

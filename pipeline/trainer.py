@@ -76,7 +76,6 @@ class Trained:
     steps: int                          # steps run in all (fewer than planned after an early stop)
     best_step: int | None = None
     best_score: float | None = None
-    resumed_from: int = 0
 
 
 def fingerprint(*parts) -> str:
@@ -143,7 +142,7 @@ def train(loop: Loop, name: str, resume: Resume | None = None, on_log: Callable[
     elif averaged is not None:
         model.load_state_dict(judged.state_dict())
     model.eval()
-    return Trained(state["history"], state["step"], state["best_step"], state["best_score"], start)
+    return Trained(state["history"], state["step"], state["best_step"], state["best_score"])
 
 
 def mean_losses(window: list[dict], weight: str | None = None) -> dict:

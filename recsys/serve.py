@@ -226,15 +226,6 @@ class Recommender:
         with np.errstate(divide="ignore"):
             return np.log(w)  # -inf drops a concept
 
-    def recommend_exhaustive(self, history: list[int], k: int, weights=None, exclude_seen: bool = True):
-        """The same ranking by scoring every item: the reference the index search must match."""
-        codes, log_w = self._codes([history])[0], self._log_weights(weights)
-        cols = np.arange(self.data.n_items)
-        if exclude_seen:
-            cols = np.setdiff1d(cols, history)
-        cols, scores = top_by_score(cols, exact_scores(self.item_vectors, self.log_c, self.tau, cols, codes, log_w), k)
-        return cols.tolist(), scores.tolist()
-
     def similar_items(self, item: int, k: int):
         """Items nearest to `item` by cosine of item embeddings."""
         sims, ids = self.index.search(self.item_vectors[item], k + 1)

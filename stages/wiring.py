@@ -23,18 +23,20 @@ STAGE = re.compile(r"^  (\w+):\s*$")
 ENTRY = re.compile(r"python -m ([\w.]+)")
 
 
-def code_deps(entry: str, root: Path = ROOT) -> list[str]:
+def code_deps(entry: str, root: Path = ROOT, modules=None, graph=None) -> list[str]:
     """The files of the project modules `entry` reaches (an empty package file runs nothing)."""
-    modules = project_modules(root, PACKAGES)
+    modules = modules or project_modules(root, PACKAGES)
     if entry not in modules:
         raise SystemExit(f"dvc.yaml: {entry} is not a project module")
-    files = [modules[m] for m in closure(import_graph(modules), entry)]
+    files = [modules[m] for m in closure(graph or import_graph(modules), entry)]
     return sorted(str(f.relative_to(root)) for f in files if f.name != "__init__.py" or f.read_text().strip())
 
 
 def rewrite(text: str, root: Path = ROOT) -> str:
     """dvc.yaml's text with each stage's .py deps replaced by its import closure."""
     out, lines, i = [], text.splitlines(), 0
+    modules = project_modules(root, PACKAGES)
+    graph = import_graph(modules)
     stage, entry = None, None
     while i < len(lines):
         line = lines[i]
@@ -55,7 +57,7 @@ def rewrite(text: str, root: Path = ROOT) -> str:
             if entry is None:
                 raise SystemExit(f"dvc.yaml: stage {stage}: its deps come before a `cmd: python -m ...` line")
             out.append(line)
-            out.extend(f"{indent}- {dep}" for dep in code_deps(entry, root) + kept)
+            out.extend(f"{indent}- {dep}" for dep in code_deps(entry, root, modules, graph) + kept)
             continue
         out.append(line)
         i += 1

@@ -3,6 +3,8 @@ from dask.distributed import LocalCluster
 
 from pipeline.cluster import dask_client, run_jobs
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 
 def test_dask_client_joins_the_cluster_named_by_the_environment(monkeypatch):
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:

@@ -18,6 +18,8 @@ from pipeline.scratch import scratch_repo
 from pipeline.stage import RankFailed
 from test_pipeline_e2e import TINY
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 WORKER = str(Path(__file__).with_name("ddp_worker.py"))
 
 

@@ -8,6 +8,8 @@ import pytest
 from pipeline.scratch import scratch_repo
 from tests_support import TINY, _run
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 STAGES = ["prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys",
           "prepare_images", "train_translation", "evaluate_translation", "index_translation",
           "prepare_text_speech", "train_text_speech", "evaluate_text_speech", "index_text_speech"]

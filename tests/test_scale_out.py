@@ -13,6 +13,8 @@ import pytest
 from pipeline.scratch import scratch_repo
 from test_pipeline_e2e import TINY
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 BIN = Path(sys.executable).parent
 
 

@@ -5,6 +5,8 @@ import pytest
 from pipeline.service import ServeConfig, create_app
 from recsys.routes import recsys_service
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 
 @pytest.fixture(scope="module")
 def service(served_recommender, serve_app):

@@ -4,8 +4,12 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from pipeline.scratch import scratch_repo
 from tests_support import read_until
+
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
 
 SMALL = {"prepare_interactions.synthetic.n_users": 200, "prepare_interactions.synthetic.n_items": 80,
          "prepare_interactions.synthetic.n_categories": 3, "prepare_interactions.synthetic.mean_positives": 10.0,

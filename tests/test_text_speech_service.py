@@ -10,6 +10,8 @@ from pipeline.service import ServeConfig, create_app
 from translation.speech.routes import speech_service
 from translation.speech.lexicon import PHONEMES
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 
 @pytest.fixture(scope="module")
 def service(served_speech, serve_app):

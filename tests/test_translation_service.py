@@ -11,6 +11,8 @@ from pipeline.service import ServeConfig, create_app
 from translation.images.routes import images_service
 from translation.images.data import encode_png
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 
 @pytest.fixture(scope="module")
 def service(served_translator, serve_app):

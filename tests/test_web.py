@@ -13,6 +13,8 @@ from pipeline.service import create_app
 from stages.mdr import WEB
 from translation.images.data import encode_png
 
+pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: left out of the inner loop
+
 
 @pytest.fixture(scope="module")
 def page(all_models, serve_app):

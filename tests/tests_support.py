@@ -50,3 +50,27 @@ def read_until(stream, needle: str, timeout: float) -> str:
         if needle in line:
             return "".join(seen)
     raise AssertionError(f"no {needle!r} within {timeout} s:\n" + "".join(seen[-30:]))
+
+
+def recommend_exhaustive(rec, history: list[int], k: int, weights=None, exclude_seen: bool = True):
+    """The Recommender's ranking by scoring every item: the reference its index search must match."""
+    import numpy as np
+
+    from recsys.serve import exact_scores, top_by_score
+
+    codes, log_w = rec._codes([history])[0], rec._log_weights(weights)
+    cols = np.arange(rec.data.n_items)
+    if exclude_seen:
+        cols = np.setdiff1d(cols, history)
+    cols, scores = top_by_score(cols, exact_scores(rec.item_vectors, rec.log_c, rec.tau, cols, codes, log_w), k)
+    return cols.tolist(), scores.tolist()
+
+
+def channel_elbo(model, ph, generator=None):
+    """(B,) single-sample ELBO of phoneme strings under the noisy channel's story A:
+    log p(g) + log p(ph|g) - log q(g|ph)."""
+    import torch
+
+    with torch.no_grad():
+        g = model._sampled(model.p2g.decode, ph, sample=True, generator=generator)
+        return -model.text_lm.nll(g) - model.g2p.nll(g, ph) + model.p2g.nll(ph, g)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from scipy import linalg
 
-from pipeline.disentanglement import headline, importance_heatmap, score
+from pipeline.disentanglement import headline, importance_heatmap, linear_probe, score
 from translation.images.classifier import train_classifier
 from translation.images.config import ClassifierConfig
 from translation.images.model import DRIT
@@ -88,20 +88,6 @@ def codes(model: DRIT, images: np.ndarray, domain: str, pool: int = 4, batch: in
     return np.concatenate(cs), np.concatenate(zs)
 
 
-def linear_probe(train_x, train_y, test_x, test_y, balanced: bool = False) -> float:
-    """Test accuracy of a logistic regression on standardised codes; `balanced`: the mean of the
-    per-class recalls, whose chance level is 1 / classes whatever the test set's class sizes."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import balanced_accuracy_score
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(train_x)
-    clf = LogisticRegression(max_iter=300).fit(scaler.transform(train_x), train_y)
-    if balanced:
-        return float(balanced_accuracy_score(test_y, clf.predict(scaler.transform(test_x))))
-    return float(clf.score(scaler.transform(test_x), test_y))
-
-
 def knn_probe(train_x, train_y, test_x, test_y, k: int = 10) -> float:
     """Balanced accuracy of a k-nearest-neighbour vote (cosine) on the codes: a probe that a mean
     shift does not fool and that asks what search asks, whether near codes share a label."""
@@ -128,11 +114,11 @@ def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
         tr, te = np.concatenate([x["a_train"], x["b_train"]]), np.concatenate([x["a_test"], x["b_test"]])
         dom_tr = np.r_[np.zeros(len(x["a_train"])), np.ones(len(x["b_train"]))]
         dom_te = np.r_[np.zeros(len(x["a_test"])), np.ones(len(x["b_test"]))]
-        out[f"probe_{which}_to_domain"] = linear_probe(tr, dom_tr, te, dom_te, balanced=True)
+        out[f"probe_{which}_to_domain"] = linear_probe(tr, dom_tr, te, dom_te, balanced=True, max_iter=300)
         if which == "search":   # what search sees: do an image's nearest neighbours share its domain?
             out["probe_search_to_domain_knn"] = knn_probe(tr, dom_tr, te, dom_te)
         if (ytr >= 0).all() and (yte >= 0).all():
-            out[f"probe_{which}_to_class"] = linear_probe(tr, ytr, te, yte)
+            out[f"probe_{which}_to_class"] = linear_probe(tr, ytr, te, yte, max_iter=300)
     return out
 
 

@@ -38,12 +38,6 @@ def learning_rates(cfg: TranslationTrainConfig, step: int) -> dict[str, float]:
     return {g: lr_at(cfg, step) * (cfg.content_dis_lr_scale if g == "content_discriminator" else 1.0) for g in GROUPS}
 
 
-def set_learning_rates(opts: dict, cfg: TranslationTrainConfig, step: int) -> None:
-    for name, rate in learning_rates(cfg, step).items():
-        for group in opts[name].param_groups:
-            group["lr"] = rate
-
-
 def content_discriminator_step(model: DRIT, opts: dict, f: dict, clip: float = 0.0) -> torch.Tensor:
     opts["content_discriminator"].zero_grad(set_to_none=True)
     loss = model.content_discriminator_loss(f)   # on detached content codes

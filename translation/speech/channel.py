@@ -110,12 +110,6 @@ class NoisyChannel(nn.Module):
             score = score + other.view(x.shape[0], k)
         return cands[torch.arange(x.shape[0], device=x.device), score.argmax(dim=1)]
 
-    @torch.no_grad()
-    def elbo(self, ph: torch.Tensor, generator=None) -> torch.Tensor:
-        """(B,) single-sample ELBO of phoneme strings under story A: log p(g) + log p(ph|g) - log q(g|ph)."""
-        g = self._sampled(self.p2g.decode, ph, sample=True, generator=generator)
-        return -self.text_lm.nll(g) - self.g2p.nll(g, ph) + self.p2g.nll(ph, g)
-
     def forward(self, paired, unpaired=None, w: ChannelLossWeights = ChannelLossWeights(), generator=None,
                 dreams: int | None = None, chunks: int = 1) -> dict:
         """Named losses of one step and their weighted sum under "loss".

@@ -69,12 +69,3 @@ def recall_rows(sim: np.ndarray, rows: np.ndarray, k: int) -> float:
     target = sim[rows, rows][:, None]
     rank = (sim[rows] >= target).sum(axis=1) - 1    # ties rank ahead
     return float((rank < k).mean())
-
-
-def linear_probe(train_x, train_y, test_x, test_y) -> float:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(train_x)
-    clf = LogisticRegression(max_iter=2000).fit(scaler.transform(train_x), train_y)
-    return float(clf.score(scaler.transform(test_x), test_y))

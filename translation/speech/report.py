@@ -6,13 +6,13 @@ import io
 import numpy as np
 import torch
 
+from pipeline.disentanglement import linear_probe
 from translation.speech.data import TextSpeechData
 from translation.speech.engines import parse_voice
 from translation.speech.evaluate import (
     channel_metrics,
     error_rates,
     g2p_words,
-    linear_probe,
     recall_at,
     recall_rows,
 )
