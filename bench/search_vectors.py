@@ -29,7 +29,7 @@ from translation.images import artifacts
 from translation.images.data import ImageData
 from pipeline.disentanglement import linear_probe
 from translation.images.evaluate import codes, knn_probe, translate_many
-from translation.images.train import load_model
+from translation.images.checkpoints import load_model
 
 KEYS = ("precision@10_a2b", "precision@10_b2a", "probe_to_domain_linear", "probe_to_domain_knn", "probe_to_class")
 

@@ -29,7 +29,7 @@ from pipeline.devices import seed_everything, torch_device
 from translation.speech.acoustic import AcousticEncoder
 from translation.speech.config import AugmentConfig
 from translation.speech.data import ClipSet, build_text_speech
-from translation.speech.report import ctc_per_by_voice, retrieval, voice_probe
+from translation.speech.evaluate import ctc_per_by_voice, retrieval, voice_probe
 from translation.speech.train import fit_acoustic
 
 ARMS = {"none": {}, "speed": {"speed": 0.1}, "pitch": {"pitch": 2.0}, "gain": {"gain_db": 6.0},

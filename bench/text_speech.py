@@ -32,9 +32,9 @@ from translation.speech.channel import NoisyChannel
 from translation.speech.audio import espeak_binary
 from translation.speech.config import TrainTextSpeech
 from translation.speech.data import PrepareTextSpeech, build_text_speech
-from translation.speech.evaluate import channel_metrics, g2p_words
+from translation.speech.metrics import channel_metrics, g2p_words
 from translation.speech.jobs import model_of, training_jobs
-from translation.speech.report import ctc_per_by_voice, retrieval, voice_probe
+from translation.speech.evaluate import ctc_per_by_voice, retrieval, voice_probe
 
 # the issue's sizes; anything here can be overridden with -S
 ISSUE = ["prepare_text_speech.test=2000", "prepare_text_speech.dev=1000", "prepare_text_speech.paired_sizes=[400]",

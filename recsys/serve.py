@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline import checkpoint
 from pipeline.atomic import atomic_path
 from pipeline.errors import NotFound, RequestError, check_range
 from pipeline.indexes import VectorIndex
+from recsys.checkpoints import load_model
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
-from recsys.config import MacridVAEConfig
 from recsys import artifacts
 
 INDEX_FILE = "items.faiss"
@@ -49,17 +48,6 @@ class Query:
 
 def _listed(ids: list[str]) -> str:
     return repr(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-
-
-def load_model(path, n_items: int | None = None):
-    """→ (the MacridVAE saved at `path`, in eval mode; its checkpoint dict)."""
-    ckpt = checkpoint.read(path, "macridvae", "train_recsys")
-    items = len(ckpt.get("item_ids", []))
-    model = checkpoint.restore(path, lambda c: MacridVAE(items, MacridVAEConfig(**c)), ckpt["config"], ckpt["model"],
-                               "MacridVAE", "train_recsys").eval()
-    if n_items is not None and n_items != len(ckpt["item_ids"]):
-        raise ValueError(f"{path}: model has {len(ckpt['item_ids'])} items, data has {n_items}; retrain")
-    return model, ckpt
 
 
 def build_item_index(model: MacridVAE, factory: str, nprobe: int, seed: int = 0) -> VectorIndex:

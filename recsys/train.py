@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from pipeline import checkpoint, distributed
+from pipeline import distributed
 from pipeline.trainer import Loop, Resume, Selection, fingerprint, mean_losses, train
 from recsys.dataset import InteractionData
 from recsys.metrics import evaluate_in_batches
@@ -80,9 +80,3 @@ def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
     trained = train(loop, name, Resume(Path(resume), key, per_epoch) if resume else None,
                     on_epoch)
     return FitResult(trained.best_step // per_epoch, trained.best_score, trained.steps // per_epoch, trained.history)
-
-
-def save_model(path: str | Path, model, result: FitResult, extra: dict) -> None:
-    checkpoint.write(path, type(model).__name__.lower(), model.cfg, model, best_epoch=result.best_epoch,
-                     best_val_ndcg=result.best_ndcg, history=result.history, **extra)
-

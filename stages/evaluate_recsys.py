@@ -12,7 +12,7 @@ from recsys.config import EvaluateRecsys
 from recsys.dataset import InteractionData
 from recsys.evaluate import baselines, disentanglement
 from recsys.metrics import evaluate_in_batches
-from recsys.serve import load_model
+from recsys.checkpoints import load_model
 from recsys.train import score_users
 
 

@@ -12,7 +12,7 @@ from translation.speech.config import EvaluateTextSpeech
 from translation.speech.data import TextSpeechData
 from translation.speech.checkpoints import load_acoustic, load_channel
 from translation.speech import artifacts
-from translation.speech.report import (
+from translation.speech.evaluate import (
     ctc_per_by_voice,
     curve_png,
     learning_curve,

@@ -10,7 +10,7 @@ from translation.images.sources import GlyphsConfig
 from translation.images.evaluate import evaluate
 from translation.images.data import ImageData, encode_png
 from translation.images.plots import translation_grid
-from translation.images.train import load_model
+from translation.images.checkpoints import load_model
 from translation.images import artifacts
 
 

@@ -5,7 +5,8 @@ from pipeline.progress import say
 from pipeline.stage import run_stage
 from pipeline.tracking import stage_run
 from recsys.config import IndexRecsys
-from recsys.serve import build_item_index, load_model, save_index
+from recsys.checkpoints import load_model
+from recsys.serve import build_item_index, save_index
 from recsys import artifacts
 
 

@@ -10,7 +10,7 @@ from translation.images.config import IndexTranslation
 from translation.images.data import ImageData, encode_png
 from translation.images.plots import search_grid
 from translation.images.serve import ContentIndexes, precision_at_k, search_examples
-from translation.images.train import load_model
+from translation.images.checkpoints import load_model
 from translation.images import artifacts
 
 

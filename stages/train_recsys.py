@@ -13,7 +13,8 @@ from pipeline.tracking import stage_run
 from recsys.config import TrainRecsys
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
-from recsys.train import fit, save_model
+from recsys.checkpoints import save_model
+from recsys.train import fit
 from recsys import artifacts
 
 

@@ -17,7 +17,8 @@ from pipeline.tracking import stage_run
 from translation.images.config import TrainTranslation
 from translation.images.model import DRIT
 from translation.images.data import ImageData
-from translation.images.train import fit, save_model
+from translation.images.checkpoints import save_model
+from translation.images.train import fit
 from translation.images import artifacts
 
 

@@ -102,7 +102,7 @@ def test_the_recommender_is_scored_against_its_generators_factors(tiny_model, ti
 def test_the_image_and_speech_models_are_scored_against_their_factors(tiny_drit, tiny_images, tiny_text_speech,
                                                                      tiny_speech_models, tmp_path):
     from translation.images.evaluate import factor_scores as image_scores
-    from translation.speech.report import factor_scores as speech_scores
+    from translation.speech.evaluate import factor_scores as speech_scores
 
     images = image_scores(tiny_drit, tiny_images, 0, tmp_path / "images.png")
     assert {"domain", "class"} <= set(images["dci"]["per_factor"])

@@ -9,7 +9,8 @@ import torch
 from translation.images.model import DRIT
 from translation.images.config import DRITConfig, TranslationTrainConfig
 from translation.images.data import to_tensor
-from translation.images.train import batch_for_step, content_discriminator_only, fit, learning_rates, load_model, lr_at, make_optimizers, save_model, train_step
+from translation.images.train import batch_for_step, content_discriminator_only, fit, learning_rates, lr_at, make_optimizers, train_step
+from translation.images.checkpoints import load_model, save_model
 
 # DRIT as in its code (one discriminator scale, no noise inputs, G-alone losses reach G only): each test
 # below that needs DRIT++'s or this project's additions turns them on by name.

@@ -6,8 +6,8 @@ from recsys.baselines import EASE, MostPopular
 from recsys.macridvae import MacridVAE
 from recsys.config import MacridVAEConfig, MultVAEConfig
 from recsys.multvae import MultVAE
-from recsys.serve import load_model
-from recsys.train import dense, save_model, score_users
+from recsys.checkpoints import load_model, save_model
+from recsys.train import dense, score_users
 
 
 @pytest.mark.parametrize("make", [

@@ -11,7 +11,7 @@ from translation.speech.config import AcousticConfig, ChannelLossWeights, Decode
 from translation.speech.lexicon import GRAPHEMES, PHONES, Vocab
 from translation.speech.channel import NoisyChannel
 from translation.speech.seq2seq import Seq2Seq, SymbolLM, by_length, trim_after_eos, with_bos
-from translation.speech.evaluate import (
+from translation.speech.metrics import (
     edit_distance,
     error_rates,
     g2p_words,
@@ -364,8 +364,8 @@ def test_a_channel_job_on_a_dask_worker_trains_the_model_this_process_would(dask
 
 
 def test_retrieval_and_transcripts_are_reported_per_engine_and_voice(tiny_text_speech, tiny_speech_models):
-    from translation.speech.evaluate import recall_rows
-    from translation.speech.report import ctc_per_by_voice, retrieval
+    from translation.speech.metrics import recall_rows
+    from translation.speech.evaluate import ctc_per_by_voice, retrieval
 
     channel, acoustic = tiny_speech_models
     out = retrieval(channel, acoustic, tiny_text_speech, torch.device("cpu"))
@@ -375,7 +375,7 @@ def test_retrieval_and_transcripts_are_reported_per_engine_and_voice(tiny_text_s
     for group in list(out["by_engine"].values()) + list(out["by_voice"].values()):
         assert all(0 <= group[k] <= 1 for k in ("speech2text_recall@10", "text2speech_recall@1"))
         assert group["ctc_per"] >= 0
-    from translation.speech.report import voice_probe
+    from translation.speech.evaluate import voice_probe
 
     probe = voice_probe(acoustic, tiny_text_speech, torch.device("cpu"))
     assert probe["voice_probe_voices"] == 4 and probe["voice_probe_voices_test_voices"] == 2

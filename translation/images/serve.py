@@ -21,7 +21,7 @@ from pipeline.indexes import VectorIndex
 from translation.images.model import DOMAINS, DRIT
 from translation.images.evaluate import codes, translate_batch
 from translation.images.data import ImageData, ImageError
-from translation.images.train import load_model
+from translation.images.checkpoints import load_model
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:

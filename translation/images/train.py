@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline import checkpoint, distributed
+from pipeline import distributed
 from pipeline.trainer import linear_decay, Loop, Resume, fingerprint, mean_losses, train
 from translation.images.model import DRIT
-from translation.images.config import DRITConfig, TranslationTrainConfig
+from translation.images.config import TranslationTrainConfig
 from translation.images.data import ImageData, to_tensor
 
 
@@ -90,15 +90,6 @@ def batch_for_step(data: ImageData, step: int, batch_size: int, seed: int, devic
     a, b = data.splits["a_train"].images, data.splits["b_train"].images
     ia, ib = rng.integers(len(a), size=batch_size), rng.integers(len(b), size=batch_size)
     return to_tensor(a[ia]).to(device), to_tensor(b[ib]).to(device)
-
-
-def save_model(path: str | Path, model: DRIT, steps: int, **extra) -> None:
-    checkpoint.write(path, "drit", model.cfg, model, steps=steps, **extra)
-
-
-def load_model(path: str | Path, device="cpu") -> tuple[DRIT, dict]:
-    """→ (the DRIT saved at `path`, in eval mode on `device`; its checkpoint dict)."""
-    return checkpoint.load(path, "drit", lambda c: DRIT(DRITConfig(**c)), "DRIT", "train_translation", device)
 
 
 def run_fingerprint(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int) -> str:

@@ -1,71 +1,149 @@
-"""Measures of the text–speech model (DESIGN.md): G2P PER/WER, P2G letter error rate/WER,
-cross-modal retrieval Recall@k in both directions and linear voice probes on both speech codes."""
+"""The whole evaluation of a trained text–speech model (metrics/text_speech.json) and its plots."""
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import torch
 
-from translation.speech.lexicon import GRAPHEMES, PHONES
-from translation.speech.seq2seq import pad_batch
+from pipeline.disentanglement import linear_probe
+from translation.speech.data import TextSpeechData
+from translation.speech.engines import parse_voice
+from translation.speech.metrics import (
+    channel_metrics,
+    error_rates,
+    g2p_words,
+    recall_at,
+    recall_rows,
+)
+from translation.speech.lexicon import PHONES
+from translation.speech.train import mel_batch, phoneme_codes, speech_codes
 
 
-def edit_distance(a, b) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
+def learning_curve(channels: dict, data: TextSpeechData, device) -> dict:
+    """{size: {kind: test metrics}} for every trained channel ({(kind, size): model})."""
+    words = data.splits["test"]
+    phonemes = data.phonemes(words)
+    curve = {}
+    for (kind, size), model in sorted(channels.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        curve.setdefault(str(size), {})[kind] = channel_metrics(model, words, phonemes, device)
+    return curve
 
 
-def error_rates(hyps, refs) -> tuple[float, float]:
-    """(symbol error rate = total edits / total reference symbols, word error rate)."""
-    edits = sum(edit_distance(h, r) for h, r in zip(hyps, refs))
-    symbols = sum(len(r) for r in refs)
-    wrong = sum(tuple(h) != tuple(r) for h, r in zip(hyps, refs))
-    return edits / max(symbols, 1), wrong / max(len(refs), 1)
-
-
-@torch.inference_mode()
-def transduce(model, direction: str, seqs, device, batch: int = 256) -> list[list[str]]:
-    """Decoding of symbol sequences by a NoisyChannel, direction "g2p" or "p2g"."""
-    src_vocab, tgt_vocab = (GRAPHEMES, PHONES) if direction == "g2p" else (PHONES, GRAPHEMES)
-    was = model.training
-    model.eval()
+@torch.no_grad()
+def transcripts(acoustic, clips, device, batch: int = 256) -> list[list[str]]:
+    """The acoustic encoder's greedy CTC transcript of every clip, as phoneme lists."""
+    acoustic.eval()
     out = []
-    for i in range(0, len(seqs), batch):
-        x = pad_batch([src_vocab.encode(s) for s in seqs[i: i + batch]], device)
-        out.extend(tgt_vocab.decode(row) for row in model.transduce(x, direction).tolist())
-    model.train(was)
+    for i in range(0, len(clips), batch):
+        mel, lengths = mel_batch(clips, range(i, min(i + batch, len(clips))), device)
+        out.extend(PHONES.decode(ids) for ids in acoustic.transcribe(mel, lengths))
     return out
 
 
-def g2p_words(model, words, device) -> list[list[str]]:
-    return transduce(model, "g2p", [list(w) for w in words], device)
+def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
+    """Spelling ↔ speech Recall@k on the test words, spoken from their spelling in voices unseen in
+    training; overall, per engine and per voice (a group's queries search the whole index), with the
+    phoneme error rate of the acoustic encoder's CTC transcripts against CMUdict.
+
+    A spelling's code is the phoneme code of its G2P output; a clip's is its acoustic content code.
+    `oracle_*` uses the true phonemes instead of G2P (the acoustic side alone); channel=None: every
+    measure is the oracle's."""
+    clips = data.clips["test"]
+    audio, _ = speech_codes(acoustic, clips, device)
+    oracle = phoneme_codes(acoustic, data.phonemes(clips.words), device)
+    text = oracle if channel is None else phoneme_codes(acoustic, g2p_words(channel, clips.words, device), device)
+    sim, sim_oracle = text @ audio.T, oracle @ audio.T
+    out = {"retrieval_words": len(clips)}
+    for k in (1, 10):
+        out[f"text2speech_recall@{k}"] = recall_at(sim, k)
+        out[f"speech2text_recall@{k}"] = recall_at(sim.T, k)
+        out[f"oracle_text2speech_recall@{k}"] = recall_at(sim_oracle, k)
+    heard, refs = transcripts(acoustic, clips, device), [list(p) for p in data.phonemes(clips.words)]
+    out["ctc_per"] = error_rates(heard, refs)[0]
+    voices = np.asarray(clips.voices)
+    engines = np.asarray([parse_voice(v)[0] for v in clips.voices])
+    for name, labels in (("by_engine", engines), ("by_voice", voices)):
+        out[name] = {}
+        for group in sorted(set(labels)):
+            rows = np.flatnonzero(labels == group)
+            out[name][str(group)] = {"clips": len(rows), "ctc_per": error_rates([heard[i] for i in rows],
+                                                                               [refs[i] for i in rows])[0]} | {
+                f"{d}_recall@{k}": recall_rows(m, rows, k)
+                for k in (1, 10) for d, m in (("speech2text", sim.T), ("text2speech", sim))}
+    return out
 
 
-def p2g_phonemes(model, phonemes, device) -> list[str]:
-    return ["".join(s) for s in transduce(model, "p2g", [list(p) for p in phonemes], device)]
+def ctc_per_by_voice(acoustic, data: TextSpeechData, device) -> dict:
+    """CTC phoneme error rate on the probe clips (the same test words in every voice, from their
+    spelling): training voices beside unseen ones (the gap is the generalization cost), and per voice."""
+    clips = data.clips["probe"]
+    heard, refs = transcripts(acoustic, clips, device), [list(p) for p in data.phonemes(clips.words)]
+    train = set(data.voices["train"])
+    by_voice = {v: error_rates(*zip(*[(h, r) for h, r, cv in zip(heard, refs, clips.voices) if cv == v]))[0]
+                for v in sorted(set(clips.voices))}
+    groups = {"train_voices": [v in train for v in clips.voices], "test_voices": [v not in train for v in clips.voices]}
+    return {f"ctc_per_probe_{g}": error_rates([h for h, m in zip(heard, mask) if m], [r for r, m in zip(refs, mask) if m])[0]
+            for g, mask in groups.items()} | {"ctc_per_probe_by_voice": by_voice}
 
 
-def channel_metrics(model, words, phonemes, device) -> dict:
-    per, g2p_wer = error_rates(g2p_words(model, words, device), [list(p) for p in phonemes])
-    ler, p2g_wer = error_rates(p2g_phonemes(model, phonemes, device), list(words))
-    return {"g2p_per": per, "g2p_wer": g2p_wer, "p2g_ler": ler, "p2g_wer": p2g_wer}
+def voice_probe(acoustic, data: TextSpeechData, device) -> dict:
+    """Linear voice classifiers on each code, trained on half the probe words, tested on the others:
+    over every voice, and over the voices unseen in training alone (the held-out conditions)."""
+    clips = data.clips["probe"]
+    content, voice = speech_codes(acoustic, clips, device)
+    words = sorted(set(clips.words))
+    held = set(words[len(words) // 2:])
+    test = np.array([w in held for w in clips.words])
+    out = {}
+    unseen = set(data.voices["test"])
+    for suffix, keep in (("", np.ones(len(clips), bool)), ("_test_voices", np.array([v in unseen for v in clips.voices]))):
+        voices = sorted({v for v, k in zip(clips.voices, keep) if k})
+        if len(voices) < 2:
+            continue
+        y = np.array([voices.index(v) if v in voices else -1 for v in clips.voices])
+        tr, te = keep & ~test, keep & test
+        out |= {f"voice_probe_content{suffix}": linear_probe(content[tr], y[tr], content[te], y[te]),
+                f"voice_probe_voice{suffix}": linear_probe(voice[tr], y[tr], voice[te], y[te]),
+                f"voice_probe_chance{suffix}": 1 / len(voices), f"voice_probe_voices{suffix}": len(voices)}
+    return out
 
 
-def recall_at(sim: np.ndarray, k: int) -> float:
-    """Query i's correct item is item i; fraction of queries with it among their top k. Items tied
-    with the correct one rank ahead of it (codes that cannot tell items apart find nothing)."""
-    return recall_rows(sim, np.arange(len(sim)), k)
+def factor_scores(acoustic, data: TextSpeechData, device, seed: int, heatmap) -> dict:
+    """DCI, MIG and probes of the probe clips' codes (content, then voice) against their word and voice."""
+    from pipeline.disentanglement import importance_heatmap, score
+
+    clips = data.clips["probe"]
+    content, voice = speech_codes(acoustic, clips, device)
+    factors = {name: np.unique(np.asarray(values), return_inverse=True)[1].astype(np.int64)
+               for name, values in (("word", clips.words), ("voice", clips.voices))}
+    result = score(np.concatenate([content, voice], axis=1), factors, seed)
+    importance_heatmap(result, list(factors), heatmap, f"Acoustic encoder, probe clips: {content.shape[1]} content "
+                                                       f"dims, then {voice.shape[1]} voice dims")
+    return result
 
 
-def recall_rows(sim: np.ndarray, rows: np.ndarray, k: int) -> float:
-    """recall_at for the queries `rows` only (query i's correct item is still item i), each searching
-    every item."""
-    if len(rows) == 0:
-        return float("nan")
-    target = sim[rows, rows][:, None]
-    rank = (sim[rows] >= target).sum(axis=1) - 1    # ties rank ahead
-    return float((rank < k).mean())
+def curve_png(curve: dict) -> bytes:
+    """G2P PER and P2G LER against paired words, semi-supervised beside supervised-only."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(int(s) for s in curve)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, key, title in ((axes[0], "g2p_per", "G2P phoneme error rate"), (axes[1], "p2g_ler", "P2G letter error rate")):
+        for kind, style in (("supervised", "o--"), ("semi", "s-")):
+            pts = [(s, curve[str(s)][kind][key]) for s in sizes if kind in curve[str(s)]]
+            if pts:
+                ax.plot(*zip(*pts), style, label="semi-supervised" if kind == "semi" else "supervised only")
+        ax.set_xscale("log")
+        ax.set_xlabel("paired words")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()

@@ -18,7 +18,7 @@ from pipeline.indexes import VectorIndex
 from translation.speech.lexicon import PHONES, check_phonemes, check_word
 from translation.speech.audio import log_mel, read_audio, trim_silence, wav_bytes
 from translation.speech.data import ClipSet, TextSpeechData
-from translation.speech.evaluate import g2p_words, p2g_phonemes
+from translation.speech.metrics import g2p_words, p2g_phonemes
 from translation.speech.checkpoints import load_acoustic, load_channel
 from translation.speech.train import phoneme_codes, speech_codes
 from translation.speech import artifacts

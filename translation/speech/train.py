@@ -16,12 +16,12 @@ import torch
 from pipeline.trainer import linear_decay, Loop, Resume, Selection, fingerprint, train
 from translation.speech.acoustic import AcousticEncoder
 from translation.speech.augment import augmented_features
-from translation.speech.config import AcousticTrainConfig, AugmentConfig, ChannelLossWeights, ChannelTrainConfig, DecodeConfig
+from translation.speech.config import AcousticTrainConfig, AugmentConfig, ChannelTrainConfig
 from translation.speech.lexicon import GRAPHEMES, PHONES
 from translation.speech.channel import NoisyChannel
 from translation.speech.seq2seq import pad_batch
 from translation.speech.data import ClipSet
-from translation.speech.evaluate import channel_metrics
+from translation.speech.metrics import channel_metrics
 
 
 def step_rng(seed: int, step: int) -> np.random.Generator:
