@@ -85,18 +85,39 @@ def test_continuous_factors_and_bad_input(tmp_path, factors):
         linear_probes(codes, {})
 
 
-def test_the_recommender_is_scored_against_its_generators_factors(tiny_model, tiny_data, tmp_path):
+class CodesOf:
+    """A stand-in for MacridVAE's item codes in recsys.evaluate.factor_scores: given concept logits and
+    embedding dimensions instead of learned ones."""
+
+    def __init__(self, logits: np.ndarray, vectors: np.ndarray):
+        import types
+
+        import torch
+
+        self.concept_logits = lambda: torch.as_tensor(logits)
+        self.item_vectors = lambda: torch.as_tensor(vectors)
+        self.cfg = types.SimpleNamespace(concepts=logits.shape[1], dim=vectors.shape[1])
+
+
+def test_the_recommender_is_scored_against_its_generators_factors(tiny_data, tmp_path):
+    """Codes that are the generator's factors, one per dimension, score as disentangled and informative;
+    codes of noise score as neither."""
     from recsys.evaluate import factor_scores
 
-    model, _ = tiny_model
-    result = factor_scores(model, tiny_data, 0, tmp_path / "dci.png")
-    assert set(result["dci"]["per_factor"]) == {"category", "micro_0", "micro_1", "log_popularity"}
-    R = np.asarray(result["dci"]["importance"])
-    assert R.shape == (model.cfg.concepts + model.cfg.dim, 4)
-    for key in ("disentanglement", "completeness", "informativeness"):
-        assert 0 <= result["dci"][key] <= 1
-    assert set(result["probes"]["category"]) == {"accuracy", "chance"} and "r2" in result["probes"]["micro_0"]
-    assert (tmp_path / "dci.png").read_bytes()[:4] == b"\x89PNG"
+    f = tiny_data.item_factors
+    names = ["category", "micro_0", "micro_1", "log_popularity"]
+    assert set(f) == set(names)
+    onehot = np.eye(f["category"].max() + 1)[f["category"]] * 5.0
+    exact = CodesOf(onehot, np.stack([f["micro_0"], f["micro_1"], f["log_popularity"]], axis=1))
+    noise = CodesOf(*(np.random.default_rng(0).normal(size=a.shape) for a in (exact.concept_logits().numpy(),
+                                                                           exact.item_vectors().numpy())))
+    good, bad = (factor_scores(m, tiny_data, 0, tmp_path / f"{i}.png") for i, m in enumerate((exact, noise)))
+    assert good["probes"]["category"]["accuracy"] == 1.0 and good["probes"]["micro_0"]["r2"] > 0.95
+    assert good["dci"]["informativeness"] > 0.9 and good["dci"]["disentanglement"] > 0.9
+    assert bad["dci"]["informativeness"] < 0.3 and bad["probes"]["micro_0"]["r2"] < 0.2
+    assert bad["probes"]["category"]["accuracy"] < 0.6
+    assert np.asarray(good["dci"]["importance"]).shape == (onehot.shape[1] + 3, 4)
+    assert (tmp_path / "0.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_the_image_and_speech_models_are_scored_against_their_factors(tiny_drit, tiny_images, tiny_text_speech,

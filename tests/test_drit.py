@@ -348,19 +348,70 @@ def test_translation_in_the_attributes_of_a_target_pool(tiny_drit, tiny_images):
         assert np.array_equal(out[:, k], translate_batch(tiny_drit, x, "a2b", reference=pool[refs[k]])[:, 0])
 
 
-def test_evaluation_measures_on_a_tiny_model(tiny_drit, tiny_images):
-    from translation.images.config import ClassifierConfig
-    from translation.images.evaluate import evaluate, frechet_distance, mean_pairwise_distance
+class OracleJudge:
+    """A classifier that knows every image's class (looked up by its pixels); its features are the
+    image at 8×8, grey. With it, evaluate()'s measures have answers known in advance."""
 
-    metrics, extras = evaluate(tiny_drit, tiny_images, ClassifierConfig(steps=5, batch_size=8, width=4), 0,
-                               n_codes=2, da_copies=1, say=lambda m: None)
-    for k in ("content_preservation", "da_source_only", "da_source_only_plain", "da_dann", "da_translated",
-              "da_translated_prior", "da_target_only", "probe_content_to_class", "probe_attribute_to_class",
-              "probe_content_to_domain", "probe_search_to_domain", "probe_search_to_domain_knn",
-              "probe_search_to_class"):
-        assert 0 <= metrics[k] <= 1, k
-    assert metrics["diversity_ratio"] > 0 and metrics["frechet_classifier_features"] >= 0
-    assert len(extras["per_class_preservation"]) == 10
+    def __init__(self, data):
+        self.table = {im.tobytes(): int(y) for split in data.splits.values() for im, y in zip(split.images, split.labels)}
+
+    def predict(self, images):
+        return np.array([self.table[im.tobytes()] for im in images])
+
+    def accuracy(self, images, labels):
+        return float((self.predict(images) == labels).mean())
+
+    def features(self, images):
+        return images[:, ::4, ::4].astype(np.float64).mean(-1).reshape(len(images), -1)
+
+
+def oracle_translations(data, images, n, shift=0, groups=None):
+    """Each source image → n real target images of its class (+ shift), or of `groups` when given."""
+    labels = OracleJudge(data).predict(images)
+    b = data.splits["b_test"]
+    if groups is not None:
+        return b.images[groups]
+    pick = [np.flatnonzero(b.labels == (y + shift) % 10) for y in labels]
+    return np.stack([b.images[[p[j % len(p)] for j in range(n)]] for p in pick])
+
+
+@pytest.mark.parametrize("translator, cp, diversity_ratio", [
+    ("same class", 1.0, None), ("another class", 0.0, None), ("one image", None, 0.0), ("real groups", None, 1.0)])
+def test_evaluation_measures_have_their_known_answers(tiny_drit, tiny_images, monkeypatch, translator, cp,
+                                                      diversity_ratio):
+    from translation.images import evaluate as evaluation
+    from translation.images.config import ClassifierConfig
+
+    data, n = tiny_images, 2
+    a_test = data.splits["a_test"]
+
+    def translate(model, images, direction, count, seed):
+        if translator == "one image":
+            return np.broadcast_to(data.splits["b_test"].images[0], (len(images), count, 32, 32, 3)).copy()
+        groups = None
+        if translator == "real groups" and len(images) == len(a_test):
+            groups = evaluation.real_groups(data.splits["b_test"].labels, count, len(images), seed)
+        return oracle_translations(data, images, count, shift=int(translator == "another class"), groups=groups)
+
+    monkeypatch.setattr(evaluation, "translate_many", translate)
+    monkeypatch.setattr(evaluation, "translate_like", lambda model, images, d, pool, count, seed: translate(
+        model, images, d, count, seed))
+    monkeypatch.setattr(evaluation, "train_classifier", lambda *args, **kwargs: OracleJudge(data))
+    metrics, extras = evaluation.evaluate(tiny_drit, data, ClassifierConfig(steps=1, batch_size=4, width=4), 0,
+                                          n_codes=n, da_copies=1, say=lambda m: None)
+    if cp is not None:
+        assert metrics["content_preservation"] == cp
+        assert extras["per_class_preservation"] == [cp] * 10
+    if diversity_ratio is not None:
+        assert metrics["diversity_ratio"] == pytest.approx(diversity_ratio, abs=1e-12)
+    assert metrics["da_target_only"] == 1.0        # the judge itself, on real target images
+    if translator == "one image":
+        assert metrics["frechet_classifier_features"] > 0
+
+
+def test_distances_of_the_evaluation_have_their_closed_forms():
+    from translation.images.evaluate import frechet_distance, mean_pairwise_distance
+
     x = np.random.default_rng(0).normal(size=(200, 4))
     assert frechet_distance(x, x) == pytest.approx(0, abs=1e-6)
     assert frechet_distance(x, x + 3) == pytest.approx(4 * 9, rel=1e-6)
