@@ -170,6 +170,7 @@ class ServedModel:
     ready_info: Callable[[Any], dict] = lambda _: {}           # extra /readyz fields of the loaded model
     refine_openapi: Callable[[Any, dict], None] = lambda *_: None  # state the loaded model's facts in the schema
     heavy: bool = False   # requests cost 10-100x a light model's: its worker yields the CPU to theirs
+    panel: Path | None = None   # a folder with panel.html and panel.js: the model's panel of the web page
 
 
 def error_response(status: int, message: str, detail: list[str] | None = None, headers=None) -> JSONResponse:
@@ -330,5 +331,8 @@ def create_app(models: list[ServedModel], cfg: ServeConfig = ServeConfig(), web:
 
     app.openapi = openapi
     if web is not None:  # last: every API route matches first
+        for m in models:
+            if m.panel is not None:
+                app.mount(f"/panels/{m.name}", StaticFiles(directory=m.panel), name=f"panel-{m.name}")
         app.mount("/", StaticFiles(directory=web, html=True), name="web")
     return app

@@ -8,12 +8,15 @@ popular items ("source": "most_popular"), unless "strict": true makes unknown it
 """
 # no `from __future__ import annotations`: FastAPI reads the annotations of routes defined in a function
 import asyncio
+import pathlib
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, Path, Query
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, StrictBool, StrictStr, Tag
 
 from pipeline.service import JsonInt, ServeConfig, ServedModel, error_responses
+
+PANEL = pathlib.Path(__file__).parent / "web"   # its panel of the page at / (panel.html, panel.js)
 
 Weight = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 
@@ -184,4 +187,4 @@ def state_facts(rec, schema: dict) -> None:
 def recsys_service(load) -> ServedModel:
     """The recommender as a served model; `load()` returns a Recommender."""
     return ServedModel("recommender", load, add_recsys_routes,
-                       lambda rec: {"items": rec.data.n_items, "concepts": rec.concepts}, state_facts)
+                       lambda rec: {"items": rec.data.n_items, "concepts": rec.concepts}, state_facts, panel=PANEL)

@@ -113,3 +113,13 @@ def test_a_bad_request_is_said_on_the_page_and_a_screenshot_is_kept(page, tmp_pa
     assert driver.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"screenshot: {shot}")
+
+
+def test_each_model_brings_its_panel_and_the_frame_names_none(page):
+    _, url = page
+    for name in ("recommender", "translator", "speech_text"):
+        script = httpx.get(f"{url}/panels/{name}/panel.js")
+        assert script.status_code == 200 and f"mdr.panels.{name} =" in script.text
+        assert httpx.get(f"{url}/panels/{name}/panel.html").text.startswith(f'<section id="{name}"')
+    frame = httpx.get(f"{url}/").text + httpx.get(f"{url}/app.js").text
+    assert not any(name in frame for name in ("recommender", "translator", "speech_text"))

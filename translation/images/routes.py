@@ -8,6 +8,7 @@ before it is read); bad fields 422.
 # no `from __future__ import annotations`: FastAPI reads the annotations of routes defined in a function
 import asyncio
 import base64
+import pathlib
 from typing import Annotated, Literal
 
 import numpy as np
@@ -18,6 +19,8 @@ from pydantic import BaseModel, Field
 from pipeline.service import (ServeConfig, ServedModel, binary_response, error_responses, no_empty_form_fields,
                               read_upload)
 from translation.images.data import decode_image, encode_png, tile_grid
+
+PANEL = pathlib.Path(__file__).parent / "web"   # its panel of the page at / (panel.html, panel.js)
 
 IMAGE_TYPES = "image/png, image/jpeg, image/gif, image/bmp, image/webp"   # what PIL reads
 SEED_MAX = 2**31 - 1
@@ -95,4 +98,4 @@ def add_image_routes(app: FastAPI, translator, cfg: ServeConfig, worker) -> None
 
 def images_service(load) -> ServedModel:
     """Image translation as a served model; `load()` returns a Translator."""
-    return ServedModel("translator", load, add_image_routes, heavy=True)
+    return ServedModel("translator", load, add_image_routes, heavy=True, panel=PANEL)

@@ -7,6 +7,7 @@ or a body over the service's limit is 413.
 """
 # no `from __future__ import annotations`: FastAPI reads the annotations of routes defined in a function
 import asyncio
+import pathlib
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, Path, Query, UploadFile
@@ -16,6 +17,8 @@ from pydantic import BaseModel
 from pipeline.service import (ServeConfig, ServedModel, binary_response, error_responses, hint_pattern,
                               no_empty_form_fields, read_upload)
 from translation.speech.lexicon import MAX_PHONEMES, MAX_WORD, PHONEMES, PHONEMES_PATTERN, WORD_PATTERN
+
+PANEL = pathlib.Path(__file__).parent / "web"   # its panel of the page at / (panel.html, panel.js)
 
 WORD_RULE = f"letters a-z (either case), 1 to {MAX_WORD} of them"
 PHONEMES_RULE = f"1 to {MAX_PHONEMES} ARPAbet symbols separated by spaces, e.g. 'HH AH L OW' (known: {' '.join(PHONEMES)})"
@@ -98,4 +101,4 @@ def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> No
 
 def speech_service(load) -> ServedModel:
     """Text–speech as a served model; `load()` returns a SpeechText."""
-    return ServedModel("speech_text", load, add_speech_routes, heavy=True)
+    return ServedModel("speech_text", load, add_speech_routes, heavy=True, panel=PANEL)
