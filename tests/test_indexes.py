@@ -121,6 +121,7 @@ def test_oversampled_lists_recover_what_product_quantization_misorders():
     assert np.mean(recall[1]) < 0.8 and np.mean(recall[16]) >= 0.98
 
 
+@pytest.mark.slow   # jobs on the cluster's workers
 @pytest.mark.parametrize("factory", ["IVF16,PQ4", "Flat"])
 def test_shards_encoded_on_dask_workers_merge_into_the_same_index(dask, factory):
     x = _clustered(3000, 16, 3)

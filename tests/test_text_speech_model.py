@@ -341,6 +341,7 @@ def test_noisy_channel_decoding_maximises_the_weighted_sum_of_both_stories():
         both.transduce(x, "x2y")
 
 
+@pytest.mark.slow   # jobs on the cluster's workers
 def test_a_channel_job_on_a_dask_worker_trains_the_model_this_process_would(dask):
     """The job ships plain data and returns what rebuilds the model; with the same seed and threads
     the weights are the ones fit_channel gives here."""
