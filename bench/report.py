@@ -75,7 +75,8 @@ def section(r: dict) -> list[str]:
     where = (f"{r['date']}, revision `{r['git_revision']}`, {m['nproc']} cores ({m['cpu']}), "
              f"{m['torch_threads']} torch threads, {m['device']}")
     seeds = f"; seeds {', '.join(map(str, r['seeds']))}" if r["seeds"] else ""
-    prov = "" if r["provenance"] == "measured" else f" *Carried over*: {r['provenance']}."
+    prov = ("" if r["provenance"] == "measured" else f" **Provisional** ({r['provenance'][len('provisional: '):]})."
+            if r["provenance"].startswith("provisional") else f" *Carried over*: {r['provenance']}.")
     lines = [f"## {r['title']}", "", r["measures"], "", f"`{r['command']}`", "",
              f"Measured {where}{seeds}.{prov}", ""]
     lines += table_lines(r["table"])

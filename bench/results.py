@@ -4,7 +4,10 @@ Each file holds what made it (command, date, git revision, machine: nproc, CPU m
 threads, device), what it measures, per-seed values, the summary (mean ± standard error over seeds)
 with its baselines from the same run, and the one table docs/benchmarks.md shows (`bench.report`
 renders that file from these). `provenance` says whether the figures were measured by the command
-on that revision, or carried over from an earlier write-up.
+on that revision, or carried over from an earlier write-up. A bench refuses to write docs/results/
+from a modified work tree (the revision would not say what ran) unless MDR_ALLOW_DIRTY=1 asks it to;
+such a file says `"provenance": "provisional: ..."` and the page shows it so. `verdict` is the one
+rule for "met": mean − 2 s.e. clears the target (mean + 2 s.e. for a ceiling), every seed shown.
 """
 from __future__ import annotations
 
@@ -62,15 +65,44 @@ def command_line() -> str:
         "".join(f" {a}" for a in sys.argv[1:]) if sys.argv[0].startswith(str(ROOT)) else " ".join(sys.argv)
 
 
+class DirtyTree(RuntimeError):
+    """docs/results/ written from a work tree that differs from its commit."""
+
+
+def provenance(revision: str, out: Path) -> str:
+    """"measured", or "provisional: ..." when a modified tree writes docs/results/ and MDR_ALLOW_DIRTY=1
+    allows it; without that, a DirtyTree error."""
+    if not revision.endswith("+changes"):
+        return "measured"
+    if Path(out).resolve() != RESULTS.resolve():
+        return "provisional: a trial run from a modified work tree"
+    if os.environ.get("MDR_ALLOW_DIRTY") != "1":
+        raise DirtyTree("the work tree has uncommitted changes, so docs/results/ could not name the code that ran: "
+                        "commit first (or set MDR_ALLOW_DIRTY=1 to write a provisional result)")
+    return "provisional: written from a modified work tree (MDR_ALLOW_DIRTY=1)"
+
+
+def verdict(values, target: float, higher: bool = True) -> dict:
+    """Whether per-seed `values` meet `target`: mean − 2 s.e. ≥ target (higher is better), or
+    mean + 2 s.e. ≤ target; with the bound, each seed and whether each seed alone clears it."""
+    stats = mean_se(values)
+    bound = stats["mean"] - 2 * stats["se"] if higher else stats["mean"] + 2 * stats["se"]
+    met = bound >= target if higher else bound <= target
+    per_seed = [bool(v >= target if higher else v <= target) for v in values]
+    return {"target": target, "higher_is_better": higher, "bound": bound, "met": bool(met),
+            "seeds": [float(v) for v in values], "seeds_meeting": per_seed} | stats
+
+
 def write_result(name: str, *, title: str, measures: str, table: dict, seeds=(), per_seed=None,
                  summary=None, baselines=None, notes=(), out: Path = RESULTS, **extra) -> Path:
     """Write docs/results/<name>.json. `table` is {"columns": [...], "rows": [[...], ...]}; a cell is
     a string, a number, or {"mean", "se"}."""
     if not table.get("columns") or any(len(r) != len(table["columns"]) for r in table.get("rows", [])):
         raise ValueError(f"{name}: every table row needs one cell per column {table.get('columns')}")
+    revision = git_revision()
     result = {"benchmark": name, "title": title, "measures": measures, "command": command_line(),
-              "date": time.strftime("%Y-%m-%d"), "git_revision": git_revision(), "machine": machine(),
-              "provenance": "measured", "seeds": list(seeds),
+              "date": time.strftime("%Y-%m-%d"), "git_revision": revision, "machine": machine(),
+              "provenance": provenance(revision, out), "seeds": list(seeds),
               "per_seed": {str(k): v for k, v in (per_seed or {}).items()},
               "summary": summary or {}, "baselines": baselines or {}, "table": table, "notes": list(notes)} | extra
     out.mkdir(parents=True, exist_ok=True)

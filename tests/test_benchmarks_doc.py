@@ -55,3 +55,33 @@ def test_benchmark_modules_parse_and_have_a_main():
     for bench in benchmarks():
         tree = ast.parse((ROOT / "bench" / f"{bench}.py").read_text())
         assert any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body), bench
+
+
+def test_a_modified_tree_writes_docs_results_only_when_asked_and_then_as_provisional(monkeypatch, tmp_path):
+    from bench import results
+
+    assert results.provenance("abc123", results.RESULTS) == "measured"
+    monkeypatch.delenv("MDR_ALLOW_DIRTY", raising=False)
+    with pytest.raises(results.DirtyTree, match="uncommitted changes"):
+        results.provenance("abc123+changes", results.RESULTS)
+    assert results.provenance("abc123+changes", tmp_path).startswith("provisional")       # a trial run elsewhere
+    monkeypatch.setenv("MDR_ALLOW_DIRTY", "1")
+    r = {"provenance": results.provenance("abc123+changes", results.RESULTS), "title": "T", "measures": "m",
+         "command": "c", "date": "d", "git_revision": "abc123+changes", "seeds": [],
+         "machine": {"nproc": 2, "cpu": "x", "torch_threads": 1, "device": "cpu"},
+         "table": {"columns": ["a"], "rows": [[1]]}, "notes": []}
+    from bench.report import section
+    assert any("**Provisional**" in line for line in section(r))
+
+
+@pytest.mark.parametrize("values, target, higher, met", [
+    ([0.91, 0.92, 0.93], 0.90, True, True),      # mean 0.92, s.e. 0.0058: 0.908 clears 0.90
+    ([0.85, 0.92, 0.99], 0.90, True, False),     # mean 0.92 but s.e. 0.040: 0.839 does not
+    ([0.60, 0.59, 0.61], 0.60, False, False),    # a ceiling: 0.60 + 2 s.e. is over it
+    ([0.55, 0.56, 0.57], 0.60, False, True),
+])
+def test_a_target_is_met_only_when_mean_minus_two_standard_errors_clears_it(values, target, higher, met):
+    from bench.results import verdict
+
+    v = verdict(values, target, higher)
+    assert v["met"] is met and len(v["seeds_meeting"]) == 3

@@ -45,3 +45,22 @@ def test_bad_voices_and_jobs_are_named():
         speak([("festival:cmu_us_slt_arctic_hts", "phonemes", GARDEN)])
     with pytest.raises(SpeechError, match="unknown phoneme 'QQ'"):
         speak([("festival:kal_diphone", "phonemes", ("QQ",))])
+
+
+def test_one_speaker_in_two_roles_is_refused_whatever_the_voices_are_named():
+    from pipeline.config import ConfigError
+    from translation.speech.data import PrepareTextSpeech
+    from translation.speech.engines import shared_speakers, speaker
+
+    assert speaker("festival:cmu_us_slt_arctic_hts") == speaker("flite:slt") == "slt"
+    assert speaker("festival:kal_diphone") == speaker("flite:kal16") == "kal"
+    assert speaker("en-us+m1") == speaker("en-gb+m1") != speaker("en-us+m2")
+    assert shared_speakers(["flite:slt", "en-us+m1"], ["festival:cmu_us_slt_arctic_hts"]) == {
+        "slt": ["flite:slt", "festival:cmu_us_slt_arctic_hts"]}
+    assert shared_speakers(PrepareTextSpeech().train_voices, PrepareTextSpeech().test_voices) == {}
+    with pytest.raises(ConfigError, match="test_voices: speaker slt is heard in training too"):
+        PrepareTextSpeech(train_voices=["en-us+m1", "flite:slt"], test_voices=["festival:cmu_us_slt_arctic_hts"]).check()
+    with pytest.raises(ConfigError, match="test_voices: speaker espeak\\+m1 is heard in training too"):
+        PrepareTextSpeech(train_voices=["en-us+m1", "en-us+f2"], test_voices=["en-gb+m1"]).check()
+    with pytest.raises(SpeechError, match="not in translation.speech.engines.SPEAKERS"):
+        speaker("festival:someone_else")

@@ -22,7 +22,7 @@ from pipeline.atomic import atomic_path
 from pipeline.config import ConfigError, rule
 from translation.speech.lexicon import Entry, cmudict_path, read_lexicon
 from translation.speech.audio import SpeechError, log_mel, trim_silence
-from translation.speech.engines import check_voice, speak
+from translation.speech.engines import check_voice, shared_speakers, speak, speaker
 
 CLIP_SETS = ("paired", "unpaired", "test", "probe")
 
@@ -62,8 +62,13 @@ class PrepareTextSpeech:
             for voice in getattr(self, key):
                 try:
                     check_voice(voice)
+                    speaker(voice)
                 except SpeechError as e:
                     raise ConfigError(f"{key}: {e}") from None
+        shared = shared_speakers(self.train_voices, self.test_voices)
+        if shared:
+            name, voices = next(iter(shared.items()))
+            raise ConfigError(f"test_voices: speaker {name} is heard in training too ({', '.join(voices)})")
         for voice in self.train_voices:
             if voice.endswith("_hts"):
                 raise ConfigError(f"train_voices: {voice} speaks spellings only (training clips are spoken from "

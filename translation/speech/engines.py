@@ -35,6 +35,39 @@ def parse_voice(spec: str) -> tuple[str, str]:
     return engine, voice
 
 
+# Who speaks each festival and flite voice: two voices of one speaker (festival's SLT HTS voice and
+# flite's slt; festival's kal diphones and flite's kal/kal16) are one speaker in any split of voices.
+SPEAKERS = {
+    "festival:kal_diphone": "kal", "festival:ked_diphone": "ked", "festival:cmu_us_slt_arctic_hts": "slt",
+    "flite:kal": "kal", "flite:kal16": "kal", "flite:slt": "slt", "flite:rms": "rms", "flite:awb": "awb",
+}
+
+
+def speaker(spec: str) -> str:
+    """The speaker behind a voice: SPEAKERS for festival and flite; for espeak-ng, its voice variant
+    (`+m1`, `+f2`, `+klatt`; none: the default voice), whatever the accent it speaks."""
+    engine, voice = parse_voice(spec)
+    if engine == "espeak":
+        variant = voice.partition("+")[2]
+        return f"espeak+{variant}" if variant else "espeak:default"
+    key = f"{engine}:{voice}"
+    if key not in SPEAKERS:
+        raise SpeechError(f"voice {spec!r}: its speaker is not in translation.speech.engines.SPEAKERS "
+                          "(add it, so that no speaker is both heard in training and tested on)")
+    return SPEAKERS[key]
+
+
+def shared_speakers(*roles: list[str]) -> dict[str, list[str]]:
+    """{speaker: its voices} for each speaker whose voices stand in more than one of `roles`."""
+    where: dict[str, set[int]] = {}
+    voices: dict[str, list[str]] = {}
+    for i, role in enumerate(roles):
+        for v in role:
+            where.setdefault(speaker(v), set()).add(i)
+            voices.setdefault(speaker(v), []).append(v)
+    return {s: voices[s] for s, r in where.items() if len(r) > 1}
+
+
 def festival_binary() -> str:
     return debian_binary("festival")
 
