@@ -85,11 +85,11 @@ def test_image_data_round_trip(tiny_images, tmp_path):
         assert np.array_equal(back.splits[s].factors["digit"], tiny_images.splits[s].factors["digit"])
 
 
-def _png(size=32, mode="RGB"):
+def _png(size=32, mode="RGB", grey=128):
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.new(mode, (size, size), 128).save(buf, format="PNG")
+    Image.new(mode, (size, size), grey).save(buf, format="PNG")
     return buf.getvalue()
 
 
@@ -126,9 +126,42 @@ def test_two_user_folders_make_an_unlabelled_benchmark(tmp_path):
     for d in ("a", "b"):
         (tmp_path / d).mkdir()
         for i in range(5):
-            (tmp_path / d / f"{i}.png").write_bytes(_png())
+            (tmp_path / d / f"{i}.png").write_bytes(_png(grey=40 * i))
     data = build_folders(FoldersConfig(a=str(tmp_path / "a"), b=str(tmp_path / "b"), test_fraction=0.2), 0)
     assert len(data.splits["a_train"]) == 4 and len(data.splits["b_test"]) == 1
     assert (data.splits["a_train"].labels == -1).all()
     with pytest.raises(ConfigError, match="both folders are required"):
         build_folders(FoldersConfig(a=str(tmp_path / "a")), 0)
+    (tmp_path / "same").mkdir()
+    for i in range(3):
+        (tmp_path / "same" / f"{i}.png").write_bytes(_png())
+    with pytest.raises(ImageError, match="needs at least 2 distinct images, found 1 \\(in 3 files\\)"):
+        build_folders(FoldersConfig(a=str(tmp_path / "same"), b=str(tmp_path / "b")), 0)
+
+
+def overlap(data) -> dict[str, int]:
+    """{domain: how many of its test images equal, pixel for pixel, one of its training images}."""
+    def hashes(split):
+        return {hash(im.tobytes()) for im in data.splits[split].images}
+    return {d: sum(hash(im.tobytes()) in hashes(f"{d}_train") for im in data.splits[f"{d}_test"].images)
+            for d in ("a", "b")}
+
+
+def test_no_test_image_equals_a_training_image_for_any_source(tiny_images, dask, tmp_path):
+    from PIL import Image
+
+    glyphs = build_glyphs(GlyphsConfig(chars="AB", a_faces=["DejaVuSans"], a_train=60, a_test=30,
+                                       b_train=60, b_test=30), 0, dask)
+    for d in ("a", "b"):   # a file copied within a folder: both copies stay on one side of the split
+        (tmp_path / d).mkdir()
+        rng = np.random.default_rng(ord(d))
+        for i in range(12):
+            image = Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+            for copy in range(1 + (i % 3 == 0)):
+                image.save(tmp_path / d / f"{i:02d}_{copy}.png")
+    folders = build_folders(FoldersConfig(a=str(tmp_path / "a"), b=str(tmp_path / "b"), test_fraction=0.4), 0)
+    for name, data in (("mnist_m", tiny_images), ("glyphs", glyphs), ("folders", folders)):
+        assert overlap(data) == {"a": 0, "b": 0}, name
+    assert all(len(folders.splits[s]) for s in folders.splits)
+    leaky = ImageData("leaky", glyphs.splits | {"a_test": glyphs.splits["a_train"]}, [])   # the check can fail
+    assert overlap(leaky) == {"a": len(glyphs.splits["a_train"]), "b": 0}

@@ -228,13 +228,14 @@ def texture_crop(name: str, y: int, x: int, size: int) -> np.ndarray:
 
 
 def render_glyph(cfg: GlyphsConfig, domain: str, char: int, face: int, colour: int, tint: int,
-                 texture: int, ty: int, tx: int, size: int = 32) -> np.ndarray:
-    """One glyph from its factors (domain 'a': black on white; 'b': coloured on a tinted texture)."""
+                 texture: int, ty: int, tx: int, dy: int = 0, dx: int = 0, size: int = 32) -> np.ndarray:
+    """One glyph from its factors (domain 'a': black on white; 'b': coloured on a tinted texture),
+    drawn (dy, dx) pixels off the centre."""
     from PIL import Image, ImageDraw
 
     faces = cfg.a_faces if domain == "a" else cfg.b_faces
     mask = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(mask).text((size / 2, size / 2), cfg.chars[char], fill=255,
+    ImageDraw.Draw(mask).text((size / 2 + dx, size / 2 + dy), cfg.chars[char], fill=255,
                               font=_font(faces[face], cfg.font_px), anchor="mm")
     m = np.asarray(mask, np.float32)[..., None] / 255.0
     if domain == "a":
@@ -246,7 +247,10 @@ def render_glyph(cfg: GlyphsConfig, domain: str, char: int, face: int, colour: i
     return np.clip(bg * (1 - m) + fg * m, 0, 255).round().astype(np.uint8)
 
 
-FACTORS = ("face", "colour", "tint", "texture", "ty", "tx")
+FACTORS = ("face", "colour", "tint", "texture", "ty", "tx", "dy", "dx")
+# Where a glyph sits: training images at even offsets from the centre, test images at odd ones, so no
+# test image equals a training image (domain A has only characters × faces to vary otherwise).
+OFFSETS = {"train": (-2, 0, 2), "test": (-1, 1)}
 
 
 def held_out_mask(cfg: GlyphsConfig, images: ImageSet) -> np.ndarray:
@@ -265,6 +269,8 @@ def _glyph_chunk(cfg: GlyphsConfig, split: str, start: int, stop: int, seed: int
             char = int(rng.integers(len(cfg.chars)))
             f = {"face": int(rng.integers(len(cfg.a_faces if domain == "a" else cfg.b_faces))),
                  "colour": -1, "tint": -1, "texture": -1, "ty": 0, "tx": 0}
+            offsets = OFFSETS[split.split("_")[1]]
+            f["dy"], f["dx"] = (int(o) for o in rng.choice(offsets, 2))
             if (char, f["face"]) not in held_out:
                 break
         if domain == "b":
@@ -293,8 +299,9 @@ def build_glyphs(cfg: GlyphsConfig, seed: int, client, size: int = 32, chunk: in
 
 # ---------------------------------------------------------------- user folders
 def build_folders(cfg: FoldersConfig, seed: int, size: int = 32) -> ImageData:
-    """Two folders of images, each split train/test by a seeded shuffle. Labels, when the folders give
-    them (data.folder_labels) in both domains with at least two classes, give the labelled measures."""
+    """Two folders of images, each split train/test by a seeded shuffle of its distinct images (copies
+    of one image stay on one side, so no test image equals a training image). Labels, when the folders
+    give them (data.folder_labels) in both domains with at least two classes, give the labelled measures."""
     if not cfg.a or not cfg.b:
         raise ConfigError("folders.a and folders.b: both folders are required for source 'folders'")
     folders = {"a": cfg.a, "b": cfg.b}
@@ -304,13 +311,20 @@ def build_folders(cfg: FoldersConfig, seed: int, size: int = 32) -> ImageData:
     splits = {}
     for domain, folder in folders.items():
         images = read_folder(folder, size)
-        if len(images) < 2:
-            raise ImageError(f"{folder}: needs at least 2 images, found {len(images)}")
-        order = np.random.default_rng([seed, ord(domain)]).permutation(len(images))
-        n_test = max(1, int(round(cfg.test_fraction * len(images))))
+        _, copy_of, copies = np.unique(images.reshape(len(images), -1), axis=0, return_inverse=True,
+                                       return_counts=True)
+        if len(copies) < 2:
+            raise ImageError(f"{folder}: needs at least 2 distinct images, found {len(copies)} "
+                             f"(in {len(images)} files)")
+        n_test, test_groups = max(1, int(round(cfg.test_fraction * len(images)))), []
+        for group in np.random.default_rng([seed, ord(domain)]).permutation(len(copies))[:-1]:
+            if copies[test_groups].sum() >= n_test:
+                break
+            test_groups.append(group)
+        test = np.isin(copy_of, test_groups)
         labels = (np.array([classes.index(n) for n in names[domain]], np.int64) if labelled
                   else np.full(len(images), -1, np.int64))
         full = ImageSet(images, labels, {"file_index": np.arange(len(images))})
-        splits[f"{domain}_train"] = full.subset(np.sort(order[n_test:]))
-        splits[f"{domain}_test"] = full.subset(np.sort(order[:n_test]))
+        splits[f"{domain}_train"] = full.subset(np.flatnonzero(~test))
+        splits[f"{domain}_test"] = full.subset(np.flatnonzero(test))
     return ImageData("folders", splits, classes, {"a": cfg.a, "b": cfg.b})
