@@ -60,7 +60,8 @@ class TrainRecsys(TorchStage):
 class EvaluateRecsys(TorchStage):
     multvae: MultVAEConfig = field(default_factory=MultVAEConfig)
     multvae_train: TrainConfig = field(default_factory=TrainConfig)
-    ease_lambdas: list[float] = field(default_factory=lambda: [50.0, 200.0, 500.0], metadata=rule(gt=0))
+    ease_lambdas: list[float] = field(default_factory=lambda: [50.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0],
+                                     metadata=rule(gt=0))
     ease_max_items: int = field(default=20000, metadata=rule(ge=1))
     traversal_steps: int = field(default=7, metadata=rule(ge=2, le=21))
 

@@ -204,7 +204,7 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
         "target-only (same classifier, same budget)")
     metrics["da_target_only"] = judge.accuracy(b_test.images, b_test.labels)
     for key, options in (("da_source_only_plain", {}), ("da_source_only", {"practitioner": True}),
-                         ("da_dann", {"adapt_to": b_train.images})):
+                         ("da_dann", {"adapt_to": b_train.images, "practitioner": True})):   # DANN as a practitioner trains it
         learner = train_classifier(a_train.images, a_train.labels, n_classes, cls_cfg, seed, **options)
         metrics[key] = learner.accuracy(b_test.images, b_test.labels)
     # Translated source, two ways: in the attributes of the unlabelled target pool (b_train, whose
