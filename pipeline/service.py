@@ -9,9 +9,11 @@ model's requests never queue behind another's. A heavy model's worker runs at a 
 and a short GIL switch interval keeps Python-heavy decoding from stalling the event loop.
 
 Every error is one JSON shape, documented for every route that can answer it:
-{"error": "what is wrong", "detail": ["one line per problem"]} — 404 unknown id, 413 over a limit,
-415 not a file of an accepted kind, 422 malformed or out of range, 503 not loaded. The status comes
-from the exception's type (pipeline.errors), never from its words. Nothing reaches a 500.
+{"error": "what is wrong", "detail": ["one line per problem"]} — 404 unknown id, 405 another method
+on an API path (with the path's own Allow), 413 over a limit (the body's bytes are counted as they
+arrive, chunked or not, before anything parses them), 415 not a file of an accepted kind, 422
+malformed, out of range or an empty upload, 503 not loaded. The status comes from the exception's
+type (pipeline.errors), never from its words. Nothing reaches a 500.
 """
 from __future__ import annotations
 
