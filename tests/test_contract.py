@@ -31,15 +31,17 @@ def run_schemathesis(models, serve_app, tmp_path, hooks: bool, max_examples: int
             env |= {"SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": os.pathsep.join(
                 [str(Path(__file__).parent / "contract"), os.environ.get("PYTHONPATH", "")])}
         done = subprocess.run(
-            [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json", "--checks", "all",
+            [sys.executable, "-m", "schemathesis.cli", *(["--config-file", str(config)] if config else []),
+             "run", f"{url}/openapi.json", "--checks", "all",
              "--mode", "all", "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", str(max_examples),
              "--seed", "7", "--generation-deterministic", "--workers", "1", "--report", "junit",
-             "--report-junit-path", str(junit), *(["--config-file", str(config)] if config else [])],
+             "--report-junit-path", str(junit)],
             capture_output=True, text=True, env=env, timeout=1200, cwd=tmp_path)   # its cache stays out of the repo
     finally:
         server.should_exit = True
         thread.join(5)
     print(done.stdout[-1500:])   # the summary: phases, operations, test cases generated
+    assert junit.exists(), f"schemathesis did not run: {done.stdout[-3000:]} {done.stderr[-3000:]}"
     return operations, done, {c.get("name") for c in ET.parse(junit).getroot().iter("testcase")}
 
 

@@ -84,7 +84,7 @@ def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> No
     @app.post("/text/search", summary="Spellings of what an uploaded clip says", response_model=TextResults,
               responses=error_responses(415), dependencies=[Depends(no_empty_form_fields)],
               openapi_extra={"requestBody": {"content": {"multipart/form-data": {
-                  "encoding": {"audio": {"contentType": "audio/wav, audio/flac, audio/ogg"}}}}}})
+                  "encoding": {"audio": {"contentType": "application/octet-stream"}}}}}})
     async def search_text(audio: UploadFile = File(..., description="PCM wav (any rate and channel count), FLAC or "
                                                                     "Ogg (Vorbis, Opus); silence is trimmed"),
                           k: int = Form(10, ge=1, le=cfg.max_k)):
