@@ -31,7 +31,7 @@ def main():
         write_json(artifacts.METRICS, results)
         for name, res in results.items():
             if "ndcg@100" in res:
-                run.log_metrics({f"{name}.{m}": v["mean"] for m, v in res.items() if isinstance(v, dict)})
+                run.log_metrics({f"{name}.{m}": v["mean"] for m, v in res.items() if isinstance(v, dict) and "mean" in v})
                 say("evaluate_recsys", f"{name:15s} NDCG@100 {res['ndcg@100']['mean']:.4f} ± {res['ndcg@100']['se']:.4f}"
                     f"  Recall@20 {res['recall@20']['mean']:.4f}  Recall@50 {res['recall@50']['mean']:.4f}")
         if "nmi_concept_category" in results["disentanglement"]:
