@@ -8,6 +8,7 @@ import torch
 
 from pipeline.devices import seed_everything
 from pipeline.disentanglement import importance_heatmap, score as disentanglement_scores
+from pipeline.figures import not_applicable
 from pipeline.progress import say
 from recsys import plots, artifacts
 from recsys.baselines import EASE, MostPopular
@@ -52,6 +53,8 @@ def disentanglement(model, data: InteractionData, cfg: EvaluateRecsys) -> dict:
         table = contingency(concepts[known], data.item_category[known], model.cfg.concepts, len(data.category_names))
         plots.concept_heatmap(table, data.category_names, artifacts.CONCEPTS_PLOT, score)
         out["nmi_concept_category"] = score
+    else:
+        not_applicable(artifacts.CONCEPTS_PLOT, "concepts × item categories", "the data has no item categories")
     user = int(np.asarray(data.test_foldin.sum(1)).ravel().argmax())
     trav = traverse(model, dense(data.test_foldin[user], "cpu"), cfg.traversal_steps)
     plots.traversal_table(trav, data.item_ids, labels, artifacts.TRAVERSAL_PLOT)
@@ -60,6 +63,8 @@ def disentanglement(model, data: InteractionData, cfg: EvaluateRecsys) -> dict:
                         "distinct_top_items": len({i for row in trav["top_items"] for i in row})}
     if data.item_factors:
         out["factors"] = factor_scores(model, data, cfg.seed, artifacts.DCI_PLOT)
+    else:
+        not_applicable(artifacts.DCI_PLOT, "DCI of the item codes", "the data has no known factors (only the generator keeps them)")
     return out
 
 

@@ -62,7 +62,9 @@ def test_own_interactions_run_end_to_end_and_are_served(layout, tmp_path, serve_
     summary = json.loads((dest / "metrics/recsys_data.json").read_text())
     assert summary["n_train_users"] > 0 and summary["n_items"] > 0
     metrics = json.loads((dest / "metrics/recsys.json").read_text())
-    assert 0 < metrics["macridvae"]["ndcg@100"] <= 1 and (dest / "indexes/recsys").is_dir()
+    assert 0 < metrics["macridvae"]["ndcg@100"]["mean"] <= 1 and (dest / "indexes/recsys").is_dir()
+    for plot in ("recsys_concepts.png", "recsys_dci.png", "recsys_traversal.png"):   # cards where no categories
+        assert (dest / "plots" / plot).read_bytes()[:4] == b"\x89PNG", plot
     args = argparse.Namespace(data=str(dest / "data/recsys"), model=str(dest / "models/recsys/macridvae.pt"),
                               indexes=str(dest / "indexes/recsys"))
     server, thread, url = served(serve_app, COMMANDS.service(args))
@@ -141,3 +143,10 @@ def test_a_labels_file_that_misses_an_image_stops_the_stage_naming_it(tmp_path):
         "prepare_images.folders.b": str(tmp_path / "b")})
     out = subprocess.run([sys.executable, "-m", "stages.prepare_images"], cwd=dest, env=env, capture_output=True, text=True)
     assert out.returncode == 2 and "labels.csv: no label for 'img005.png'" in out.stderr
+
+
+def test_a_plot_the_data_cannot_make_is_a_card_that_says_why(tmp_path):
+    from pipeline.figures import not_applicable
+
+    not_applicable(tmp_path / "p.png", "DCI of the item codes", "the data has no known factors")
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG" and list(tmp_path.iterdir()) == [tmp_path / "p.png"]
