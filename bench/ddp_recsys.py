@@ -22,7 +22,8 @@ import yaml
 
 from bench.recsys_scale import run_stage
 from bench.results import mean_se, write_result
-from pipeline.scratch import scratch_repo, set_param
+from pipeline.config import set_param
+from pipeline.scratch import scratch_repo
 from recsys import artifacts
 
 LAST_EPOCH = re.compile(r"\[train_recsys\] \d+/\d+ epoch (\d+) .*\(([\d.]+)s\)")

@@ -153,25 +153,30 @@ def read_params(path: str | Path = "params.yaml") -> dict:
     return params
 
 
+def set_param(params: dict, key: str, value, where: str | None = None) -> None:
+    """params[block][...][last] = value for a dotted `key` (dvc's `+` prefix allowed). A key params.yaml
+    leaves out (an option off by default) is added; the stage's typed config then refuses a name it
+    does not know. `where` names the override in errors."""
+    where = where or key
+    *parents, last = key.removeprefix("+").split(".")
+    if not last or (parents and parents[0] not in params):
+        raise ConfigError(f"override {where!r}: params.yaml has no block {(parents or [last])[0]!r}")
+    node = params
+    for p in parents:
+        node = node.setdefault(p, {}) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {where!r}: {p} is not a mapping in params.yaml")
+    node[last] = value
+
+
 def read_params_with(overrides: list[str], path: str | Path = "params.yaml") -> dict:
-    """params.yaml with dvc-style `block.key=value` overrides (the value parsed as YAML). A key params.yaml
-    leaves out (an option off by default) is added, with or without dvc's `+` prefix; the stage's typed
-    config then refuses a name it does not know."""
+    """params.yaml with dvc-style `block.key=value` overrides (the value parsed as YAML); see set_param."""
     params = read_params(path)
     for item in overrides:
         key, sep, value = item.partition("=")
-        key = key.removeprefix("+")
-        if not sep or not key:
+        if not sep or not key.removeprefix("+"):
             raise ConfigError(f"override {item!r}: expected block.key=value")
-        *parents, last = key.split(".")
-        if parents and parents[0] not in params:
-            raise ConfigError(f"override {item!r}: params.yaml has no block {parents[0]!r}")
-        node = params
-        for p in parents:
-            node = node.setdefault(p, {}) if isinstance(node, dict) else None
-            if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r}: {p} is not a mapping in params.yaml")
-        node[last] = yaml.safe_load(value)
+        set_param(params, key, yaml.safe_load(value), item)
     return params
 
 

@@ -11,18 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.config import set_param
 from pipeline.tolerance import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def set_param(params: dict, dotted: str, value) -> None:
-    *path, last = dotted.split(".")
-    for p in path:
-        params = params[p]
-    if last not in params:
-        raise KeyError(f"params.yaml has no {dotted}")
-    params[last] = value
 
 
 def scratch_repo(dest: str | Path, overrides: dict) -> tuple[Path, dict]:
