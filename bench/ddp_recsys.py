@@ -71,6 +71,9 @@ def main():
                      summary[f"nproc_{n}"]["train_seconds"], round(summary[f"nproc_{n}"]["users_per_second"]["mean"]),
                      round(summary[f"nproc_{n}"]["users_per_second_per_process"]["mean"])] for n in (1, 2)]
             write_result("ddp_recsys", title="Data-parallel MacridVAE on 2 CPU processes against one process",
+                         protocol={"selected_on": "nothing chosen: one process against two on the same split; each run's early "
+                                          "stop on validation users",
+                           "reported_on": "the best validation NDCG@100 (what the two runs must agree on) and throughput"},
                          measures=f"train_recsys on the embedded default data ({n_train} training users), batch 128 "
                                   f"global, {args.epochs} epochs with patience {args.epochs}, the best validation "
                                   "NDCG@100 per seed; one process with 2 torch threads against 2 gloo processes "

@@ -146,6 +146,8 @@ def main():
                 rows.append([f"{factory}, {label}", recall, qps, qps / exact_qps])
                 sweep[label] = {"recall@100": recall, "qps": qps, "speed_vs_exact": qps / exact_qps}
     write_result(name, title=f"{factory} against exact search, {args.items:,} items, spread {args.spread:g}",
+                 protocol={"selected_on": "nothing chosen: the index settings are the bench's arguments",
+                           "reported_on": "queries against exact search over the same items"},
                  measures=f"{args.items:,} synthetic unit item embeddings (d={args.dim}, {args.concepts} concept prototypes "
                           f"with 64 sub-clusters each, per-dimension noise {args.spread:g} around their centres, "
                           f"c_ik = softmax(cos/τ), τ={args.tau:g}), made and indexed in shards of {args.shard:,}; "

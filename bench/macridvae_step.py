@@ -63,6 +63,8 @@ def main():
         per_case[f"{items}x{density}xh{hidden}"] = {"sparse_ms": sparse, "dense_ms": dense, "max_abs_diff": err}
         rows.append([f"{items:,} items, {density:.1%} density", hidden, sparse, dense, f"{dense / sparse:.2f}×", f"{err:.0e}"])
     write_result("macridvae_step", title="MacridVAE training step: sparse first layer against dense",
+                 protocol={"selected_on": "nothing chosen: one training step timed two ways",
+                           "reported_on": "step time and the equality of the two steps' results"},
                  measures=f"One training step (forward + backward) on {args.batch} random histories, K=7, d=100, "
                           "2 torch threads, with the encoder's first layer computed from the histories' nonzeros "
                           "(`embedding_bag`, what recsys.macridvae does) against the dense (B, K, n_items) product "

@@ -104,6 +104,8 @@ def write_time(runs: dict, seeds: list[int]):
     rows.append([f"recommender stages / {RECSYS_BUDGET:.0f} s"] + [r / RECSYS_BUDGET for r in recsys]
                 + [float(np.mean(recsys)) / RECSYS_BUDGET])
     write_result("pipeline_time", title="Whole default pipeline time (prepare → index, all three models)",
+                 protocol={"selected_on": "nothing chosen: the default params as they are",
+                           "reported_on": "wall seconds of each stage of `dvc repro` on this machine"},
                  measures="Wall seconds of `dvc repro` from nothing in a scratch copy of the repository (Dask "
                           "LocalCluster start, MLflow sqlite store, every stage's process start included), "
                           "per stage, against the 10-minute budget of DESIGN.md.",
@@ -126,6 +128,10 @@ def write_metrics(runs: dict, seeds: list[int], committed: dict, tolerances_path
         rows.append([label] + values + [stats, tol, lookup(committed.get(f, {}), k),
                                         "mostly noise" if noise else ""])
     write_result("default_run", title="The default run's headline metrics over seeds, and their tolerances",
+                 protocol={"selected_on": "each stage's own choices: early stops and EASE's λ on validation users, "
+                                          "the channel's checkpoint on dev words; nothing chosen from these figures",
+                           "reported_on": "the evaluate stages' test figures (test users, a_test/b_test, test "
+                                          "words in the test voices)"},
                  measures="`dvc repro` with every stage's seed set to 0, 1, 2 (the default params: small "
                           "budgets sized for 10 minutes on 2 cores). The tolerance of a metric is 3 s.d. over "
                           "seeds (at least 1 % of it); `mdr metrics` flags a run whose metric moved further "
@@ -166,6 +172,8 @@ def main():
         total, stages, _, _ = timed_repro({**ML100K_PARAMS, "prepare_interactions.path": str(ml.resolve())},
                                        RECSYS_STAGES)
         write_result("pipeline_time_ml100k", title="The recommender's stages on ml-100k",
+                     protocol={"selected_on": "nothing chosen: the ml-100k params as they are",
+                               "reported_on": "wall seconds of the recommender's stages on this machine"},
                      measures="Wall seconds of `dvc repro` of the four recommender stages on ml-100k in a "
                               "scratch copy, against their 2-minute budget.",
                      summary={"total_seconds": total}, baselines={"budget_seconds": ML100K_BUDGET},

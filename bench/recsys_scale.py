@@ -97,6 +97,8 @@ def main():
                      f"{r['full_run_seconds'] / 60:.1f} min ({r['epochs']} epochs)"])
         print(rows[-1], flush=True)
         write_result(args.name, title="MacridVAE at MovieLens-20M scale (embedded generator, 3 sizes)",
+                     protocol={"selected_on": "nothing chosen: the default settings at three sizes; early stops on validation users",
+                               "reported_on": "stage wall-clock, epoch time and peak memory"},
                      measures=f"The embedded generator at {args.items:,} items, ~{args.mean_positives:g} positives a user "
                               "(+20 % low-rated noise the split drops), through prepare_interactions (Dask "
                               "LocalCluster), train_recsys (MacridVAE, params.yaml's model, batch 128, "

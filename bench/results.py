@@ -8,6 +8,8 @@ on that revision, or carried over from an earlier write-up. A bench refuses to w
 from a modified work tree (the revision would not say what ran) unless MDR_ALLOW_DIRTY=1 asks it to;
 such a file says `"provenance": "provisional: ..."` and the page shows it so. `verdict` is the one
 rule for "met": mean − 2 s.e. clears the target (mean + 2 s.e. for a ceiling), every seed shown.
+Every file says its `protocol`: what made its choices (`selected_on`: dev voices, validation users,
+the val split, or nothing chosen) and what it reports on (`reported_on`); never test for both.
 """
 from __future__ import annotations
 
@@ -93,18 +95,37 @@ def verdict(values, target: float, higher: bool = True) -> dict:
             "seeds": [float(v) for v in values], "seeds_meeting": per_seed} | stats
 
 
-def write_result(name: str, *, title: str, measures: str, table: dict, seeds=(), per_seed=None,
+def verdict_note(label: str, v: dict) -> str:
+    """One line for a result's notes: the verdict, its bound and each seed."""
+    op = ">=" if v["higher_is_better"] else "<="
+    return (f"{label}: {'met' if v['met'] else 'missed'} against {op} {v['target']:g} (mean {v['mean']:.3f}, "
+            f"mean {'-' if v['higher_is_better'] else '+'} 2 s.e. {v['bound']:.3f}; seeds "
+            + ", ".join(f"{x:.3f}{'' if ok else ' (misses)'}" for x, ok in zip(v["seeds"], v["seeds_meeting"])) + ")")
+
+
+def check_protocol(name: str, protocol: dict) -> None:
+    """A result's protocol names what selected and what reported, and nothing was chosen on test."""
+    missing = [k for k in ("selected_on", "reported_on") if not str(protocol.get(k, "")).strip()]
+    if missing:
+        raise ValueError(f"{name}: protocol needs {' and '.join(missing)}")
+    if protocol["selected_on"].lower().startswith("test"):
+        raise ValueError(f"{name}: protocol.selected_on is test; choices are made on dev/validation data")
+
+
+def write_result(name: str, *, title: str, measures: str, table: dict, protocol: dict, seeds=(), per_seed=None,
                  summary=None, baselines=None, notes=(), out: Path = RESULTS, **extra) -> Path:
     """Write docs/results/<name>.json. `table` is {"columns": [...], "rows": [[...], ...]}; a cell is
-    a string, a number, or {"mean", "se"}."""
+    a string, a number, or {"mean", "se"}. `protocol`: {"selected_on", "reported_on", ...}."""
     if not table.get("columns") or any(len(r) != len(table["columns"]) for r in table.get("rows", [])):
         raise ValueError(f"{name}: every table row needs one cell per column {table.get('columns')}")
+    check_protocol(name, protocol)
     revision = git_revision()
     result = {"benchmark": name, "title": title, "measures": measures, "command": command_line(),
               "date": time.strftime("%Y-%m-%d"), "git_revision": revision, "machine": machine(),
               "provenance": provenance(revision, out), "seeds": list(seeds),
               "per_seed": {str(k): v for k, v in (per_seed or {}).items()},
-              "summary": summary or {}, "baselines": baselines or {}, "table": table, "notes": list(notes)} | extra
+              "summary": summary or {}, "baselines": baselines or {}, "table": table, "notes": list(notes),
+              "protocol": protocol} | extra
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")

@@ -119,6 +119,9 @@ def main():
         results[name] = scores(vectors, data)
         print(f"{name:24s} " + "  ".join(f"{k} {v:.3f}" for k, v in results[name].items()), flush=True)
     write_result("search_vectors", title="Search vectors for cross-domain content search (post-hoc, one model)",
+                 protocol={"selected_on": "nothing chosen: post-hoc variants of one model side by side; the served "
+                                          "centring predates the val split (re-choosing it on val is open)",
+                           "reported_on": "test images: precision@10 and probes per variant"},
                  measures=f"One trained DRIT ({args.model}, its data {args.data}); content maps pooled {args.pool}×"
                           f"{args.pool}; variants as bench/search_vectors.py describes (pair head: {args.head_dim} dims, "
                           f"{args.head_steps} steps). Precision@10 of the other domain's training images per test image; "

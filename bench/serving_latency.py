@@ -207,6 +207,8 @@ def main():
     rows = table_rows(runs)
     print(summary)
     write_result("serving_latency", title="Service under concurrent, mixed load (before/after)",
+                 protocol={"selected_on": "nothing chosen: the service before and after, under the same load",
+                           "reported_on": "latency and throughput of HTTP requests on this machine"},
                  measures=f"`mdr serve` (three models, the default run's artifacts) in its own process; "
                           f"{args.clients} closed-loop client threads, each its own connection, {args.seconds:g} s "
                           "per scenario after a 2 s warm-up, on the same 2 cores as the server; "

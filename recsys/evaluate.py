@@ -20,14 +20,23 @@ from recsys.multvae import MultVAE
 from recsys.train import dense, fit, score_users
 
 
-def baselines(cfg: EvaluateRecsys, data: InteractionData, device) -> dict:
+def baselines(cfg: EvaluateRecsys, data: InteractionData, device, multvae_sizes: list | None = None) -> dict:
+    """Most-popular, Mult-VAE and EASE on the test users. Mult-VAE: the size of `multvae_sizes`
+    (MultVAEConfigs; default: cfg.multvae alone) whose early-stopped validation NDCG@100 is best."""
     test = lambda scores: evaluate_scores(scores, data.test_foldin, data.test_target)
     val = lambda scores: evaluate_scores(scores, data.val_foldin, data.val_target)["ndcg@100"]["mean"]
     out = {"most_popular": test(MostPopular(data.train).score(data.test_foldin))}
-    seed_everything(cfg.seed, cfg.threads)  # the baseline's draws do not depend on what ran before
-    multvae = MultVAE(data.n_items, cfg.multvae)
-    fit(multvae, data, cfg.multvae_train, cfg.seed, device, "evaluate_recsys/multvae")
+    tried = []
+    for size in multvae_sizes or [cfg.multvae]:
+        seed_everything(cfg.seed, cfg.threads)  # the baseline's draws do not depend on what ran before
+        multvae = MultVAE(data.n_items, size)
+        fitted = fit(multvae, data, cfg.multvae_train, cfg.seed, device, "evaluate_recsys/multvae")
+        tried.append((fitted.best_ndcg, size, multvae))
+    best_val, size, multvae = max(tried, key=lambda t: t[0])
     out["multvae"] = test(score_users(multvae, data.test_foldin, device))
+    if multvae_sizes:
+        out["multvae"] |= {"size": {"hidden": size.hidden, "latent": size.latent},
+                           "validation_ndcg@100": {f"{t[1].hidden}x{t[1].latent}": t[0] for t in tried}}
     if data.n_items <= cfg.ease_max_items:
         # λ chosen on the validation users, as the other models' early stopping is; a choice at the
         # grid's edge says the grid is too narrow (the baseline was not tuned as well as it could be)

@@ -26,7 +26,7 @@ def main():
         content.save(artifacts.INDEX)
         report = {"factory": cfg.factory, "dim": content.indexes["a"].dim,
                   "images": {d: len(i) for d, i in content.indexes.items()}}
-        if all((data.splits[s].labels >= 0).all() for s in data.splits):
+        if data.labelled:
             report |= precision_at_k(model, data, content, cfg.k)
             run.log_metrics({k: v for k, v in report.items() if k.startswith("precision")})
         write_bytes(artifacts.SEARCH_PLOT, encode_png(search_grid(*search_examples(model, data, content))))

@@ -69,7 +69,7 @@ def serve_app():
     return serve
 
 
-TINY_MNIST_M = dict(a_train=60, a_test=30, b_train=60, b_test=30)
+TINY_MNIST_M = dict(a_train=60, a_val=20, a_test=30, b_train=60, b_val=20, b_test=30)
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +95,7 @@ def tiny_drit(tiny_images):
 
 TINY_TEXT_SPEECH = dict(test=24, dev=20, paired_sizes=[20, 40], unpaired_text=60, unpaired_phonemes=60,
                         audio_unpaired=20, audio_paired=40, probe_words=6, chunk=25,
-                        train_voices=["en-us+m1", "festival:kal_diphone"],
+                        train_voices=["en-us+m1", "festival:kal_diphone"], dev_voices=["en-us+m4"],
                         test_voices=["en-us+m3", "festival:cmu_us_slt_arctic_hts"])
 
 

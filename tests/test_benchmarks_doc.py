@@ -31,6 +31,9 @@ def test_result_files_hold_the_fields(path):
     assert r["table"]["rows"] and all(len(row) == len(r["table"]["columns"]) for row in r["table"]["rows"])
 
 
+DEV = {"selected_on": "dev", "reported_on": "test"}
+
+
 def test_benchmarks_md_is_rendered_from_the_results():
     text = DOC.read_text()
     assert text == render(), "docs/benchmarks.md disagrees with docs/results/*.json: run python -m bench.report"
@@ -40,15 +43,26 @@ def test_benchmarks_md_is_rendered_from_the_results():
 def test_a_changed_figure_breaks_the_match(tmp_path):
     for p in RESULTS.glob("*.json"):
         (tmp_path / p.name).write_text(p.read_text())
-    write_result("extra", title="Extra", measures="m", table={"columns": ["a"], "rows": [[0.5]]}, out=tmp_path)
+    write_result("extra", title="Extra", measures="m", table={"columns": ["a"], "rows": [[0.5]]}, protocol=DEV, out=tmp_path)
     before = render(tmp_path)
-    write_result("extra", title="Extra", measures="m", table={"columns": ["a"], "rows": [[0.6]]}, out=tmp_path)
+    write_result("extra", title="Extra", measures="m", table={"columns": ["a"], "rows": [[0.6]]}, protocol=DEV, out=tmp_path)
     assert render(tmp_path) != before and "| 0.6 |" in render(tmp_path)
 
 
 def test_a_table_row_of_the_wrong_width_is_refused(tmp_path):
     with pytest.raises(ValueError, match="one cell per column"):
-        write_result("bad", title="t", measures="m", table={"columns": ["a", "b"], "rows": [[1]]}, out=tmp_path)
+        write_result("bad", title="t", measures="m", table={"columns": ["a", "b"], "rows": [[1]]}, protocol=DEV,
+                     out=tmp_path)
+
+
+def test_a_result_without_a_protocol_or_chosen_on_test_is_refused(tmp_path):
+    table = {"columns": ["a"], "rows": [[1]]}
+    with pytest.raises(ValueError, match="protocol needs reported_on"):
+        write_result("bad", title="t", measures="m", table=table, protocol={"selected_on": "dev"}, out=tmp_path)
+    with pytest.raises(ValueError, match="protocol.selected_on is test"):
+        write_result("bad", title="t", measures="m", table=table, out=tmp_path,
+                     protocol={"selected_on": "test users", "reported_on": "test users"})
+    assert not (tmp_path / "bad.json").exists()
 
 
 def test_benchmark_modules_parse_and_have_a_main():

@@ -484,3 +484,25 @@ def test_the_search_picture_shows_each_query_with_its_hits_framed_by_class(serve
             assert tuple(grid[top, pad + (j + 1) * (cell + pad)]) == (HIT if same[i, j] else MISS)
     with pytest.raises(ValueError, match="search_grid"):
         search_grid(queries[:2], hits, same)
+
+
+def test_evaluation_scores_the_held_out_splits_it_is_asked_for(tiny_drit, tiny_images):
+    """'val' for choices, 'test' for reports: with val made a copy of test the two agree; with val
+    replaced, only the 'val' figures move."""
+    import pytest
+    from translation.images.config import ClassifierConfig
+    from translation.images.evaluate import evaluate
+    from translation.images.data import ImageData
+
+    splits = {s: type(p)(p.images, np.full(len(p), -1), {}) for s, p in tiny_images.splits.items()}
+    same = ImageData("folders", splits | {"a_val": splits["a_test"], "b_val": splits["b_test"]}, [])
+    other = ImageData("folders", splits | {"a_val": splits["a_train"], "b_val": splits["b_train"]}, [])
+    cls = ClassifierConfig(steps=2, batch_size=4, width=4)
+
+    def run(data, held):
+        return evaluate(tiny_drit, data, cls, 0, n_codes=2, say=lambda m: None, held=held)[0]
+
+    assert run(same, "val") == run(same, "test") == run(other, "test")
+    assert run(other, "val") != run(other, "test")
+    with pytest.raises(ValueError, match="held: one of val, test, got 'train'"):
+        run(same, "train")

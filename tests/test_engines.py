@@ -57,10 +57,32 @@ def test_one_speaker_in_two_roles_is_refused_whatever_the_voices_are_named():
     assert speaker("en-us+m1") == speaker("en-gb+m1") != speaker("en-us+m2")
     assert shared_speakers(["flite:slt", "en-us+m1"], ["festival:cmu_us_slt_arctic_hts"]) == {
         "slt": ["flite:slt", "festival:cmu_us_slt_arctic_hts"]}
-    assert shared_speakers(PrepareTextSpeech().train_voices, PrepareTextSpeech().test_voices) == {}
-    with pytest.raises(ConfigError, match="test_voices: speaker slt is heard in training too"):
-        PrepareTextSpeech(train_voices=["en-us+m1", "flite:slt"], test_voices=["festival:cmu_us_slt_arctic_hts"]).check()
-    with pytest.raises(ConfigError, match="test_voices: speaker espeak\\+m1 is heard in training too"):
-        PrepareTextSpeech(train_voices=["en-us+m1", "en-us+f2"], test_voices=["en-gb+m1"]).check()
-    with pytest.raises(SpeechError, match="not in translation.speech.engines.SPEAKERS"):
+    roles = dict(train_voices=["en-us+m1", "en-us+f2"], dev_voices=["en-gb+m3"], test_voices=["en-us+m7"])
+    PrepareTextSpeech(**roles).check()
+    with pytest.raises(ConfigError, match="test_voices: speaker slt is heard in train_voices too"):
+        PrepareTextSpeech(**roles | {"train_voices": ["en-us+m1", "flite:slt"],
+                                     "test_voices": ["festival:cmu_us_slt_arctic_hts"]}).check()
+    with pytest.raises(ConfigError, match="test_voices: speaker espeak\\+m1 is heard in train_voices too"):
+        PrepareTextSpeech(**roles | {"test_voices": ["en-gb+m1"]}).check()
+    with pytest.raises(ConfigError, match="dev_voices: speaker kal is heard in train_voices too"):
+        PrepareTextSpeech(**roles | {"train_voices": ["en-us+m1", "festival:kal_diphone"], "dev_voices": ["flite:kal16"]}).check()
+    with pytest.raises(ConfigError, match="test_voices: speaker espeak\\+m3 is heard in dev_voices too"):
+        PrepareTextSpeech(**roles | {"test_voices": ["en-us+m3"]}).check()
+    with pytest.raises(SpeechError, match="not in translation.speech.engines.VOICES"):
         speaker("festival:someone_else")
+
+
+def test_the_default_roles_share_no_speaker_and_hold_a_synthesizer_family_out():
+    """Both for the config's defaults and for params.yaml (what the pipeline and the benches run)."""
+    import yaml
+
+    from translation.speech.data import ROLES, PrepareTextSpeech
+    from translation.speech.engines import family, shared_speakers, unseen_families
+
+    params = yaml.safe_load(open("params.yaml"))["prepare_text_speech"]
+    for roles in ({key: getattr(PrepareTextSpeech(), key) for key in ROLES}, {key: params[key] for key in ROLES}):
+        assert shared_speakers(*roles.values()) == {}
+        assert unseen_families(roles["test_voices"], roles["train_voices"], roles["dev_voices"]) == ["parametric"]
+        assert {family(v) for v in roles["dev_voices"]} - {"formant"}, "dev has a voice of another family than espeak-ng's"
+    assert unseen_families(["flite:rms", "en-us+m7"], ["en-us+m1"], ["festival:kal_diphone"]) == ["parametric"]
+    assert unseen_families(["flite:rms"], ["en-us+m1"], ["festival:cmu_us_slt_arctic_hts"]) == []

@@ -82,7 +82,8 @@ def test_splits_are_disjoint_nested_and_deterministic():
     sets = [set(v) for v in splits.values()]
     assert sum(len(s) for s in sets) == len(set().union(*sets)) == 50 + 30 + 40 + 200 + 200
     plan = clip_plan(splits, cfg)
-    assert {v for _, v in plan["test"]} == set(cfg.test_voices)
+    assert {v for _, v in plan["test"]} == set(cfg.test_voices) and [w for w, _ in plan["test"]] == splits["test"]
+    assert {v for _, v in plan["dev"]} == set(cfg.dev_voices) and [w for w, _ in plan["dev"]] == splits["dev"]
     assert {v for _, v in plan["paired"]} <= set(cfg.train_voices)
     assert len(plan["probe"]) == cfg.probe_words * len(cfg.train_voices + cfg.test_voices)
     with pytest.raises(ConfigError, match="words needed"):
@@ -94,8 +95,10 @@ def test_config_checks_voices_and_sizes():
 
     with pytest.raises(ConfigError, match="paired_sizes: must be increasing"):
         from_dict(PrepareTextSpeech, {"paired_sizes": [400, 100]}, "prepare_text_speech")
-    with pytest.raises(ConfigError, match="disjoint test voices"):
+    with pytest.raises(ConfigError, match="test_voices: speaker espeak:default is heard in train_voices too"):
         from_dict(PrepareTextSpeech, {"train_voices": ["a", "b"], "test_voices": ["b"]}, "prepare_text_speech")
+    with pytest.raises(ConfigError, match="≥ 1 dev and test voice"):
+        from_dict(PrepareTextSpeech, {"dev_voices": []}, "prepare_text_speech")
     with pytest.raises(ConfigError, match="test_voices: voice 'festival:nope': festival has no voice 'nope'"):
         from_dict(PrepareTextSpeech, {"test_voices": ["festival:nope"]}, "prepare_text_speech")
     with pytest.raises(ConfigError, match="train_voices: festival:cmu_us_slt_arctic_hts speaks spellings only"):
@@ -152,7 +155,8 @@ def test_read_wav_mixes_down_and_resamples_to_16k():
 
 def test_tiny_data_round_trips_and_has_features(tiny_text_speech, tmp_path):
     data = tiny_text_speech
-    assert set(data.clips) == {"paired", "unpaired", "test", "probe"}
+    assert set(data.clips) == {"paired", "unpaired", "dev", "test", "probe"}
+    assert data.clips["dev"].words == data.splits["dev"] and set(data.clips["dev"].voices) == {"en-us+m4"}
     test = data.clips["test"]
     assert test.words == data.splits["test"] and set(test.voices) == {"en-us+m3", "festival:cmu_us_slt_arctic_hts"}
     f = test.features(0)

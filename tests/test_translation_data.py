@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY_MNIST_M
 from translation.images.sources import (FACTORS, GlyphsConfig, MnistMConfig, build_folders, build_glyphs, held_out_mask,
                                   build_mnist_m, render_glyph, FoldersConfig)
-from translation.images.data import ImageData, ImageError, decode_image, read_folder
+from translation.images.data import SPLITS, ImageData, ImageError, decode_image, read_folder
 from pipeline.config import ConfigError, from_dict
 
 
@@ -128,30 +128,33 @@ def test_two_user_folders_make_an_unlabelled_benchmark(tmp_path):
         for i in range(5):
             (tmp_path / d / f"{i}.png").write_bytes(_png(grey=40 * i))
     data = build_folders(FoldersConfig(a=str(tmp_path / "a"), b=str(tmp_path / "b"), test_fraction=0.2), 0)
-    assert len(data.splits["a_train"]) == 4 and len(data.splits["b_test"]) == 1
-    assert (data.splits["a_train"].labels == -1).all()
+    assert len(data.splits["a_train"]) == 3 and len(data.splits["b_val"]) == len(data.splits["b_test"]) == 1
+    assert (data.splits["a_train"].labels == -1).all() and not data.labelled
     with pytest.raises(ConfigError, match="both folders are required"):
         build_folders(FoldersConfig(a=str(tmp_path / "a")), 0)
     (tmp_path / "same").mkdir()
     for i in range(3):
         (tmp_path / "same" / f"{i}.png").write_bytes(_png())
-    with pytest.raises(ImageError, match="needs at least 2 distinct images, found 1 \\(in 3 files\\)"):
+    with pytest.raises(ImageError, match="needs at least 3 distinct images \\(train, val, test\\), found 1 \\(in 3 files\\)"):
         build_folders(FoldersConfig(a=str(tmp_path / "same"), b=str(tmp_path / "b")), 0)
+    with pytest.raises(ConfigError, match="val_fraction \\+ test_fraction: must leave images to train on"):
+        from_dict(FoldersConfig, {"val_fraction": 0.5, "test_fraction": 0.5}, "prepare_images.folders")
 
 
 def overlap(data) -> dict[str, int]:
-    """{domain: how many of its test images equal, pixel for pixel, one of its training images}."""
+    """{domain/split pair: how many images of the later split equal, pixel for pixel, an image of the
+    earlier} over the pairs (train, test), (train, val), (val, test) of each domain."""
     def hashes(split):
         return {hash(im.tobytes()) for im in data.splits[split].images}
-    return {d: sum(hash(im.tobytes()) in hashes(f"{d}_train") for im in data.splits[f"{d}_test"].images)
-            for d in ("a", "b")}
+    return {f"{d}:{x}/{y}": sum(hash(im.tobytes()) in hashes(f"{d}_{x}") for im in data.splits[f"{d}_{y}"].images)
+            for d in ("a", "b") for x, y in (("train", "test"), ("train", "val"), ("val", "test"))}
 
 
-def test_no_test_image_equals_a_training_image_for_any_source(tiny_images, dask, tmp_path):
+def test_no_held_out_image_equals_a_training_image_for_any_source(tiny_images, dask, tmp_path):
     from PIL import Image
 
-    glyphs = build_glyphs(GlyphsConfig(chars="AB", a_faces=["DejaVuSans"], a_train=60, a_test=30,
-                                       b_train=60, b_test=30), 0, dask)
+    glyphs = build_glyphs(GlyphsConfig(chars="AB", a_faces=["DejaVuSans"], a_train=60, a_val=30, a_test=30,
+                                       b_train=60, b_val=30, b_test=30), 0, dask)
     for d in ("a", "b"):   # a file copied within a folder: both copies stay on one side of the split
         (tmp_path / d).mkdir()
         rng = np.random.default_rng(ord(d))
@@ -159,9 +162,19 @@ def test_no_test_image_equals_a_training_image_for_any_source(tiny_images, dask,
             image = Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
             for copy in range(1 + (i % 3 == 0)):
                 image.save(tmp_path / d / f"{i:02d}_{copy}.png")
-    folders = build_folders(FoldersConfig(a=str(tmp_path / "a"), b=str(tmp_path / "b"), test_fraction=0.4), 0)
+    folders = build_folders(FoldersConfig(a=str(tmp_path / "a"), b=str(tmp_path / "b"), test_fraction=0.3), 0)
     for name, data in (("mnist_m", tiny_images), ("glyphs", glyphs), ("folders", folders)):
-        assert overlap(data) == {"a": 0, "b": 0}, name
-    assert all(len(folders.splits[s]) for s in folders.splits)
+        assert set(overlap(data).values()) == {0}, name
+        assert all(len(data.splits[s]) for s in SPLITS), name
     leaky = ImageData("leaky", glyphs.splits | {"a_test": glyphs.splits["a_train"]}, [])   # the check can fail
-    assert overlap(leaky) == {"a": len(glyphs.splits["a_train"]), "b": 0}
+    assert overlap(leaky)["a:train/test"] == len(glyphs.splits["a_train"])
+    assert sum(overlap(leaky).values()) == len(glyphs.splits["a_train"]) + overlap(leaky)["a:val/test"]
+
+
+def test_mnist_m_splits_share_no_digit_and_no_photo(tiny_images):
+    digits = {s: set(tiny_images.splits[s].factors["digit"].tolist()) for s in SPLITS}
+    assert sum(len(v) for v in digits.values()) == len(set().union(*digits.values()))
+    photos = [set(tiny_images.meta[f"{r}_photos"]) for r in ("train", "val", "test")]
+    assert all(not (p & q) for i, p in enumerate(photos) for q in photos[i + 1:])
+    with pytest.raises(ConfigError, match="val_photos: must be disjoint from train_photos \\(shared: china\\)"):
+        from_dict(MnistMConfig, {"val_photos": ["china"]}, "prepare_images.mnist_m")

@@ -1,4 +1,5 @@
-"""Image sets for translation: two domains (A, B), each with a train and a test split.
+"""Image sets for translation: two domains (A, B), each with train, val and test splits: train fits
+weights, val makes every choice (levers, schedules, early stops), test is read once, to report.
 
 An ImageSet holds uint8 images (N, H, W, 3), integer labels (-1 where unknown) and, for generated
 data, the factors each image was made from (so the true answer of an attribute swap exists).
@@ -15,7 +16,9 @@ import numpy as np
 from pipeline.atomic import atomic_path
 from pipeline.errors import UnsupportedMedia
 
-SPLITS = ("a_train", "a_test", "b_train", "b_test")
+# val last: the generators' per-image keys (sources.SPLIT_CODE) of the other splits stay as they were
+SPLITS = ("a_train", "a_test", "b_train", "b_test", "a_val", "b_val")
+HELD = ("val", "test")   # the splits an evaluation can score
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -54,7 +57,7 @@ class ImageSet:
 
 @dataclass
 class ImageData:
-    """The four splits of one benchmark, plus what they mean (class names, factor names)."""
+    """The six splits of one benchmark, plus what they mean (class names, factor names)."""
     name: str
     splits: dict[str, ImageSet]
     class_names: list[str]
@@ -63,6 +66,11 @@ class ImageData:
     @property
     def size(self) -> int:
         return int(self.splits["a_train"].images.shape[1])
+
+    @property
+    def labelled(self) -> bool:
+        """Whether every image of every split has a class (generated data; labelled user folders)."""
+        return all((part.labels >= 0).all() for part in self.splits.values())
 
     def summary(self) -> dict:
         return {f"{s}_images": len(self.splits[s]) for s in SPLITS} | {"classes": len(self.class_names),

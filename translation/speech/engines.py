@@ -3,10 +3,11 @@ packages, installed by scripts/setup.sh), each speaking either CMUdict phonemes 
 through the engine's own text front-end (evaluation queries, as a user's word would be spoken).
 
 A voice is named `engine:voice`: `espeak:en-us+m1` (a bare name is espeak-ng's), `festival:kal_diphone`,
-`festival:ked_diphone`, `festival:cmu_us_slt_arctic_hts` (the HTS voice the project holds out for
-testing; HTS voices speak spellings only), `flite:rms`, `flite:awb` (CMU flite's statistical-parametric
-clustergen voices; its `slt` is the held-out HTS voice's speaker, so the project does not train on it). Festival speaks a whole job list in one `festival --batch` process (loading a voice is most
-of its cost), writing the clips to a temporary folder.
+`festival:ked_diphone`, `festival:cmu_us_slt_arctic_hts` (an HTS voice; HTS voices speak spellings only),
+`flite:rms`, `flite:awb` (CMU flite's statistical-parametric clustergen voices). VOICES says who speaks
+each voice and what kind of synthesizer it is, so that training, dev and test voices can be kept apart
+by speaker and a synthesizer family can be held out. Festival speaks a whole job list in one
+`festival --batch` process (loading a voice is most of its cost), writing the clips to a temporary folder.
 """
 from __future__ import annotations
 
@@ -35,26 +36,40 @@ def parse_voice(spec: str) -> tuple[str, str]:
     return engine, voice
 
 
-# Who speaks each festival and flite voice: two voices of one speaker (festival's SLT HTS voice and
-# flite's slt; festival's kal diphones and flite's kal/kal16) are one speaker in any split of voices.
-SPEAKERS = {
-    "festival:kal_diphone": "kal", "festival:ked_diphone": "ked", "festival:cmu_us_slt_arctic_hts": "slt",
-    "flite:kal": "kal", "flite:kal16": "kal", "flite:slt": "slt", "flite:rms": "rms", "flite:awb": "awb",
+# Who speaks each festival and flite voice, and the kind of synthesizer it is. Two voices of one
+# speaker (festival's SLT HTS voice and flite's slt; festival's kal diphones and flite's kal/kal16) are
+# one speaker in any split of voices. Families: espeak-ng's formant synthesis (its Klatt variants too),
+# diphone concatenation (festival's and flite's diphone voices), and statistical-parametric synthesis
+# (festival's HTS voice and flite's clustergen voices: speech generated from trained acoustic models).
+VOICES = {
+    "festival:kal_diphone": ("kal", "diphone"), "festival:ked_diphone": ("ked", "diphone"),
+    "festival:cmu_us_slt_arctic_hts": ("slt", "parametric"),
+    "flite:kal": ("kal", "diphone"), "flite:kal16": ("kal", "diphone"), "flite:slt": ("slt", "parametric"),
+    "flite:rms": ("rms", "parametric"), "flite:awb": ("awb", "parametric"),
 }
 
 
-def speaker(spec: str) -> str:
-    """The speaker behind a voice: SPEAKERS for festival and flite; for espeak-ng, its voice variant
-    (`+m1`, `+f2`, `+klatt`; none: the default voice), whatever the accent it speaks."""
+def _entry(spec: str) -> tuple[str, str]:
     engine, voice = parse_voice(spec)
     if engine == "espeak":
         variant = voice.partition("+")[2]
-        return f"espeak+{variant}" if variant else "espeak:default"
+        return (f"espeak+{variant}" if variant else "espeak:default"), "formant"
     key = f"{engine}:{voice}"
-    if key not in SPEAKERS:
-        raise SpeechError(f"voice {spec!r}: its speaker is not in translation.speech.engines.SPEAKERS "
+    if key not in VOICES:
+        raise SpeechError(f"voice {spec!r}: its speaker is not in translation.speech.engines.VOICES "
                           "(add it, so that no speaker is both heard in training and tested on)")
-    return SPEAKERS[key]
+    return VOICES[key]
+
+
+def speaker(spec: str) -> str:
+    """The speaker behind a voice: VOICES for festival and flite; for espeak-ng, its voice variant
+    (`+m1`, `+f2`, `+klatt`; none: the default voice), whatever the accent it speaks."""
+    return _entry(spec)[0]
+
+
+def family(spec: str) -> str:
+    """The kind of synthesizer behind a voice: 'formant', 'diphone' or 'parametric'."""
+    return _entry(spec)[1]
 
 
 def shared_speakers(*roles: list[str]) -> dict[str, list[str]]:
@@ -66,6 +81,12 @@ def shared_speakers(*roles: list[str]) -> dict[str, list[str]]:
             where.setdefault(speaker(v), set()).add(i)
             voices.setdefault(speaker(v), []).append(v)
     return {s: voices[s] for s, r in where.items() if len(r) > 1}
+
+
+def unseen_families(test: list[str], *seen: list[str]) -> list[str]:
+    """The synthesizer families of `test` voices that no voice of `seen` roles belongs to."""
+    known = {family(v) for role in seen for v in role}
+    return sorted({family(v) for v in test} - known)
 
 
 def festival_binary() -> str:

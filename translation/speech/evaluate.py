@@ -8,7 +8,7 @@ import torch
 
 from pipeline.disentanglement import linear_probe
 from translation.speech.data import TextSpeechData
-from translation.speech.engines import parse_voice
+from translation.speech.engines import family, parse_voice
 from translation.speech.metrics import (
     channel_metrics,
     error_rates,
@@ -41,15 +41,16 @@ def transcripts(acoustic, clips, device, batch: int = 256) -> list[list[str]]:
     return out
 
 
-def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
-    """Spelling ↔ speech Recall@k on the test words, spoken from their spelling in voices unseen in
-    training; overall, per engine and per voice (a group's queries search the whole index), with the
-    phoneme error rate of the acoustic encoder's CTC transcripts against CMUdict.
+def retrieval(channel, acoustic, data: TextSpeechData, device, clip_set: str = "test") -> dict:
+    """Spelling ↔ speech Recall@k on the test words spoken from their spelling in the test voices
+    (clip_set 'dev': the dev words in the dev voices, for choices); overall, per engine and per voice
+    (a group's queries search the whole index), with the phoneme error rate of the acoustic encoder's
+    CTC transcripts against CMUdict.
 
     A spelling's code is the phoneme code of its G2P output; a clip's is its acoustic content code.
     `oracle_*` uses the true phonemes instead of G2P (the acoustic side alone); channel=None: every
     measure is the oracle's."""
-    clips = data.clips["test"]
+    clips = data.clips[clip_set]
     audio, _ = speech_codes(acoustic, clips, device)
     oracle = phoneme_codes(acoustic, data.phonemes(clips.words), device)
     text = oracle if channel is None else phoneme_codes(acoustic, g2p_words(channel, clips.words, device), device)
@@ -63,7 +64,8 @@ def retrieval(channel, acoustic, data: TextSpeechData, device) -> dict:
     out["ctc_per"] = error_rates(heard, refs)[0]
     voices = np.asarray(clips.voices)
     engines = np.asarray([parse_voice(v)[0] for v in clips.voices])
-    for name, labels in (("by_engine", engines), ("by_voice", voices)):
+    families = np.asarray([family(v) for v in clips.voices])
+    for name, labels in (("by_engine", engines), ("by_family", families), ("by_voice", voices)):
         out[name] = {}
         for group in sorted(set(labels)):
             rows = np.flatnonzero(labels == group)

@@ -62,10 +62,11 @@ def model_of(result: dict):
 
 
 def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], label: str,
-                  resume: bool = False) -> dict[str, tuple]:
+                  resume: bool = False, only: str | None = None) -> dict[str, tuple]:
     """Jobs by name ("semi_400", "supervised_400", ..., "acoustic") for pipeline.cluster.run_jobs.
     The served pair (semi-supervised at cfg.paired_size, acoustic) comes first: Dask starts it first.
-    With `resume` each job checkpoints to its artifacts.partial_file and resumes from there."""
+    With `resume` each job checkpoints to its artifacts.partial_file and resumes from there; `only`:
+    that one job, not the dict."""
     def partial(name: str) -> str | None:
         return str(artifacts.partial_file(name).resolve()) if resume else None   # workers may run elsewhere
 
@@ -85,4 +86,4 @@ def training_jobs(cfg: TrainTextSpeech, data: TextSpeechData, sizes: list[int], 
     for size in sizes:
         for kind in ("supervised", "semi"):
             jobs.setdefault(f"{kind}_{size}", channel(kind, size))
-    return jobs
+    return jobs[only] if only else jobs
