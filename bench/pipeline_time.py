@@ -38,6 +38,7 @@ HEADLINE = [
     ("translation.json", "content_preservation", "DRIT content preservation", "higher"),
     ("translation.json", "da_translated", "DRIT DA accuracy (translated source)", "higher"),
     ("translation.json", "da_source_only", "source-only accuracy", "higher"),
+    ("translation.json", "da_dann", "DANN accuracy", "higher"),
     ("translation.json", "da_target_only", "target-only accuracy", "higher"),
     ("translation.json", "diversity_ratio", "DRIT diversity ratio", "higher"),
     ("translation.json", "probe_content_to_class", "probe content → class", "higher"),
@@ -49,6 +50,8 @@ HEADLINE = [
     ("text_speech.json", "p2g_ler_ratio_semi_to_supervised", "P2G LER ratio semi / supervised", "lower"),
     ("text_speech.json", "text2speech_recall@10", "text → speech Recall@10", "higher"),
     ("text_speech.json", "speech2text_recall@10", "speech → text Recall@10", "higher"),
+    ("text_speech.json", "by_family.parametric.text2speech_recall@10", "text → speech Recall@10, parametric test voices", "higher"),
+    ("text_speech.json", "dev.text2speech_recall@10", "text → speech Recall@10, dev voices", "higher"),
     ("text_speech.json", "voice_probe_content", "voice probe on the content code", "lower"),
 ]
 NOISE_CV = 0.10   # a metric whose seed-to-seed s.d. is over 10 % of its mean is mostly noise

@@ -30,6 +30,13 @@ only within one table; the targets are ratios and quality. A result marked *carr
 measured by the named command on the named revision and copied from the write-up of that time (git
 history of this file keeps the narrative of every variant tried); it was not re-run on the layout
 that moved its modules, which changed no computation.
+
+Protocol (DESIGN.md): every choice is made on dev data (validation users, the val image split, dev
+words in dev voices) and test is read once, to report; each section says what chose and what
+reported. A target is met when mean − 2 s.e. over seeds clears it, every seed shown. Two measures
+are not textbook: Recall@k divides by min(k, |targets|) (the Mult-VAE convention), and DCI
+disentanglement depends on how many factors it is scored against (2 for the speech codes: word,
+voice; 8 for Glyphs), so DCI figures compare only within one section.
 """
 
 
@@ -77,8 +84,12 @@ def section(r: dict) -> list[str]:
     seeds = f"; seeds {', '.join(map(str, r['seeds']))}" if r["seeds"] else ""
     prov = ("" if r["provenance"] == "measured" else f" **Provisional** ({r['provenance'][len('provisional: '):]})."
             if r["provenance"].startswith("provisional") else f" *Carried over*: {r['provenance']}.")
+    protocol = r.get("protocol", {})
+    chose = (f" Chosen on: {protocol['selected_on']}. Reported on: {protocol['reported_on']}."
+             + (f" Not yet re-chosen: {protocol['not_reselected']}." if protocol.get("not_reselected") else "")
+             if protocol else "")
     lines = [f"## {r['title']}", "", r["measures"], "", f"`{r['command']}`", "",
-             f"Measured {where}{seeds}.{prov}", ""]
+             f"Measured {where}{seeds}.{prov}{chose}", ""]
     lines += table_lines(r["table"])
     if r.get("notes"):
         lines += [""] + [f"- {n}" for n in r["notes"]]

@@ -24,7 +24,7 @@ def main():
     with stage_run("evaluate_translation", cfg) as run:
         metrics, extras = evaluate(model, data, cfg.classifier, cfg.seed, cfg.codes_per_input, cfg.da_copies,
                                    search.content_pool, glyph_cfg, say=lambda m: say("evaluate_translation", m),
-                                   heatmap=artifacts.DCI_PLOT)
+                                   heatmap=artifacts.DCI_PLOT, diagnostics=cfg.diagnostics)
         metrics = {"data": data.name, "steps": saved["steps"]} | metrics
         run.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         write_json(artifacts.METRICS, metrics | extras)

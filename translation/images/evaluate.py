@@ -171,10 +171,11 @@ def glyph_swap_l1(model: DRIT, data: ImageData, glyph_cfg, seed: int, pairs: int
 
 def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int, n_codes: int = 5,
              da_copies: int = 5, pool: int = 4, glyph_cfg=None, say=print, heatmap=None,
-             held: str = "test") -> tuple[dict, dict]:
+             held: str = "test", diagnostics: bool = True) -> tuple[dict, dict]:
     """→ (metrics, extras for plots), scored on the `held` splits: 'test' (the evaluate stage, a
     bench's report) or 'val' (a bench's choices). Label-based measures need labelled data (not
-    unlabelled user folders)."""
+    unlabelled user folders). `diagnostics`: also plain source-only and translated source under
+    prior attribute draws."""
     if held not in HELD:
         raise ValueError(f"held: one of {', '.join(HELD)}, got {held!r}")
     metrics: dict[str, float] = {}
@@ -210,15 +211,18 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
     say("domain adaptation: source-only (plain, and as a practitioner trains it), DANN, translated-source, "
         "target-only (same classifier, same budget)")
     metrics["da_target_only"] = judge.accuracy(b_test.images, b_test.labels)
-    for key, options in (("da_source_only_plain", {}), ("da_source_only", {"practitioner": True}),
-                         ("da_dann", {"adapt_to": b_train.images, "practitioner": True})):   # DANN as a practitioner trains it
+    learners = (("da_source_only_plain", {}),) if diagnostics else ()
+    for key, options in learners + (("da_source_only", {"practitioner": True}),
+                                    ("da_dann", {"adapt_to": b_train.images, "practitioner": True})):   # DANN as a practitioner trains it
         learner = train_classifier(a_train.images, a_train.labels, n_classes, cls_cfg, seed, **options)
         metrics[key] = learner.accuracy(b_test.images, b_test.labels)
     # Translated source, two ways: in the attributes of the unlabelled target pool (b_train, whose
     # labels only the judge uses), the adaptation a practitioner would run, and under prior draws.
-    for key, translated in (
-            ("da_translated", translate_like(model, a_train.images, "a2b", b_train.images, da_copies, seed + 1)),
-            ("da_translated_prior", translate_many(model, a_train.images, "a2b", da_copies, seed + 1))):
+    ways = {"da_translated": lambda: translate_like(model, a_train.images, "a2b", b_train.images, da_copies, seed + 1)}
+    if diagnostics:
+        ways["da_translated_prior"] = lambda: translate_many(model, a_train.images, "a2b", da_copies, seed + 1)
+    for key, translate in ways.items():
+        translated = translate()
         adapted = train_classifier(translated.reshape(-1, *translated.shape[2:]),
                                    np.repeat(a_train.labels, da_copies), n_classes, cls_cfg, seed)
         metrics[key] = adapted.accuracy(b_test.images, b_test.labels)

@@ -112,7 +112,7 @@ class AcousticTrainConfig:
 class TrainTextSpeech(TorchStage):
     threads: int = field(default=1, metadata=rule(ge=1))   # of each training job; Dask runs the jobs side by side
     paired_size: int = field(default=400, metadata=rule(ge=1))   # the served model's paired words
-    curve: bool = True          # also train both models at every other prepared paired size
+    curve: bool = False         # also train both models at every other prepared paired size (the learning curve)
     model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
     decode: DecodeConfig = field(default_factory=DecodeConfig)   # the semi-supervised model's; the baseline's: beam only
     channel: ChannelTrainConfig = field(default_factory=ChannelTrainConfig)
