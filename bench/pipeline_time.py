@@ -38,7 +38,6 @@ HEADLINE = [
     ("translation.json", "content_preservation", "DRIT content preservation", "higher"),
     ("translation.json", "da_translated", "DRIT DA accuracy (translated source)", "higher"),
     ("translation.json", "da_source_only", "source-only accuracy", "higher"),
-    ("translation.json", "da_dann", "DANN accuracy", "higher"),
     ("translation.json", "da_target_only", "target-only accuracy", "higher"),
     ("translation.json", "diversity_ratio", "DRIT diversity ratio", "higher"),
     ("translation.json", "probe_content_to_class", "probe content → class", "higher"),

@@ -125,8 +125,8 @@ class EvaluateTranslation(TorchStage):
     da_copies: int = field(default=5, metadata=rule(ge=1))            # translations per source image (DA)
     grid_inputs: int = field(default=8, metadata=rule(ge=1, le=32))
     grid_codes: int = field(default=8, metadata=rule(ge=1, le=32))
-    # two more DA learners: source-only without the practitioner's input handling, and translated
-    # source under prior attribute draws (bench.translation reports both; ~50 s of the default run)
+    # three more DA learners: DANN, source-only without the practitioner's input handling, and
+    # translated source under prior attribute draws (bench.translation reports them; ~100 s of the default run)
     diagnostics: bool = False
 
 

