@@ -86,15 +86,16 @@ def _font(name: str, px: int):
 # ---------------------------------------------------------------- configs
 @dataclass(frozen=True)
 class MnistMConfig:
-    a_train: int = field(default=1300, metadata=rule(ge=10))   # labelled source
+    # the 5,000 digits: the training splits kept at their size before val existed; val taken from test
+    a_train: int = field(default=1500, metadata=rule(ge=10))   # labelled source
     a_val: int = field(default=200, metadata=rule(ge=10))
-    a_test: int = field(default=500, metadata=rule(ge=10))
-    b_train: int = field(default=1700, metadata=rule(ge=10))   # target pool (labels unused in training)
+    a_test: int = field(default=300, metadata=rule(ge=10))
+    b_train: int = field(default=2000, metadata=rule(ge=10))   # target pool (labels unused in training)
     b_val: int = field(default=300, metadata=rule(ge=10))
-    b_test: int = field(default=1000, metadata=rule(ge=10))
+    b_test: int = field(default=700, metadata=rule(ge=10))
     train_photos: list[str] = field(default_factory=lambda: [
-        "astronaut", "chelsea", "motorcycle_left", "motorcycle_right", "china"])
-    val_photos: list[str] = field(default_factory=lambda: ["coffee", "rocket"])
+        "astronaut", "chelsea", "rocket", "motorcycle_left", "motorcycle_right", "china"])
+    val_photos: list[str] = field(default_factory=lambda: ["coffee"])
     test_photos: list[str] = field(default_factory=lambda: ["flower", "ihc", "retina", "hubble_deep_field"])
 
     def check(self):
