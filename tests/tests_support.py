@@ -24,7 +24,7 @@ TINY = {
     "prepare_text_speech.audio_unpaired": 20, "prepare_text_speech.audio_paired": 40,
     "prepare_text_speech.probe_words": 6, "prepare_text_speech.train_voices": ["en-us+m1", "en-us+f2"],
     "prepare_text_speech.dev_voices": ["en-us+m4"], "prepare_text_speech.test_voices": ["en-us+m3"],
-    "train_text_speech.paired_size": 40,
+    "train_text_speech.paired_size": 40, "train_text_speech.curve": True,   # the learning-curve path too
     "train_text_speech.model.embed": 8, "train_text_speech.model.hidden": 16,
     "train_text_speech.channel.steps": 4, "train_text_speech.channel.warmup": 2,
     "train_text_speech.channel.eval_every": 2, "train_text_speech.channel.dev_words": 10,
