@@ -35,7 +35,10 @@ def baselines(cfg: EvaluateRecsys, data: InteractionData, device, multvae_sizes:
     best_val, size, multvae = max(tried, key=lambda t: t[0])
     out["multvae"] = test(score_users(multvae, data.test_foldin, device))
     if multvae_sizes:
-        out["multvae"] |= {"size": {"hidden": size.hidden, "latent": size.latent},
+        edge = len(tried) > 1 and size in (tried[0][1], tried[-1][1])   # the grid (in size order) may be too narrow
+        if edge:
+            say("evaluate_recsys", f"Mult-VAE: size {size.hidden}x{size.latent} is at the edge of the size grid; widen it")
+        out["multvae"] |= {"size": {"hidden": size.hidden, "latent": size.latent}, "size_at_grid_edge": edge,
                            "validation_ndcg@100": {f"{t[1].hidden}x{t[1].latent}": t[0] for t in tried}}
     if data.n_items <= cfg.ease_max_items:
         # λ chosen on the validation users, as the other models' early stopping is; a choice at the
