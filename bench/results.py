@@ -29,12 +29,18 @@ FIELDS = ("benchmark", "title", "measures", "command", "date", "git_revision", "
           "seeds", "per_seed", "summary", "baselines", "table")
 
 
+# what benchmarks write: a result written by one bench does not make the next bench's code "modified"
+BENCH_OUTPUTS = ("docs/results", "docs/benchmarks.md", "metrics/tolerances.yaml")
+
+
 def git_revision() -> str:
-    """The commit the benchmark ran on, with "+changes" when the work tree differed from it."""
+    """The commit the benchmark ran on, with "+changes" when the work tree's code differed from it
+    (benchmark outputs aside)."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     rev = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    return rev + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){p}" for p in BENCH_OUTPUTS))
+    return rev + ("+changes" if changed else "")
 
 
 def cpu_model() -> str:
