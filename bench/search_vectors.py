@@ -140,3 +140,7 @@ def main():
                         "rows": [[n + (" (chosen on val)" if n == chosen else ""), "val"] + [r[k] for k in KEYS]
                                  for n, r in val.items()]
                         + [[n, "test"] + [r[k] for k in KEYS] for n, r in test.items()]})
+
+
+if __name__ == "__main__":
+    main()

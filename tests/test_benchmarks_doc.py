@@ -69,6 +69,8 @@ def test_benchmark_modules_parse_and_have_a_main():
     for bench in benchmarks():
         tree = ast.parse((ROOT / "bench" / f"{bench}.py").read_text())
         assert any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body), bench
+        assert any(isinstance(n, ast.If) and "__main__" in ast.unparse(n.test) for n in tree.body), \
+            f"{bench}: `python -m bench.{bench}` would do nothing without an `if __name__ == \"__main__\"` guard"
 
 
 def test_a_modified_tree_writes_docs_results_only_when_asked_and_then_as_provisional(monkeypatch, tmp_path):
