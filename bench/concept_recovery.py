@@ -101,6 +101,7 @@ def write(runs: dict, args) -> None:
     seeds = sorted(runs)
     summary = {o: {k: mean_se([runs[s][o][k] for s in seeds]) for k in KEYS} for o in args.objectives}
     rows = table_rows(runs, args.objectives)
+    verdicts = {o: {k: verdict([runs[s][o][k] for s in seeds], t) for k, t in TARGETS.items()} for o in args.objectives}
     write_result("concept_recovery", title="Concept recovery and steering on the embedded recommender data",
                  protocol={"selected_on": "validation users: each model's early stop; the hierarchical objective's weights "
                                           "(OBJECTIVES) predate issue 43 and were set with these figures in view",
@@ -114,10 +115,7 @@ def write(runs: dict, args) -> None:
                                       for o in args.objectives)
                           + ". Targets: NMI >= 0.80, steering share >= 0.70, DCI disentanglement >= 0.7.",
                  seeds=seeds, per_seed=runs, out=Path(args.results), summary=summary,
-                 verdicts={o: {k: verdict([runs[s][o][k] for s in seeds], t) for k, t in TARGETS.items()}
-                           for o in args.objectives},
-                 notes=[verdict_note(f"{o}: {k}", verdict([runs[s][o][k] for s in seeds], t))
-                        for o in args.objectives for k, t in TARGETS.items()],
+                 verdicts=verdicts, notes=[verdict_note(f"{o}: {k}", v) for o in verdicts for k, v in verdicts[o].items()],
                  table={"columns": ["measure"] + [f"{o}: mean ± s.e." for o in args.objectives]
                         + [f"{o}: seeds {', '.join(map(str, seeds))}" for o in args.objectives] + ["target"],
                         "rows": rows})

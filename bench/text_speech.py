@@ -185,6 +185,7 @@ def write(runs: dict, args, started: float) -> None:
     seeds = sorted(runs)
     table = seed_table(runs, seeds, quiet=True)
     rows = [[label, table[k]] + table[k]["seeds"] for k, label in ROWS if k in table]
+    verdicts = {k: verdict(table[k]["seeds"], t, higher) for k, (t, higher) in TARGETS.items() if k in table}
     write_result("text_speech", title="Noisy-channel text–speech at the issue's sizes",
                  measures="Per seed: the semi-supervised noisy channel (400 paired words, 40,000 unpaired "
                           "spellings and phoneme strings) against its supervised-only baseline trained in the "
@@ -197,9 +198,7 @@ def write(runs: dict, args, started: float) -> None:
                           "rate on training and test voices; voice probes; g2p latency beside espeak-ng's.",
                  seeds=seeds, per_seed=runs, summary=table, schedule=SCHEDULE, overrides=args.set,
                  augmentation=chosen_augmentation(), supervised_grid=SUPERVISED_GRID,
-                 verdicts={k: verdict(table[k]["seeds"], t, higher) for k, (t, higher) in TARGETS.items() if k in table},
-                 notes=[verdict_note(k, verdict(table[k]["seeds"], t, higher)) for k, (t, higher) in TARGETS.items()
-                        if k in table],
+                 verdicts=verdicts, notes=[verdict_note(k, v) for k, v in verdicts.items()],
                  protocol={"selected_on": "dev: checkpoints and the baseline's settings on the dev words; the "
                                           "augmentation on the dev voices (bench.speech_augment)",
                            "reported_on": "test: the test words; retrieval on the test words in the test voices",
