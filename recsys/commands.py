@@ -1,4 +1,4 @@
-"""The recommender's `mdr` sub-commands: recommend, similar, data fetch."""
+"""The recommender's `mdr` sub-commands: recommend, similar, concepts, data fetch."""
 from __future__ import annotations
 
 import json
@@ -25,7 +25,9 @@ def _print(rec, cols, scores, as_json: bool):
         print(json.dumps(rows, indent=2))
         return
     for rank, r in enumerate(rows, 1):
-        print(f"{rank:3d}. {r['item']:>12}  score {r['score']:9.4f}  concept {r['concept']}  {r['category'] or ''}")
+        name = f"  {r['title']}" if r["title"] else ""
+        print(f"{rank:3d}. {r['item']:>12}  score {r['score']:9.4f}  concept {r['concept']}{name}  "
+              f"{' | '.join(r['categories'])}")
 
 
 def cmd_recommend(args):
@@ -59,6 +61,19 @@ def cmd_similar(args):
     _print(rec, cols, scores, args.json)
 
 
+def cmd_concepts(args):
+    rows = load(args).concept_summaries()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        print(f"concept {r['concept']}: {r['label']}  ({r['items']} items)")
+        for g in r["top_categories"]:
+            print(f"    {g['category']:<16} {g['share']:6.1%} of its items, {g['share_all']:6.1%} of all")
+        titles = [i["title"] or i["item"] for i in r["top_items"]]
+        print(f"    best known: {'; '.join(titles)}")
+
+
 def cmd_fetch(args):
     from recsys.fetch import LICENCE, fetch_ml100k
 
@@ -87,6 +102,11 @@ def add_commands(sub) -> None:
     add_k(m, "items")
     add_json(m)
     m.set_defaults(func=cmd_similar)
+
+    c = sub.add_parser("concepts", help="the learned concepts: labels, typical categories, best-known items")
+    add_options(c, ARTIFACTS)
+    add_json(c)
+    c.set_defaults(func=cmd_concepts)
 
     d = sub.add_parser("data", help="data helpers")
     dsub = d.add_subparsers(dest="data_command", required=True)

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from pipeline.atomic import atomic_path
 
 MATRICES = ("train", "val_foldin", "val_target", "test_foldin", "test_target")
+CATEGORY_SEP = "|"   # an item's categories, stored joined
 
 
 @dataclass
@@ -29,6 +30,20 @@ class InteractionData:
     category_names: list
     user_ids: dict  # split ("train", "val", "test") -> str array, row -> raw user id
     item_factors: dict = field(default_factory=dict)  # factor name -> per-column values (known generators only)
+    item_titles: np.ndarray | None = None       # str, column -> title ("" unknown); None: the data has none
+    item_categories: np.ndarray | None = None   # str, column -> its categories joined by CATEGORY_SEP, primary first
+
+    def __post_init__(self):
+        for name in ("item_titles", "item_categories"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(len(self.item_ids), "", dtype=object))
+
+    def title(self, col: int) -> str | None:
+        return str(self.item_titles[col]) or None
+
+    def categories(self, col: int) -> list[str]:
+        joined = str(self.item_categories[col])
+        return joined.split(CATEGORY_SEP) if joined else []
 
     @property
     def n_items(self) -> int:
@@ -51,7 +66,8 @@ class InteractionData:
                                   f"{name}_indptr": m.indptr, f"{name}_shape": np.array(m.shape)})
             np.savez_compressed(tmp / "matrices.npz", **sp_arrays)
             np.savez_compressed(tmp / "ids.npz", item_ids=self.item_ids.astype(str),
-                                item_category=self.item_category,
+                                item_category=self.item_category, item_titles=self.item_titles.astype(str),
+                                item_categories=self.item_categories.astype(str),
                                 **{f"factor_{k}": v for k, v in self.item_factors.items()},
                                 **{f"users_{k}": v.astype(str) for k, v in self.user_ids.items()})
             (tmp / "meta.json").write_text(json.dumps(
@@ -73,4 +89,6 @@ class InteractionData:
         return cls(*(csr(n) for n in MATRICES), item_ids=ids["item_ids"],
                    item_category=ids["item_category"], category_names=meta["category_names"],
                    user_ids={k: ids[f"users_{k}"] for k in ("train", "val", "test")},
-                   item_factors={k[len("factor_"):]: ids[k] for k in ids.files if k.startswith("factor_")})
+                   item_factors={k[len("factor_"):]: ids[k] for k in ids.files if k.startswith("factor_")},
+                   item_titles=ids["item_titles"] if "item_titles" in ids.files else None,
+                   item_categories=ids["item_categories"] if "item_categories" in ids.files else None)

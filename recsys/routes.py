@@ -21,8 +21,13 @@ PANEL = pathlib.Path(__file__).parent / "web"   # its panel of the page at / (pa
 Weight = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 
 
-class RecommendedItem(BaseModel):
+class Item(BaseModel):
     item: str
+    title: str | None = Field(description="from the data's item file; null when it has none")
+    categories: list[str] = Field(description="every category the item file gives it, primary first")
+
+
+class RecommendedItem(Item):
     score: float
     concept: int = Field(description="the item's concept (its largest assignment)")
     category: str | None = Field(description="the item's known category, if the data has one")
@@ -47,15 +52,20 @@ class SimilarItems(BaseModel):
     items: list[RecommendedItem]
 
 
-class CategoryCount(BaseModel):
+class TypicalCategory(BaseModel):
     category: str
-    items: int
+    items: int = Field(description="the concept's items that carry it")
+    share: float = Field(description="share of the concept's items that carry it")
+    share_all: float = Field(description="share of all items that carry it")
 
 
 class Concept(BaseModel):
     concept: int
     items: int
-    top_categories: list[CategoryCount]
+    label: str = Field(description="its most typical categories (else its best-known titles, else 'concept N')")
+    top_categories: list[TypicalCategory] = Field(
+        description="over-represented among its items, most typical first (p_c log p_c / p: recsys.concept_labels)")
+    top_items: list[Item] = Field(description="its most popular items")
 
 
 class Concepts(BaseModel):
@@ -149,21 +159,10 @@ def add_recsys_routes(app: FastAPI, recommender, cfg: ServeConfig, worker) -> No
         cols, scores = worker.call(rec.similar_items, col, k).result()
         return {"item": item, "k": k, "items": rec.describe(cols, scores)}
 
-    @app.get("/concepts", summary="Learned concepts: sizes and their most common known categories",
+    @app.get("/concepts", summary="Learned concepts: sizes, labels, typical categories and best-known items",
              response_model=Concepts)
     def concepts():
-        rec = recommender()
-        out = []
-        for c in range(rec.concepts):
-            members = (rec.item_concept == c)
-            cats = rec.data.item_category[members]
-            cats = cats[cats >= 0]
-            top = []
-            if len(cats):
-                counts = sorted(((int((cats == j).sum()), j) for j in set(cats.tolist())), reverse=True)[:3]
-                top = [{"category": rec.data.category_names[j], "items": n} for n, j in counts]
-            out.append({"concept": c, "items": int(members.sum()), "top_categories": top})
-        return {"concepts": out}
+        return {"concepts": recommender().concept_summaries()}
 
 
 def state_facts(rec, schema: dict) -> None:

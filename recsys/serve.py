@@ -26,6 +26,7 @@ from pipeline.atomic import atomic_path
 from pipeline.errors import NotFound, RequestError, check_range
 from pipeline.indexes import VectorIndex
 from recsys.checkpoints import load_model
+from recsys.concept_labels import concept_summaries
 from recsys.dataset import InteractionData
 from recsys.macridvae import MacridVAE
 from recsys import artifacts
@@ -126,6 +127,7 @@ class Recommender:
         self.item_concept = model.item_concepts().numpy()
         self.item_vectors = model.item_vectors().numpy()
         self.popularity = np.asarray(data.train.sum(axis=0)).ravel()   # what a new user gets
+        self._concepts = None   # concept_summaries, computed on first use
 
     @classmethod
     def load(cls, data_dir=artifacts.DATA, model_path=artifacts.MODEL, index_dir=artifacts.INDEX):
@@ -220,9 +222,20 @@ class Recommender:
         keep = (ids[0] >= 0) & (ids[0] != item)
         return ids[0][keep][:k].tolist(), sims[0][keep][:k].tolist()
 
+    def item(self, col: int) -> dict:
+        """An item as a person reads it: id, title and categories (from the data's item file, if any)."""
+        return {"item": str(self.data.item_ids[col]), "title": self.data.title(col),
+                "categories": self.data.categories(col)}
+
     def describe(self, cols: list[int], scores: list[float]) -> list[dict]:
         names = self.data.category_names
-        return [{"item": str(self.data.item_ids[c]), "score": round(float(s), 6),
-                 "concept": int(self.item_concept[c]),
-                 "category": names[self.data.item_category[c]] if self.data.item_category[c] >= 0 else None}
+        return [self.item(c) | {"score": round(float(s), 6), "concept": int(self.item_concept[c]),
+                                "category": names[self.data.item_category[c]] if self.data.item_category[c] >= 0 else None}
                 for c, s in zip(cols, scores)]
+
+    def concept_summaries(self) -> list[dict]:
+        """Each concept's size, label, typical categories and most popular items (recsys.concept_labels)."""
+        if self._concepts is None:
+            categories = [self.data.categories(c) for c in range(self.data.n_items)]
+            self._concepts = concept_summaries(self.item_concept, self.concepts, categories, self.popularity, self.item)
+        return self._concepts

@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from pipeline.config import rule
-from recsys.dataset import InteractionData
+from recsys.dataset import CATEGORY_SEP, InteractionData
 from recsys.loaders import Interactions
 
 
@@ -91,13 +91,15 @@ def split_interactions(data: Interactions, cfg: SplitConfig, seed: int, client) 
         parts[f"{name}_foldin"] = matrix(rows[~rows.target], split_users[name])
         parts[f"{name}_target"] = matrix(rows[rows.target], split_users[name])
 
-    names = sorted({c for c in data.item_category.values()}) if data.item_category else []
+    primary = data.item_category
+    names = sorted(set(primary.values()))
     cat_index = {c: i for i, c in enumerate(names)}
-    item_category = np.array([cat_index.get(data.item_category.get(i), -1) for i in item_ids], dtype=np.int64)
+    item_category = np.array([cat_index.get(primary.get(i), -1) for i in item_ids], dtype=np.int64)
     factors = {}
     if data.item_factors is not None:   # aligned to the kept items' columns
         kept = data.item_factors.reindex(item_ids.astype(str))
         factors = {name: kept[name].to_numpy() for name in kept.columns}
     return InteractionData(train=matrix(train_rows, split_users["train"]), **parts, item_ids=item_ids,
                            item_category=item_category, category_names=names, user_ids=split_users,
-                           item_factors=factors)
+                           item_factors=factors, item_titles=np.array([data.item_titles.get(i, "") for i in item_ids]),
+                           item_categories=np.array([CATEGORY_SEP.join(data.item_categories.get(i, [])) for i in item_ids]))

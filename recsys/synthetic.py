@@ -73,7 +73,7 @@ def generate(cfg: SyntheticConfig, seed: int, chunk_users: int = 2048) -> Intera
         "rating": np.concatenate(ratings).astype(float),
         "timestamp": np.arange(len(users), dtype=float),
     })
-    categories = {i: f"cat{c}" for i, c in zip(ids, category)}
+    categories = {i: [f"cat{c}"] for i, c in zip(ids, category)}
     factors = pd.DataFrame({"category": category, **{f"micro_{m}": micro[:, m] for m in range(cfg.micro_dims)},
                             "log_popularity": log_popularity}, index=list(ids))
     return Interactions(table, categories, "synthetic", factors)

@@ -23,7 +23,12 @@ def dask():
 def tiny_raw():
     from recsys.synthetic import SyntheticConfig, generate
 
-    return generate(SyntheticConfig(n_users=300, n_items=120, n_categories=4, mean_positives=12), seed=1)
+    raw = generate(SyntheticConfig(n_users=300, n_items=120, n_categories=4, mean_positives=12), seed=1)
+    # titles, as an item file would give them (the synthetic generator has none), and a second category
+    raw.item_titles = {item: f"Film {item[1:]}" for item in raw.item_categories}
+    raw.item_categories = {item: cats + (["Classic"] if int(item[1:]) % 5 == 0 else [])
+                           for item, cats in raw.item_categories.items()}
+    return raw
 
 
 @pytest.fixture(scope="session")

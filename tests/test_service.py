@@ -67,7 +67,29 @@ def test_batch_and_similar(service, tiny_data):
     item = str(tiny_data.item_ids[0])
     r = client.get(f"/items/{item}/similar", params={"k": 4})
     assert r.status_code == 200 and len(r.json()["items"]) == 4 and item not in [i["item"] for i in r.json()["items"]]
-    assert len(client.get("/concepts").json()["concepts"]) == 4
+    concepts = client.get("/concepts").json()["concepts"]
+    assert [c["concept"] for c in concepts] == [0, 1, 2, 3]
+    assert sum(c["items"] for c in concepts) == tiny_data.n_items
+
+
+def test_items_and_concepts_read_as_titles_and_categories(service, tiny_raw, tiny_data):
+    client, _ = service
+    r = client.post("/recommend", json={"user": str(tiny_data.user_ids["test"][0]), "k": 5}).json()
+    for i in r["items"]:
+        assert i["title"] == tiny_raw.item_titles[i["item"]] and i["categories"] == tiny_raw.item_categories[i["item"]]
+    for c in client.get("/concepts").json()["concepts"]:
+        cats = [g["category"] for g in c["top_categories"]]
+        if cats:
+            assert c["label"] == " · ".join(cats[:2])
+        else:   # nothing over-represented: named by its best-known titles
+            assert c["label"].startswith("Film ")
+        for g in c["top_categories"]:     # over-represented: a larger share of the concept than of all items
+            assert g["share"] > g["share_all"]
+        assert all(i["title"] == tiny_raw.item_titles[i["item"]] for i in c["top_items"])
+    # the synthetic generator's planted categories are what the concepts are named by
+    known = {g for cats in tiny_raw.item_categories.values() for g in cats}
+    labelled = [c for c in client.get("/concepts").json()["concepts"] if c["top_categories"]]
+    assert labelled and all(set(c["label"].split(" · ")) <= known for c in labelled)
 
 
 @pytest.mark.parametrize("method, path, body, status, words", [

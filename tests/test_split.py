@@ -46,6 +46,18 @@ def test_the_generators_factors_survive_the_split_and_a_save(tiny_raw, tiny_data
     assert {k: v.tolist() for k, v in back.item_factors.items()} == {k: v.tolist() for k, v in tiny_data.item_factors.items()}
 
 
+def test_titles_and_every_category_survive_the_split_and_a_save(tiny_raw, tiny_data, tmp_path):
+    from recsys.dataset import InteractionData
+
+    tiny_data.save(tmp_path / "d")
+    back = InteractionData.load(tmp_path / "d")
+    for data in (tiny_data, back):
+        for col, item in enumerate(data.item_ids.astype(str)):
+            assert data.title(col) == tiny_raw.item_titles[item]
+            assert data.categories(col) == tiny_raw.item_categories[item]
+    assert any(len(back.categories(c)) == 2 for c in range(back.n_items))   # a second category kept too
+
+
 def test_the_generator_draws_the_same_data_in_any_chunk_of_users():
     import pandas as pd
 

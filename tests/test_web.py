@@ -58,6 +58,11 @@ def test_recommendations_rerank_live_with_a_concept_slider(page, served_recommen
     driver.find_element(By.CSS_SELECTOR, "#rec-form button").click()
     wait(driver).until(lambda d: len(items(d, "rec-results")) == 10)
     before = items(driver, "rec-results")
+    labels = [s["label"] for s in served_recommender.concept_summaries()]
+    assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#rec-sliders .concept-label")] == labels
+    assert any(label.startswith("cat") for label in labels)   # named by categories, not "concept N"
+    top = served_recommender.describe(*served_recommender.recommend(served_recommender.user_history(user), 1))[0]
+    assert before[0].split(" ", 1)[1].startswith(f"{top['title']} [{top['item']}] ({', '.join(top['categories'])})")
     sliders = driver.find_elements(By.CSS_SELECTOR, "#rec-sliders input[type=range]")
     assert len(sliders) == served_recommender.concepts
     for c, slider in enumerate(sliders):   # keep concept 0 only, as a person dragging the others to 0

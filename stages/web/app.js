@@ -46,7 +46,7 @@ function loadScript(src) {
       if (!html.ok) continue;   // a model without a panel is served by the API alone
       $("panels").insertAdjacentHTML("beforeend", await html.text());
       await loadScript(`panels/${name}/panel.js`);
-      mdr.panels[name](ready);
+      await mdr.panels[name](ready);
     }
     say("status", `Serving: ${ready.models.join(", ")}.`);
   } catch (e) {
