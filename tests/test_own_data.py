@@ -48,15 +48,25 @@ def test_own_interactions_run_end_to_end_and_are_served(layout, tmp_path, serve_
 
     from recsys.commands import COMMANDS
 
+    from recsys.loaders import ML100K_GENRES
+
     table = tiny_interactions()
-    if layout == "csv":
+    items = sorted(table.item.unique())
+    titles = {i: f"Film {n}, The ({1950 + n})" for n, i in enumerate(items)}   # a comma, as MovieLens titles have
+    genres = {i: [ML100K_GENRES[1 + n % 5], ML100K_GENRES[8]] for n, i in enumerate(items)}
+    if layout == "csv":   # a ratings file and an items.csv beside it
         path = tmp_path / "ratings.csv"
         table[["user", "item", "rating"]].to_csv(path, index=False)
-    else:
+        (tmp_path / "items.csv").write_text("item,title,genres\n" + "".join(
+            f'{i},"{titles[i]}",{"|".join(genres[i])}\n' for i in items))
+    else:                 # ml-100k's u.data and u.item (19 genre flags)
         path = tmp_path / "ml"
         path.mkdir()
         rows = table.assign(timestamp=0)[["user", "item", "rating", "timestamp"]]
         rows.to_csv(path / "u.data", sep="\t", header=False, index=False)
+        (path / "u.item").write_text("".join(
+            f"{i}|{titles[i]}|01-Jan-1995||http://x|" + "|".join("1" if g in genres[i] else "0" for g in ML100K_GENRES) + "\n"
+            for i in items))
     dest, env = repro(tmp_path, {"prepare_interactions.source": layout, "prepare_interactions.path": str(path)},
                       "evaluate_recsys", "index_recsys")
     summary = json.loads((dest / "metrics/recsys_data.json").read_text())
@@ -73,6 +83,10 @@ def test_own_interactions_run_end_to_end_and_are_served(layout, tmp_path, serve_
         assert ready["status"] == "ready"
         answer = httpx.post(f"{url}/recommend", json={"history": [str(table.item.iloc[0])], "k": 5})
         assert answer.status_code == 200 and len(answer.json()["items"]) == 5
+        for i in answer.json()["items"]:   # the item file's title and genres, in its order (ml-100k: u.genre's)
+            assert i["title"] == titles[i["item"]] and sorted(i["categories"]) == sorted(genres[i["item"]])
+        labels = [c["label"] for c in httpx.get(f"{url}/concepts").json()["concepts"]]
+        assert any(set(label.split(" · ")) <= set(ML100K_GENRES) for label in labels)   # named by genres
         assert httpx.get(f"{url}/users/no-such-user/recommendations").status_code == 404
     finally:
         stop(server, thread)
