@@ -77,6 +77,12 @@ def test_cli_recommends_from_the_pipeline_outputs(repo):
     assert unknown.returncode == 2 and "unknown item(s) ['no-such-item']" in unknown.stderr
     bad = _run([sys.executable, "-m", "stages.mdr", "recommend", "--user", "ghost"], dest, env, check=False)
     assert bad.returncode == 2 and "unknown user 'ghost'" in bad.stderr
+    # the synthetic data's planted categories name the concepts (it has no titles: items stay ids)
+    concepts = json.loads(_run([sys.executable, "-m", "stages.mdr", "concepts", "--json"], dest, env).stdout)
+    assert any(c["label"].startswith("cat") for c in concepts)
+    assert all(i["title"] is None for c in concepts for i in c["top_items"])
+    shown = _run([sys.executable, "-m", "stages.mdr", "concepts"], dest, env).stdout
+    assert f"concept 0: {concepts[0]['label']}" in shown and "best known:" in shown
 
 
 def test_a_bad_param_stops_the_stage_naming_the_key_and_keeps_outputs(repo):
