@@ -38,9 +38,11 @@ from recsys.train import fit
 TOP = 20
 
 
-def steering(rec: Recommender, planted: np.ndarray, users: int) -> dict:
-    """Shares of the steered concept's items in one-hot-steered top-20 lists, per concept."""
-    histories = [rec.data.test_foldin[r].indices.tolist() for r in range(min(users, rec.data.test_foldin.shape[0]))]
+def steering(rec: Recommender, planted: np.ndarray, users: int, split: str = "test") -> dict:
+    """Shares of the steered concept's items in one-hot-steered top-20 lists of the first `users` of
+    the split's held-out users ("val" for choices), per concept."""
+    foldin = getattr(rec.data, f"{split}_foldin")
+    histories = [foldin[r].indices.tolist() for r in range(min(users, foldin.shape[0]))]
     histories = [h for h in histories if h]
     by_model, by_planted = [], []
     for k in range(rec.concepts):

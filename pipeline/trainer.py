@@ -146,9 +146,12 @@ def train(loop: Loop, name: str, resume: Resume | None = None, on_log: Callable[
 
 
 def mean_losses(window: list[dict], weight: str | None = None) -> dict:
-    """The mean of each loss over the steps since the last row (weighted by the `weight` entry if given)."""
-    w = np.array([row[weight] for row in window], float) if weight else np.ones(len(window))
-    return {k: float(np.dot([row[k] for row in window], w) / w.sum()) for k in window[0] if k != weight}
+    """The mean of each loss over the steps since the last row (weighted by the `weight` entry if given),
+    each over the steps that report it (a term can switch off mid-window)."""
+    keys = list(dict.fromkeys(k for row in window for k in row if k != weight))
+    rows = {k: [row for row in window if k in row] for k in keys}
+    w = {k: np.array([row[weight] if weight else 1.0 for row in rows[k]], float) for k in keys}
+    return {k: float(np.dot([row[k] for row in rows[k]], w[k]) / w[k].sum()) for k in keys}
 
 
 def _select(select: Selection | None, row: dict, judged, state: dict) -> bool:

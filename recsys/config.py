@@ -26,6 +26,14 @@ class MacridVAEConfig:
     kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
     kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
     kl_samples: int = field(default=32, metadata=rule(ge=2))         # batch rows whose terms are averaged
+    # Levers for concepts a person can steer (issue 46; each is off at its default):
+    tc_warmup: int = field(default=0, metadata=rule(ge=0))   # steps with the between-block TC weight at 0 ...
+    tc_ramp: int = field(default=0, metadata=rule(ge=0))     # ... then this many steps of a linear ramp up to kl_between
+    concept_mi: float = field(default=0.0, metadata=rule(ge=0))  # weight of −I(item; concept) of the soft assignments
+    anchor_items: int = field(default=0, metadata=rule(ge=0))    # per concept, popular items of a category anchored to it
+    anchor_weight: float = field(default=1.0, metadata=rule(ge=0))
+    anchor_steps: int = field(default=0, metadata=rule(ge=0))   # anchors hold for this many steps, then let go; 0: always
+    kl_by_history: bool = False   # β per user ∝ its history's size (RecVAE), batch mean kept at β
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ x_u ⊙ c_{:,k}, L2-normalized and dropped out on its own (as the authors' code 
 normalizes and drops out the whole history once instead: `concept_input_norm: false`), is encoded
 (one shared encoder) into a d-dim Gaussian whose mean is L2-normalized;
 a β-weighted KL to N(0, σ0² I) pushes the d dimensions towards independence.
+Levers of issue 46 (params, all off by default): the hierarchical KL's between-concept TC warmed up
+from 0; −I(item; concept) on the items' soft assignments; a few items per concept anchored to the
+data's categories (recsys.anchors); RecVAE's β per user in proportion to its history.
 Decoder: concept-wise cosine scoring,
     p(x_ui | z_u) ∝ Σ_k c_ik · exp( cos(z_u^(k), h_i) / tau ),
 trained with the multinomial log-likelihood of the user's history.
@@ -34,6 +37,10 @@ class MacridVAE(nn.Module):
         nn.init.xavier_normal_(self.prototypes)
         self.encoder = nn.Sequential(nn.Linear(n_items, cfg.hidden), nn.Tanh(),
                                      nn.Linear(cfg.hidden, 2 * cfg.dim))
+        if cfg.kl_by_history and cfg.hierarchical:
+            raise ValueError("train_recsys.model: kl_by_history weights each user's KL, the hierarchical "
+                             "objective's terms are batch estimates; turn one of them off")
+        self.set_anchors([], [])   # set by recsys.train.fit when anchor_items > 0 and the data has categories
 
     # -- macro: which concept each item belongs to ------------------------------------------
     def concept_logits(self) -> torch.Tensor:
@@ -95,7 +102,8 @@ class MacridVAE(nn.Module):
         cos = torch.einsum("bkd,id->bki", F.normalize(z, dim=-1), F.normalize(self.items, dim=1))
         return torch.logsumexp(cos / self.cfg.tau + torch.log(cates.T + 1e-20).unsqueeze(0), dim=1)
 
-    def forward(self, x: torch.Tensor, beta: float) -> dict:
+    def forward(self, x: torch.Tensor, beta: float, step: int = 0) -> dict:
+        """The training loss at minibatch step `step` (it times the TC warm-up) and its parts."""
         cates = self.concept_weights()
         mu, log_var_ratio = self.encode(x, cates)
         z = self.sample(mu, log_var_ratio)
@@ -103,14 +111,53 @@ class MacridVAE(nn.Module):
         nll = -(F.log_softmax(logits, dim=1) * x).sum(1).mean()
         # KL(N(mu, σ²) || N(mu-free, σ0²)) summed over concepts and dims; the mu² term is a constant
         # because mu is on the unit sphere (as in the paper's code).
-        kl = (0.5 * (-log_var_ratio + log_var_ratio.exp() - 1)).sum((1, 2)).mean()
-        if not (self.cfg.hierarchical and self.training):
-            return {"loss": nll + beta * kl, "nll": nll, "kl": kl}
-        log_var0 = 2 * math.log(self.cfg.std0)
-        terms = decomposed_kl(z, mu, log_var_ratio + log_var0, log_var0, self.train_size or len(x),
-                              self.cfg.kl_samples)   # the batch is in random order: its first rows are a sample
-        return {"loss": nll + beta * weighted(terms, self.cfg), "nll": nll, "kl": kl,
-                **{t: v.detach() for t, v in terms.items()}}
+        kl_users = (0.5 * (-log_var_ratio + log_var_ratio.exp() - 1)).sum((1, 2))
+        out = {"nll": nll, "kl": kl_users.mean()}
+        if not self.training:
+            return {"loss": nll + beta * out["kl"], **out}
+        if self.cfg.hierarchical:
+            log_var0 = 2 * math.log(self.cfg.std0)
+            terms = decomposed_kl(z, mu, log_var_ratio + log_var0, log_var0, self.train_size or len(x),
+                                  self.cfg.kl_samples)   # the batch is in random order: its first rows are a sample
+            # the between-block TC enters at weight 0 and ramps up to kl_between (tc_warmup, tc_ramp)
+            regularizer = weighted(terms, self.cfg) - (1 - self.tc_scale(step)) * self.cfg.kl_between * terms["tc_between"]
+            out |= {t: v.detach() for t, v in terms.items()}
+        elif self.cfg.kl_by_history:   # RecVAE: a user's β grows with its history; the batch's mean β stays β
+            size = x.sum(1)
+            regularizer = (kl_users * size / size.mean().clamp_min(1e-12)).mean()
+        else:
+            regularizer = out["kl"]
+        return {"loss": nll + beta * regularizer + self.concept_terms(out, step), **out}
+
+    def tc_scale(self, step: int) -> float:
+        """The between-block TC weight's share of kl_between at `step`: 0 through the warm-up, then a ramp to 1."""
+        if step <= self.cfg.tc_warmup:
+            return 0.0 if self.cfg.tc_warmup or self.cfg.tc_ramp else 1.0
+        return min(1.0, (step - self.cfg.tc_warmup) / max(1, self.cfg.tc_ramp))
+
+    # -- macro levers: crisp, balanced concepts; anchors to the data's categories ------------
+    def set_anchors(self, items, concepts) -> None:
+        """Items tied to concepts (recsys.anchors.category_anchors); none: the anchor term is off."""
+        self.anchor_items = torch.as_tensor(items, dtype=torch.long, device=self.items.device)
+        self.anchor_concepts = torch.as_tensor(concepts, dtype=torch.long, device=self.items.device)
+
+    def concept_terms(self, out: dict, step: int) -> torch.Tensor:
+        """−concept_mi · I(item; concept) + anchor_weight · CE(anchored items' concepts); logs each in `out`.
+        I(item; concept) = H(mean_i c_i) − mean_i H(c_i) of the soft assignments c_i = softmax(cos/tau):
+        high when each item sits in one concept and the concepts share the catalogue. With anchor_steps
+        the anchors only seed the concepts: they let go after that many steps."""
+        loss = torch.zeros((), device=self.items.device)
+        if self.cfg.concept_mi:
+            c = self.concept_logits().softmax(dim=1)
+            marginal = c.mean(0)
+            mi = (c * c.clamp_min(1e-12).log()).sum(1).mean() - (marginal * marginal.clamp_min(1e-12).log()).sum()
+            out["concept_mi"] = mi.detach()
+            loss = loss - self.cfg.concept_mi * mi
+        if len(self.anchor_items) and (not self.cfg.anchor_steps or step <= self.cfg.anchor_steps):
+            ce = F.cross_entropy(self.concept_logits()[self.anchor_items], self.anchor_concepts)
+            out["anchor_ce"] = ce.detach()
+            loss = loss + self.cfg.anchor_weight * ce
+        return loss
 
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -23,7 +23,7 @@ class MultVAE(nn.Module):
         h = self.encoder(x)
         return h[:, :self.cfg.latent], h[:, self.cfg.latent:]
 
-    def forward(self, x: torch.Tensor, beta: float) -> dict:
+    def forward(self, x: torch.Tensor, beta: float, step: int = 0) -> dict:   # step: unused, no schedule of its own
         mu, logvar = self.encode(x)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
         logits = self.decoder(z)

@@ -18,6 +18,7 @@ import torch
 
 from pipeline import distributed
 from pipeline.trainer import Loop, Resume, Selection, fingerprint, mean_losses, train
+from recsys.anchors import category_anchors
 from recsys.dataset import InteractionData
 from recsys.metrics import evaluate_in_batches
 from recsys.config import TrainConfig
@@ -49,6 +50,8 @@ def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
     gen = torch.Generator().manual_seed(seed)
     n = data.train.shape[0]
     model.train_size = n   # what a minibatch estimator of aggregate densities needs (MacridVAE's hierarchical KL)
+    if getattr(model.cfg, "anchor_items", 0):
+        model.set_anchors(*category_anchors(data.train, data.item_category, model.cfg.concepts, model.cfg.anchor_items))
     per_epoch = -(-n // cfg.batch_size)
     epoch_order = {}
 
@@ -58,7 +61,7 @@ def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
             epoch_order[epoch] = torch.randperm(n, generator=gen).numpy()
         rows = distributed.shard(epoch_order[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size])
         beta = min(cfg.beta, (s - 1) / cfg.anneal_steps)
-        losses = model(dense(data.train[rows], device), beta)
+        losses = model(dense(data.train[rows], device), beta, step=s)
         opt.zero_grad()
         losses["loss"].backward()
         opt.step()
