@@ -1,6 +1,6 @@
 """Issue 46's levers for steerable concepts and for ranking, each measured on dev data only.
 
-Every arm (ARMS: a name and its params overrides) trains MacridVAE twice per seed (split seed =
+Every arm (bench.recsys_objectives.OBJECTIVES: a name and its params overrides) trains MacridVAE twice per seed (split seed =
 model seed; measures averaged over seeds), on data no reported figure is computed on:
   - concepts: the embedded generator drawn with DEV_DATA_SEED, a different draw of planted concepts
     from the one bench.concept_recovery reports on. Planted-concept NMI, and the planted-category
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.concept_recovery import steering
+from bench.recsys_objectives import OBJECTIVES
 from bench.results import RESULTS, write_result
 from pipeline.cluster import dask_client, run_jobs
 from pipeline.config import from_dict, read_params_with
@@ -41,32 +42,7 @@ from recsys.train import fit
 
 DEV_DATA_SEED = 1000   # the generator's draw for choices; the reported one is prepare_interactions.seed
 NMI_BAR, STEERING_BAR = 0.80, 0.70
-M = "train_recsys.model."
-HIERARCHICAL = [M + "hierarchical=true", M + "kl_between=4"]   # bench.concept_recovery's weights
-
-
-def anchors(n: int, weight: float = 10, steps: int = 0) -> list[str]:
-    return [M + f"anchor_items={n}", M + f"anchor_weight={weight:g}"] + ([M + f"anchor_steps={steps}"] if steps else [])
-
-
-ARMS = {
-    "own": [],
-    "hierarchical": HIERARCHICAL,
-    "hierarchical_tc_warmup": HIERARCHICAL + [M + "tc_warmup=500", M + "tc_ramp=500"],
-    "concept_mi_1": [M + "concept_mi=1"],
-    "concept_mi_10": [M + "concept_mi=10"],
-    "anchors_3": anchors(3),
-    "anchors_5": anchors(5),
-    "anchors_10": anchors(10),
-    "anchors_5_w30": anchors(5, 30),
-    "anchors_5_concept_mi_1": anchors(5) + [M + "concept_mi=1"],
-    "anchors_5_first_300": anchors(5, steps=300),      # anchors seed the concepts, then let go
-    "anchors_5_first_1000": anchors(5, steps=1000),
-    "hierarchical_anchors_3": HIERARCHICAL + anchors(3),
-    "kl_by_history": [M + "kl_by_history=true"],
-    "beta_0.1": ["train_recsys.train.beta=0.1"],
-    "beta_0.4": ["train_recsys.train.beta=0.4"],
-}
+ARMS = OBJECTIVES
 
 
 def train_arm(overrides: list[str], data, seed: int, name: str) -> tuple[MacridVAE, float]:

@@ -2,8 +2,8 @@
 and EASE on the same split in the same run. Prints NDCG@100 / Recall@20 / Recall@50 with standard
 errors, the ratio of each model to MacridVAE, and the concept–genre NMI.
 
-With --objectives own hierarchical, each seed also trains MacridVAE under the hierarchically
-factorized KL (bench.concept_recovery's OBJECTIVES and weights) on the same split, beside the same baselines.
+With --objectives own hierarchical ..., each seed also trains MacridVAE under the other named
+objectives (bench.recsys_objectives) on the same split, beside the same baselines.
 
 Every choice reads the validation users: each model's early stop, MacridVAE's size (MACRID_SIZES)
 and Mult-VAE's (MULTVAE_SIZES, the same search), EASE's λ; the test users are scored once, for the
@@ -18,11 +18,13 @@ import json
 import platform
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
-from bench.concept_recovery import OBJECTIVES
-from bench.results import write_result
+from bench.recsys_objectives import OBJECTIVES
+from bench.seeds import run_seeds
+from bench.results import verdict, verdict_note, write_result
 from pipeline.cluster import dask_client
 from pipeline.devices import seed_everything, torch_device
 from pipeline.config import from_dict, read_params_with
@@ -78,44 +80,69 @@ def run_seed(raw, seed: int, client, overrides: list[str], objectives: dict[str,
     return out
 
 
+def ranking_verdicts(runs: dict, seeds: list[int], macrids: list[str]) -> dict:
+    """Issue 46's ranking targets on the seeds' test NDCG@100, same test users per seed: each objective
+    at or above EASE and within 0.005 of the own objective (differences per seed), and at least
+    1.02 × EASE (ratio per seed); met when mean − 2 s.e. clears the bar."""
+    ndcg = {m: [runs[s][m]["ndcg@100"]["mean"] for s in seeds] for m in macrids + ["ease"]}
+    out = {}
+    for m in macrids:
+        out[f"{m}_minus_ease"] = verdict([a - b for a, b in zip(ndcg[m], ndcg["ease"])], 0.0) | {
+            "label": f"{m} NDCG@100 − EASE's"}
+        out[f"{m}_over_ease"] = verdict([a / b for a, b in zip(ndcg[m], ndcg["ease"])], 1.02) | {
+            "label": f"{m} NDCG@100 / EASE's"}
+        if m != "macridvae":
+            out[f"{m}_minus_own"] = verdict([a - b for a, b in zip(ndcg[m], ndcg["macridvae"])], -0.005) | {
+                "label": f"{m} NDCG@100 − the own objective's"}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--objectives", nargs="+", choices=list(OBJECTIVES), default=["own"])
-    ap.add_argument("--hierarchical-set", nargs="*", default=["train_recsys.model.kl_between=4"],
-                    help="params overrides of the hierarchical objective's weights")
     ap.add_argument("-S", "--set", action="append", default=[], help="override a param, e.g. -S train_recsys.train.lr=0.002")
     args = ap.parse_args()
     raw = load_interactions("recbole", str(fetch_ml100k()))
     start = time.perf_counter()
     with dask_client() as client:
         overrides = [f"{k}={json.dumps(v)}" for k, v in ML100K_PARAMS.items()] + args.set
-        objectives = {o: OBJECTIVES[o] + (args.hierarchical_set if o == "hierarchical" else []) for o in args.objectives}
+        objectives = {o: OBJECTIVES[o] for o in args.objectives}
         if "own" not in objectives:
             raise SystemExit("--objectives: 'own' is the served model and the table's reference; keep it")
-        runs = {seed: run_seed(raw, seed, client, overrides, objectives) for seed in args.seeds}
+        run_seeds(args.seeds, lambda seed: run_seed(raw, seed, client, overrides, objectives),
+                  Path("bench/results/recsys_ml100k_partial.json"),
+                  lambda runs: report(runs, overrides, objectives, start))
+
+
+def report(runs: dict, overrides: list[str], objectives: dict, start: float) -> None:
+    """Print the table and write the result for the seeds run so far (called after each seed)."""
+    seeds = sorted(runs)
     macrids = ["macridvae"] + [f"macridvae_{o}" for o in objectives if o != "own"]
     models = macrids + ["multvae", "ease", "most_popular"]
-    print(f"\nml-100k, strong generalization, seeds {args.seeds}; overrides {overrides}; {runs[args.seeds[0]]['summary']}")
+    print(f"\nml-100k, strong generalization, seeds {seeds}; overrides {overrides}; {runs[seeds[0]]['summary']}")
     print(f"{'model':16s}" + "".join(f"{m:>22s}" for m in METRICS) + f"{'NDCG ratio to MacridVAE':>26s}")
     table = {}
     for name in models:
-        means = {m: np.mean([runs[s][name][m]["mean"] for s in args.seeds]) for m in METRICS}
+        means = {m: np.mean([runs[s][name][m]["mean"] for s in seeds]) for m in METRICS}
         # standard error of the seed-average: per-seed user SEs combined, plus the spread over seeds
-        ses = {m: np.sqrt(np.mean([runs[s][name][m]["se"] ** 2 for s in args.seeds]) / len(args.seeds)
-                          + (np.var([runs[s][name][m]["mean"] for s in args.seeds], ddof=1) / len(args.seeds)
-                             if len(args.seeds) > 1 else 0)) for m in METRICS}
-        ratio = means["ndcg@100"] / np.mean([runs[s]["macridvae"]["ndcg@100"]["mean"] for s in args.seeds])
+        ses = {m: np.sqrt(np.mean([runs[s][name][m]["se"] ** 2 for s in seeds]) / len(seeds)
+                          + (np.var([runs[s][name][m]["mean"] for s in seeds], ddof=1) / len(seeds)
+                             if len(seeds) > 1 else 0)) for m in METRICS}
+        ratio = means["ndcg@100"] / np.mean([runs[s]["macridvae"]["ndcg@100"]["mean"] for s in seeds])
         table[name] = {m: {"mean": means[m], "se": ses[m]} for m in METRICS}
         print(f"{name:16s}" + "".join(f"{means[m]:>14.4f} ± {ses[m]:.4f}" for m in METRICS) + f"{ratio:>26.3f}")
-    for s in args.seeds:
+    for s in seeds:
         print(f"seed {s}: " + "  ".join(f"{n} {runs[s][n]['ndcg@100']['mean']:.4f}" for n in models)
               + f"  NMI(concept, genre) {runs[s]['macridvae']['nmi']:.3f}" + (f"  EASE λ {runs[s]['ease']['lambda']:g}"))
-    print(f"concept–genre NMI mean {np.mean([runs[s]['macridvae']['nmi'] for s in args.seeds]):.3f}; "
+    print(f"concept–genre NMI mean {np.mean([runs[s]['macridvae']['nmi'] for s in seeds]):.3f}; "
           f"MacridVAE validation NDCG@100 (what a variant is chosen by) "
-          + "  ".join(f"{m} {np.mean([runs[s][m]['val_ndcg@100'] for s in args.seeds]):.4f}" for m in macrids) + "; "
+          + "  ".join(f"{m} {np.mean([runs[s][m]['val_ndcg@100'] for s in seeds]):.4f}" for m in macrids) + "; "
           f"total {time.perf_counter() - start:.0f}s on {platform.node()} ({platform.processor() or platform.machine()})")
-    nmis = [runs[s]["macridvae"]["nmi"] for s in args.seeds]
+    nmis = [runs[s]["macridvae"]["nmi"] for s in seeds]
+    verdicts = ranking_verdicts(runs, seeds, macrids)
+    for v in verdicts.values():
+        print(verdict_note(v["label"], v))
     names = {"macridvae": "MacridVAE (what the service serves)", "multvae": "Mult-VAE", "ease": "EASE",
              "most_popular": "most popular"}
     names |= {f"macridvae_{o}": f"MacridVAE, {o} objective ({' '.join(extra)})" for o, extra in objectives.items()}
@@ -127,19 +154,21 @@ def main():
                           "against most-popular, Mult-VAE and EASE (λ chosen on validation) on the same split in the "
                           "same run; mean over seeds ± standard error (user-level s.e. combined with the spread over "
                           "seeds). Needs `mdr data fetch ml-100k` first.",
-                 seeds=args.seeds, per_seed=runs, summary=table["macridvae"],
+                 seeds=seeds, per_seed=runs, summary=table["macridvae"],
                  baselines={k: v for k, v in table.items() if k != "macridvae"},
-                 validation_ndcg=float(np.mean([runs[s]["macridvae"]["val_ndcg@100"] for s in args.seeds])),
+                 validation_ndcg=float(np.mean([runs[s]["macridvae"]["val_ndcg@100"] for s in seeds])),
                  protocol={"selected_on": "validation users: early stops, MacridVAE's and Mult-VAE's sizes "
-                                          "(MACRID_SIZES, MULTVAE_SIZES), EASE's λ",
+                                          "(MACRID_SIZES, MULTVAE_SIZES), EASE's λ; the objectives beside own by "
+                                          "bench.concept_levers on dev data",
                            "reported_on": "test users, scored once for the chosen models"},
-                 objectives={m: {"validation_ndcg": float(np.mean([runs[s][m]["val_ndcg@100"] for s in args.seeds])),
-                                 "nmi": float(np.mean([runs[s][m]["nmi"] for s in args.seeds]))} for m in macrids},
+                 objectives={m: {"validation_ndcg": float(np.mean([runs[s][m]["val_ndcg@100"] for s in seeds])),
+                                 "nmi": float(np.mean([runs[s][m]["nmi"] for s in seeds]))} for m in macrids},
                  table={"columns": ["model", "NDCG@100", "Recall@20", "Recall@50", "NDCG ratio to MacridVAE"],
                         "rows": [[names[n]] + [table[n][m] for m in METRICS] + [table[n]["ndcg@100"]["mean"] / macrid]
                                  for n in models]},
-                 notes=[f"per-seed NDCG@100 ({' / '.join(names[n] for n in models[:-1])}): " + "; ".join(
-                            " / ".join(f"{runs[s][n]['ndcg@100']['mean']:.4f}" for n in models[:-1]) for s in args.seeds),
+                 verdicts=verdicts,
+                 notes=[verdict_note(v["label"], v) for v in verdicts.values()] + [f"per-seed NDCG@100 ({' / '.join(names[n] for n in models[:-1])}): " + "; ".join(
+                            " / ".join(f"{runs[s][n]['ndcg@100']['mean']:.4f}" for n in models[:-1]) for s in seeds),
                         "concept–genre NMI " + ", ".join(f"{v:.3f}" for v in nmis)
                         + ": ml-100k's behavioural concepts are not its genres"])
 
