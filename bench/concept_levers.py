@@ -42,7 +42,6 @@ from recsys.train import fit
 
 DEV_DATA_SEED = 1000   # the generator's draw for choices; the reported one is prepare_interactions.seed
 NMI_BAR, STEERING_BAR = 0.80, 0.70
-ARMS = OBJECTIVES
 
 
 def train_arm(overrides: list[str], data, seed: int, name: str) -> tuple[MacridVAE, float]:
@@ -86,7 +85,7 @@ MEASURES = ("dev_nmi", "dev_steering_share_planted", "dev_steering_share", "dev_
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    ap.add_argument("--arms", nargs="+", choices=list(OBJECTIVES), default=list(OBJECTIVES))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--results", default=str(RESULTS))
     args = ap.parse_args()
@@ -101,10 +100,10 @@ def main():
         for seed in args.seeds:
             concepts_data = split_interactions(concepts_raw, prep.split, seed, client)
             ml100k_data = split_interactions(ml100k_raw, ml_prep.split, seed, client)
-            jobs |= {f"{n}/{seed}": (run_arm, n, ARMS[n], seed, concepts_data, ml100k_data) for n in args.arms}
+            jobs |= {f"{n}/{seed}": (run_arm, n, OBJECTIVES[n], seed, concepts_data, ml100k_data) for n in args.arms}
         done = run_jobs(client, jobs)
     per_seed = {seed: {n: done[f"{n}/{seed}"] for n in args.arms} for seed in args.seeds}
-    arms = {n: {"overrides": ARMS[n]} | {k: float(np.mean([per_seed[s][n][k] for s in args.seeds])) for k in MEASURES}
+    arms = {n: {"overrides": OBJECTIVES[n]} | {k: float(np.mean([per_seed[s][n][k] for s in args.seeds])) for k in MEASURES}
             for n in args.arms}
     chosen = choose(arms)
     for n, a in arms.items():

@@ -47,9 +47,9 @@ class MacridVAE(nn.Module):
         """(n_items, K): cos(h_i, m_k) / tau."""
         return F.normalize(self.items, dim=1) @ F.normalize(self.prototypes, dim=1).T / self.cfg.tau
 
-    def concept_weights(self) -> torch.Tensor:
-        """c_ik: a Gumbel-softmax sample while training, the softmax itself in eval."""
-        logits = self.concept_logits()
+    def concept_weights(self, logits: torch.Tensor | None = None) -> torch.Tensor:
+        """c_ik: a Gumbel-softmax sample while training, the softmax itself in eval (of `logits` if given)."""
+        logits = self.concept_logits() if logits is None else logits
         if self.training and self.cfg.gumbel:
             return F.gumbel_softmax(logits, tau=1.0, hard=False, dim=1)
         return logits.softmax(dim=1)
@@ -104,7 +104,8 @@ class MacridVAE(nn.Module):
 
     def forward(self, x: torch.Tensor, beta: float, step: int = 0) -> dict:
         """The training loss at minibatch step `step` (it times the TC warm-up) and its parts."""
-        cates = self.concept_weights()
+        concept_logits = self.concept_logits()
+        cates = self.concept_weights(concept_logits)
         mu, log_var_ratio = self.encode(x, cates)
         z = self.sample(mu, log_var_ratio)
         logits = self.decode(z, cates)
@@ -127,7 +128,7 @@ class MacridVAE(nn.Module):
             regularizer = (kl_users * size / size.mean().clamp_min(1e-12)).mean()
         else:
             regularizer = out["kl"]
-        return {"loss": nll + beta * regularizer + self.concept_terms(out, step), **out}
+        return {"loss": nll + beta * regularizer + self.concept_terms(concept_logits, out, step), **out}
 
     def tc_scale(self, step: int) -> float:
         """The between-block TC weight's share of kl_between at `step`: 0 through the warm-up, then a ramp to 1."""
@@ -141,20 +142,20 @@ class MacridVAE(nn.Module):
         self.anchor_items = torch.as_tensor(items, dtype=torch.long, device=self.items.device)
         self.anchor_concepts = torch.as_tensor(concepts, dtype=torch.long, device=self.items.device)
 
-    def concept_terms(self, out: dict, step: int) -> torch.Tensor:
+    def concept_terms(self, concept_logits: torch.Tensor, out: dict, step: int) -> torch.Tensor:
         """−concept_mi · I(item; concept) + anchor_weight · CE(anchored items' concepts); logs each in `out`.
         I(item; concept) = H(mean_i c_i) − mean_i H(c_i) of the soft assignments c_i = softmax(cos/tau):
         high when each item sits in one concept and the concepts share the catalogue. With anchor_steps
         the anchors only seed the concepts: they let go after that many steps."""
         loss = torch.zeros((), device=self.items.device)
         if self.cfg.concept_mi:
-            c = self.concept_logits().softmax(dim=1)
+            c = concept_logits.softmax(dim=1)
             marginal = c.mean(0)
             mi = (c * c.clamp_min(1e-12).log()).sum(1).mean() - (marginal * marginal.clamp_min(1e-12).log()).sum()
             out["concept_mi"] = mi.detach()
             loss = loss - self.cfg.concept_mi * mi
         if len(self.anchor_items) and (not self.cfg.anchor_steps or step <= self.cfg.anchor_steps):
-            ce = F.cross_entropy(self.concept_logits()[self.anchor_items], self.anchor_concepts)
+            ce = F.cross_entropy(concept_logits[self.anchor_items], self.anchor_concepts)
             out["anchor_ce"] = ce.detach()
             loss = loss + self.cfg.anchor_weight * ce
         return loss

@@ -58,13 +58,13 @@ def test_the_concept_mi_term_makes_assignments_crisper_and_balanced(tiny_data):
 
     def mi():
         out = {}
-        model.concept_terms(out, step=0)
+        model.concept_terms(model.concept_logits(), out, step=0)
         return float(out["concept_mi"])
 
     before = mi()
     for _ in range(30):
         opt.zero_grad()
-        model.concept_terms({}, step=0).backward()
+        model.concept_terms(model.concept_logits(), {}, step=0).backward()
         opt.step()
     assert mi() > before + 0.1
     assert mi() <= np.log(TINY.concepts) + 1e-6
