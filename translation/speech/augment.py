@@ -114,3 +114,30 @@ def augmented_features(wave: np.ndarray, features: np.ndarray, cfg: AugmentConfi
         features = log_mel(wave, features.shape[1])
     features = mask(features, 0, cfg.time_masks, cfg.time_width, gen)
     return mask(features, 1, cfg.freq_masks, cfg.freq_width, gen)
+
+
+# The listening conditions a search is tested under (bench.speech_retrieval): a clean clip, a telephone
+# line (8 kHz, 300–3,400 Hz), white noise at 20 and 10 dB SNR, and a reverberant room.
+CONDITIONS = ("clean", "phone", "noise20", "noise10", "reverb")
+REVERB_RT60, REVERB_DRR_DB = 0.5, 5.0
+
+
+def telephone(wave: np.ndarray) -> np.ndarray:
+    """Down to 8 kHz, band-passed to 300–3,400 Hz, and back to 16 kHz (what the recognizers take)."""
+    x = torch.from_numpy(np.ascontiguousarray(wave, np.float32))
+    narrow = F.resample(x, SAMPLE_RATE, 8000)
+    narrow = F.highpass_biquad(F.lowpass_biquad(narrow, 8000, 3400.0), 8000, 300.0)
+    return F.resample(narrow, 8000, SAMPLE_RATE).numpy().astype(np.float32)
+
+
+def degrade(wave: np.ndarray, condition: str, gen: torch.Generator) -> np.ndarray:
+    """The clip as heard under one of CONDITIONS."""
+    if condition == "clean":
+        return wave
+    if condition == "phone":
+        return telephone(wave)
+    if condition in ("noise20", "noise10"):
+        return add_noise(wave, float(condition[5:]), gen)
+    if condition == "reverb":
+        return reverberate(wave, REVERB_RT60, gen, REVERB_DRR_DB)
+    raise ValueError(f"condition {condition!r}: one of {', '.join(CONDITIONS)}")

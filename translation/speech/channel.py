@@ -86,29 +86,41 @@ class NoisyChannel(nn.Module):
 
     @torch.no_grad()
     def transduce(self, x: torch.Tensor, direction: str) -> torch.Tensor:
-        """Best outputs (B, L) of inputs x, direction "g2p" or "p2g" (call in eval mode).
+        """Best outputs (B, L) of inputs x, direction "g2p" or "p2g" (call in eval mode): the first of
+        `ranked`. beam 1: greedy, no re-ranking."""
+        if self.decode.beam == 1:
+            self._direction(direction)
+            return (self.g2p if direction == "g2p" else self.p2g).decode(x)
+        return self.ranked(x, direction)[0][:, 0]
+
+    @torch.no_grad()
+    def ranked(self, x: torch.Tensor, direction: str, k: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The n-best outputs (B, k, L) of inputs x, best first, and their scores (B, k).
 
         Noisy-channel decoding with both stories: the direct network's n-best (beam search) are
         re-ranked by log p(y|x) + rerank · log p'(x|y) + rerank_prior · log p'(y), the other story's
         channel and prior (for G2P: log p(g|ph) and log p(ph)). With both weights 1 this is the argmax
         of the product of both stories' joints, since log p(x) is constant over the candidates; a
         prior weight of 1.5 was better on dev (G2P PER 0.174 -> 0.169; `git show 330d71a:docs/benchmarks.md`).
-        beam 1: greedy, no re-ranking.
+        k: the beam (default: decode.beam).
         """
-        if direction not in ("g2p", "p2g"):
-            raise ValueError(f"direction: 'g2p' or 'p2g', got {direction!r}")
+        self._direction(direction)
         direct, reverse, prior = ((self.g2p, self.p2g, self.phone_lm) if direction == "g2p"
                                   else (self.p2g, self.g2p, self.text_lm))
-        k = self.decode.beam
-        if k == 1:
-            return direct.decode(x)
+        k = k or self.decode.beam
         cands, score = direct.beam(x, k)
         if self.decode.rerank > 0 or self.decode.rerank_prior > 0:
             flat = cands.flatten(0, 1)
             other = (-self.decode.rerank * reverse.nll(flat, x.repeat_interleave(k, 0))
                      - self.decode.rerank_prior * prior.nll(flat))
             score = score + other.view(x.shape[0], k)
-        return cands[torch.arange(x.shape[0], device=x.device), score.argmax(dim=1)]
+        order = score.argsort(dim=1, descending=True, stable=True)
+        return cands.gather(1, order[..., None].expand_as(cands)), score.gather(1, order)
+
+    @staticmethod
+    def _direction(direction: str) -> None:
+        if direction not in ("g2p", "p2g"):
+            raise ValueError(f"direction: 'g2p' or 'p2g', got {direction!r}")
 
     def forward(self, paired, unpaired=None, w: ChannelLossWeights = ChannelLossWeights(), generator=None,
                 dreams: int | None = None, chunks: int = 1) -> dict:

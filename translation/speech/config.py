@@ -126,6 +126,21 @@ class EvaluateTextSpeech(TorchStage):
 
 
 @dataclass(frozen=True)
+class FrontEndConfig:
+    """Speech → spelling search through PocketSphinx's evidence (translation.speech.hearing): the
+    weights of the three scores, chosen on dev voices by bench.speech_retrieval."""
+    channel: float = field(default=1.0, metadata=rule(ge=0))      # log p(heard | pronunciation), confusion channel
+    recognizer: float = field(default=0.0, metadata=rule(ge=0))   # the word's log-rank in PocketSphinx's n-best
+    code: float = field(default=0.0, metadata=rule(ge=0))         # cosine of the learned content codes
+    candidates: int = field(default=100, metadata=rule(ge=1))     # FAISS proposals per query and source
+    nbest: int = field(default=10, metadata=rule(ge=1))           # the recognizer's n-best words
+    g2p_variants: int = field(default=1, metadata=rule(ge=1))     # G2P pronunciations of a word without a dictionary's
+
+    def weights(self):
+        return [self.channel, self.recognizer, self.code]
+
+
+@dataclass(frozen=True)
 class IndexTextSpeech:
     factory: str = "Flat"
     k: int = field(default=10, metadata=rule(ge=1))

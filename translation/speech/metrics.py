@@ -45,6 +45,23 @@ def g2p_words(model, words, device) -> list[list[str]]:
     return transduce(model, "g2p", [list(w) for w in words], device)
 
 
+@torch.inference_mode()
+def g2p_nbest(model, words, n: int, device, batch: int = 256) -> list[list[tuple[str, ...]]]:
+    """Each word's n best distinct pronunciations under the channel's decoding (NoisyChannel.ranked),
+    best first; empty outputs are dropped."""
+    was = model.training
+    model.eval()
+    out = []
+    for i in range(0, len(words), batch):
+        x = pad_batch([GRAPHEMES.encode(list(w)) for w in words[i: i + batch]], device)
+        cands, _ = model.ranked(x, "g2p", max(n, model.decode.beam))
+        for row in cands.tolist():
+            prons = dict.fromkeys(tuple(PHONES.decode(ids)) for ids in row)
+            out.append([p for p in prons if p][:n])
+    model.train(was)
+    return out
+
+
 def p2g_phonemes(model, phonemes, device) -> list[str]:
     return ["".join(s) for s in transduce(model, "p2g", [list(p) for p in phonemes], device)]
 

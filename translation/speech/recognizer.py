@@ -1,0 +1,103 @@
+"""CMU PocketSphinx as a source of phonetic evidence: an acoustic model trained on real human speech,
+shipped in its wheel (pinned in requirements.txt) with a dictionary and a phone language model.
+
+Two decoders over the same acoustic model:
+- PhoneRecognizer: phone-loop decoding under the bundled phone LM ("allphone"), what was heard as a
+  string of ARPAbet phonemes whatever the word; mdr's noisy channel scores spellings against it.
+- WordRecognizer: one word of a given vocabulary (a JSGF grammar over it) with given pronunciations;
+  its n-best words. With PocketSphinx's own dictionary it is the peer the bench compares against.
+Both take float32 16 kHz mono audio.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from translation.speech.audio import SpeechError
+from translation.speech.lexicon import PHONEMES, check_phonemes, check_word
+
+NBEST_HYPOTHESES = 200   # n-best entries read per clip (many repeat a word with other silences)
+
+
+def pocketsphinx():
+    try:
+        import pocketsphinx
+    except ImportError as e:   # pragma: no cover - setup.sh installs it
+        raise SpeechError("pocketsphinx is not installed: run scripts/setup.sh") from e
+    return pocketsphinx
+
+
+def model_dir() -> Path:
+    return Path(pocketsphinx().get_model_path()) / "en-us"
+
+
+def pcm16(audio: np.ndarray) -> bytes:
+    return (np.clip(np.asarray(audio, np.float32), -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def sphinx_dictionary() -> dict[str, list[tuple[str, ...]]]:
+    """PocketSphinx's own pronunciation dictionary: word → its pronunciations (alternates in order)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for line in (model_dir() / "cmudict-en-us.dict").read_text(encoding="utf-8").splitlines():
+        head, *phones = line.split()
+        word = head.split("(", 1)[0]
+        if phones and all(p in PHONEMES for p in phones):
+            out.setdefault(word, []).append(tuple(phones))
+    return out
+
+
+def _decode(decoder, audio: np.ndarray):
+    decoder.start_utt()
+    decoder.process_raw(pcm16(audio), full_utt=True)
+    decoder.end_utt()
+
+
+class PhoneRecognizer:
+    """What was heard, as ARPAbet phonemes (silences and fillers dropped)."""
+
+    def __init__(self):
+        ps = pocketsphinx()
+        self.decoder = ps.Decoder(hmm=str(model_dir() / "en-us"), allphone=str(model_dir() / "en-us-phone.lm.bin"),
+                                  loglevel="FATAL", lw=2.0, beam=1e-20, pbeam=1e-20)
+
+    def hear(self, audio: np.ndarray) -> list[str]:
+        _decode(self.decoder, audio)
+        return [s.word for s in self.decoder.seg() if s.word in PHONEMES]
+
+
+class WordRecognizer:
+    """One word of `pronunciations` (word → one or more phoneme tuples), decoded by PocketSphinx."""
+
+    def __init__(self, pronunciations: dict[str, list[tuple[str, ...]]]):
+        if not pronunciations:
+            raise SpeechError("WordRecognizer: an empty vocabulary")
+        ps = pocketsphinx()
+        with tempfile.TemporaryDirectory(prefix="mdr-sphinx-") as tmp:
+            lines = []
+            for word, prons in sorted(pronunciations.items()):
+                check_word(word)
+                for n, pron in enumerate(dict.fromkeys(prons), 1):
+                    lines.append(f"{word}{'' if n == 1 else f'({n})'} {' '.join(check_phonemes(pron, word))}")
+            (Path(tmp) / "vocab.dict").write_text("\n".join(lines) + "\n")
+            grammar = "#JSGF V1.0;\ngrammar vocab;\npublic <word> = " + " | ".join(sorted(pronunciations)) + ";\n"
+            (Path(tmp) / "vocab.gram").write_text(grammar)
+            self.decoder = ps.Decoder(hmm=str(model_dir() / "en-us"), dict=str(Path(tmp) / "vocab.dict"),
+                                      jsgf=str(Path(tmp) / "vocab.gram"), loglevel="FATAL")
+        self.words = sorted(pronunciations)
+
+    def nbest(self, audio: np.ndarray, n: int = 10) -> list[str]:
+        """Up to n distinct words, best first (empty when nothing was recognized)."""
+        _decode(self.decoder, audio)
+        out: dict[str, None] = {}
+        for i, hyp in enumerate(self.decoder.nbest() or []):
+            if hyp is None or i >= NBEST_HYPOTHESES or len(out) >= n:
+                break
+            word = hyp.hypstr.strip()
+            if word and " " not in word:
+                out.setdefault(word)
+        best = self.decoder.hyp()
+        if not out and best is not None and best.hypstr.strip():
+            out[best.hypstr.strip()] = None
+        return list(out)
