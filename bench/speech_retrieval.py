@@ -43,7 +43,7 @@ from translation.speech.evaluate import voice_probe
 from translation.speech.hearing import Evidence, FrontEnd, SpellingIndex, content_code
 from translation.speech.jobs import model_of, training_jobs
 from translation.speech.metrics import g2p_nbest
-from translation.speech.recognizer import PhoneRecognizer, WordRecognizer, sphinx_dictionary
+from translation.speech.recognizer import PhoneRecognizer, WordRecognizer, hear_clips, sphinx_dictionary
 from translation.speech.train import phoneme_codes
 
 ARMS = {"channel": (1.0, 0.0, 0.0), "recognizer": (0.0, 1.0, 0.0), "code": (0.0, 0.0, 1.0)}
@@ -76,8 +76,7 @@ class Fixed:
         self.phones = PhoneRecognizer()
         train = ClipSet.concat([d.clips["paired"], d.clips["unpaired"]])
         start = time.perf_counter()
-        self.confusion = ConfusionChannel.fit([(d.lexicon[w].phonemes, self.phones.hear(train.waveform(i)))
-                                               for i, w in enumerate(train.words)])
+        self.confusion = ConfusionChannel.fit(list(zip(d.phonemes(train.words), hear_clips(self.phones, train))))
         self.confusion_seconds = time.perf_counter() - start
         sphinx = sphinx_dictionary()
         # the peer's own dictionary; a word it lacks keeps CMUdict's pronunciation

@@ -157,13 +157,31 @@ def served_translator(tiny_drit, tiny_images):
 
 
 @pytest.fixture(scope="session")
-def served_speech(tiny_text_speech, tiny_speech_models):
-    from translation.speech.serve import SpeechText, build_indexes, catalogue
+def served_speech(tiny_text_speech, tiny_speech_models, tiny_confusion):
+    from translation.speech.config import FrontEndConfig
+    from translation.speech.hearing import FrontEnd
+    from translation.speech.serve import SpeechText, build_indexes, build_spellings, catalogue
+
+    TINY_FRONT_END = FrontEndConfig(channel=0.5, recognizer=2.0, code=1.0, candidates=50)
 
     channel, acoustic = tiny_speech_models
     clips = catalogue(tiny_text_speech)
     speech, text, words, _ = build_indexes(channel, acoustic, clips, "Flat", "cpu")
-    return SpeechText(channel, acoustic, clips, speech, text, words, max_seconds=3.0)
+    served = SpeechText(channel, acoustic, clips, speech, text, words, max_seconds=3.0)
+    served.front = FrontEnd(build_spellings(channel, acoustic, words, TINY_FRONT_END, "cpu", tiny_text_speech.lexicon),
+                            tiny_confusion, TINY_FRONT_END, acoustic)
+    return served
+
+
+@pytest.fixture(scope="session")
+def tiny_confusion(tiny_text_speech):
+    """The confusion channel of PocketSphinx's phone loop on the tiny training clips."""
+    from translation.speech.confusion import ConfusionChannel
+    from translation.speech.data import ClipSet
+    from translation.speech.recognizer import PhoneRecognizer, hear_clips
+
+    clips = ClipSet.concat([tiny_text_speech.clips["paired"], tiny_text_speech.clips["unpaired"]])
+    return ConfusionChannel.fit(list(zip(tiny_text_speech.phonemes(clips.words), hear_clips(PhoneRecognizer(), clips))))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow   # runs stages, clusters, servers or a browser: l
 
 STAGES = ["prepare_interactions", "train_recsys", "evaluate_recsys", "index_recsys",
           "prepare_images", "train_translation", "evaluate_translation", "index_translation",
-          "prepare_text_speech", "train_text_speech", "evaluate_text_speech", "index_text_speech"]
+          "prepare_text_speech", "train_text_speech", "fit_confusion", "evaluate_text_speech", "index_text_speech"]
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +144,17 @@ def test_cli_speaks_to_the_text_speech_outputs(repo, tmp_path):
     (tmp_path / "w.wav").write_bytes(wav_bytes(clips.waveform(0)))
     out = _run([sys.executable, "-m", "stages.mdr", "search-text", str(tmp_path / "w.wav"), "--k", "3"], dest, env)
     assert len(out.stdout.splitlines()) == 3
+    # any word list, words no dictionary knows among them: spelled through G2P, scored like the index's
+    spellings = json.loads((dest / "indexes/text_speech/spellings.json").read_text())
+    assert set(spellings["sources"]) <= {"dictionary", "g2p"} and len(spellings["words"]) == len(spellings["sources"])
+    (tmp_path / "mine.txt").write_text(f"{clips.words[0]}\nzorblaxian\nquuxify\n")
+    out = _run([sys.executable, "-m", "stages.mdr", "search-text", str(tmp_path / "w.wav"), "--k", "3", "--json",
+                "--words", str(tmp_path / "mine.txt")], dest, env)
+    assert sorted(r["word"] for r in json.loads(out.stdout)["results"]) == sorted([clips.words[0], "zorblaxian", "quuxify"])
+    (tmp_path / "bad.txt").write_text("fine\nnot-a-word\n")
+    bad = _run([sys.executable, "-m", "stages.mdr", "search-text", str(tmp_path / "w.wav"), "--words",
+                str(tmp_path / "bad.txt")], dest, env, check=False)
+    assert bad.returncode != 0 and "bad.txt:2" in bad.stderr
     bad = _run([sys.executable, "-m", "stages.mdr", "p2g", "HH", "QQ"], dest, env, check=False)
     assert bad.returncode == 2 and "unknown phoneme 'QQ'" in bad.stderr
     one, four = (_run([sys.executable, "-m", "stages.mdr", "p2g", *argv], dest, env).stdout

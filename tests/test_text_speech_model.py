@@ -14,6 +14,7 @@ from translation.speech.seq2seq import Seq2Seq, SymbolLM, by_length, trim_after_
 from translation.speech.metrics import (
     edit_distance,
     error_rates,
+    g2p_nbest,
     g2p_words,
     p2g_phonemes,
     recall_at,
@@ -389,3 +390,14 @@ def test_retrieval_and_transcripts_are_reported_per_engine_and_voice(tiny_text_s
     sim = np.eye(4) + 0.1
     sim[1, 3] = 2.0                                      # query 1's best item is the wrong one
     assert recall_rows(sim, np.array([0, 1]), 1) == 0.5 and recall_rows(sim, np.array([1]), 2) == 1.0
+
+
+def test_the_ranked_n_best_starts_with_what_transduce_decodes(tiny_speech_models):
+    channel, _ = tiny_speech_models
+    words = ["hello", "window", "zorblax"]
+    nbest = g2p_nbest(channel, words, 3, "cpu")
+    assert [list(n[0]) for n in nbest] == g2p_words(channel, words, "cpu")
+    assert all(1 <= len(n) <= 3 and len(set(n)) == len(n) for n in nbest)
+    x = torch.tensor([GRAPHEMES.encode(list("hello"))])
+    _, scores = channel.ranked(x, "g2p", 4)
+    assert scores[0].tolist() == sorted(scores[0].tolist(), reverse=True)

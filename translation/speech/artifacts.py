@@ -7,10 +7,13 @@ MODELS = Path("models/text_speech")
 CHANNEL = MODELS / "channel.pt"            # the served noisy channel (semi-supervised at paired_size)
 ACOUSTIC = MODELS / "acoustic.pt"
 INDEX = Path("indexes/text_speech")
+HEARING = Path("models/text_speech_hearing")
+CONFUSION = HEARING / "confusion.npz"     # p(heard | phonemes) of PocketSphinx's phone loop (stage fit_confusion)
 
 DATA_METRICS = Path("metrics/text_speech_data.json")
 METRICS = Path("metrics/text_speech.json")
 INDEX_METRICS = Path("metrics/text_speech_index.json")
+CONFUSION_METRICS = Path("metrics/text_speech_confusion.json")
 
 TRAIN_HISTORY = Path("plots/text_speech_train.json")
 CURVE_PLOT = Path("plots/text_speech_curve.png")

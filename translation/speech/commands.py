@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from pipeline.cli import ModelCommands, add_json, add_k, add_options
+from translation.speech.hearing import read_word_list
 from translation.speech.routes import speech_service
 from translation.speech import artifacts
 
@@ -43,7 +44,10 @@ def cmd_search_text(args):
     path = Path(args.wav)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such wav file")
-    out = load(args).search_text(path.read_bytes(), args.k, str(path))
+    st = load(args)
+    if args.words:
+        st.use_spellings(read_word_list(args.words))
+    out = st.search_text(path.read_bytes(), args.k, str(path))
     if args.json:
         print(json.dumps(out))
         return
@@ -70,6 +74,9 @@ def add_commands(sub) -> None:
         s.add_argument(query, help=query_help)
         add_k(s, "results")
         add_json(s)
+        if name == "search-text":
+            s.add_argument("--words", help="search these spellings instead of the index's: a text file, one a line "
+                                           "(any word; pronunciations from CMUdict, else G2P)")
         s.set_defaults(func=func)
 
 

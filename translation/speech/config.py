@@ -126,13 +126,19 @@ class EvaluateTextSpeech(TorchStage):
 
 
 @dataclass(frozen=True)
+class FitConfusion:
+    rounds: int = field(default=3, metadata=rule(ge=1))          # hard-EM rounds (align, count)
+    smoothing: float = field(default=0.5, metadata=rule(gt=0))   # added to every count
+
+
+@dataclass(frozen=True)
 class FrontEndConfig:
     """Speech → spelling search through PocketSphinx's evidence (translation.speech.hearing): the
     weights of the three scores, chosen on dev voices by bench.speech_retrieval."""
     channel: float = field(default=1.0, metadata=rule(ge=0))      # log p(heard | pronunciation), confusion channel
     recognizer: float = field(default=0.0, metadata=rule(ge=0))   # the word's log-rank in PocketSphinx's n-best
     code: float = field(default=0.0, metadata=rule(ge=0))         # cosine of the learned content codes
-    candidates: int = field(default=100, metadata=rule(ge=1))     # FAISS proposals per query and source
+    candidates: int = field(default=300, metadata=rule(ge=1))     # FAISS proposals per query and source
     nbest: int = field(default=10, metadata=rule(ge=1))           # the recognizer's n-best words
     g2p_variants: int = field(default=1, metadata=rule(ge=1))     # G2P pronunciations of a word without a dictionary's
 
@@ -144,3 +150,5 @@ class FrontEndConfig:
 class IndexTextSpeech:
     factory: str = "Flat"
     k: int = field(default=10, metadata=rule(ge=1))
+    words: str = ""   # the searchable spellings: a text file, one spelling a line ("" = the catalogue's words)
+    front_end: FrontEndConfig = field(default_factory=FrontEndConfig)

@@ -10,6 +10,7 @@ training voices: align with the current tables (unit costs at first), count, smo
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -120,14 +121,21 @@ class ConfusionChannel:
                           (inserted + smoothing) / (inserted + said_total + 2 * smoothing))
         return channel
 
-    def save(self, path: str | Path) -> None:
-        with open(path, "wb") as f:
-            np.savez(f, sub=self.log_sub, ins=self.log_q, p_ins=np.array(self.p_ins))
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, sub=self.log_sub, ins=self.log_q, p_ins=np.array(self.p_ins))
+        return buf.getvalue()
 
     @classmethod
     def load(cls, path: str | Path) -> ConfusionChannel:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no confusion channel (run `dvc repro fit_confusion`)")
         with np.load(path) as z:
-            return cls(z["sub"], z["ins"], float(z["p_ins"]))
+            sub, ins, p_ins = z["sub"], z["ins"], float(z["p_ins"])
+        if sub.shape != (N, N + 1) or ins.shape != (N,) or not 0 < p_ins < 1:
+            raise ValueError(f"{path}: not a confusion channel of the {N} phonemes")
+        return cls(sub, ins, p_ins)
 
     def summary(self) -> dict:
         """Readable figures: the share of phonemes heard right, deleted, and the insertion rate."""

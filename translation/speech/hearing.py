@@ -17,17 +17,18 @@ The weights are chosen on dev voices (bench.speech_retrieval) and set in params.
 """
 from __future__ import annotations
 
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.atomic import write_json
+from pipeline.atomic import write_bytes, write_json
 from pipeline.indexes import VectorIndex
 from translation.speech.confusion import INDEX, N, ConfusionChannel
 from translation.speech.config import FrontEndConfig
-from translation.speech.lexicon import check_phonemes, check_word
+from translation.speech.lexicon import LexiconError, check_phonemes, check_word
 
 BOUNDARY = N                       # the word edge in phone bigrams
 NGRAM_DIM = N + (N + 1) ** 2       # unigrams, then bigrams with edges
@@ -122,19 +123,45 @@ class SpellingIndex:
             out[:, 2] = self.codes[positions] @ ev.code
         return out
 
-    def save(self, folder: str | Path) -> None:
+    def save(self, folder: str | Path, front_end: FrontEndConfig) -> None:
+        """spellings.json (words, pronunciations, their sources, the scoring weights) and the codes."""
         folder = Path(folder)
-        write_json(folder / "spellings.json", {"words": self.words, "sources": self.sources,
-                                               "pronunciations": [[" ".join(p) for p in ps] for ps in self.prons]})
         if self.codes is not None:
-            np.save(folder / "spelling_codes.npy", self.codes)
+            buf = io.BytesIO()
+            np.save(buf, self.codes)
+            write_bytes(folder / "spelling_codes.npy", buf.getvalue())
+        write_json(folder / "spellings.json", {"words": self.words, "sources": self.sources, "front_end": asdict(front_end),
+                                               "pronunciations": [[" ".join(p) for p in ps] for ps in self.prons]})
 
     @classmethod
-    def load(cls, folder: str | Path) -> SpellingIndex:
+    def load(cls, folder: str | Path) -> tuple[SpellingIndex, FrontEndConfig]:
         folder = Path(folder)
         raw = json.loads((folder / "spellings.json").read_text())
         codes = np.load(folder / "spelling_codes.npy") if (folder / "spelling_codes.npy").exists() else None
-        return cls(raw["words"], [[tuple(p.split()) for p in ps] for ps in raw["pronunciations"]], raw["sources"], codes)
+        index = cls(raw["words"], [[tuple(p.split()) for p in ps] for ps in raw["pronunciations"]], raw["sources"], codes)
+        return index, FrontEndConfig(**raw["front_end"])
+
+
+def read_word_list(path: str | Path, limit: int = 100_000) -> list[str]:
+    """The spellings of a text file, one a line (blank lines and # comments skipped); a bad line
+    raises LexiconError naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such word list")
+    words = []
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            words.append(check_word(text))
+        except LexiconError as e:
+            raise LexiconError(f"{path}:{n}: {e}") from None
+        if len(words) > limit:
+            raise LexiconError(f"{path}: more than {limit} spellings")
+    if not words:
+        raise LexiconError(f"{path}: no spellings (one a line)")
+    return sorted(set(words))
 
 
 def rank(index: SpellingIndex, ev: Evidence, confusion: ConfusionChannel, cfg: FrontEndConfig,

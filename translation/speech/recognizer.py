@@ -101,3 +101,13 @@ class WordRecognizer:
         if not out and best is not None and best.hypstr.strip():
             out[best.hypstr.strip()] = None
         return list(out)
+
+
+def hear_clips(recognizer: PhoneRecognizer, clips, every: int = 200, progress=None) -> list[list[str]]:
+    """The phone-loop transcript of every clip of a ClipSet; progress(i) every `every` clips."""
+    out = []
+    for i in range(len(clips)):
+        out.append(recognizer.hear(clips.waveform(i)))
+        if progress and ((i + 1) % every == 0 or i + 1 == len(clips)):
+            progress(i + 1)
+    return out

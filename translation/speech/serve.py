@@ -2,7 +2,10 @@
 
 index_text_speech stores two inner-product indexes of unit content codes: `speech.faiss` (every stored
 clip) and `text.faiss` (the spellings of those clips, coded through G2P). Ids are clip numbers in
-the catalogue order of `catalogue()` and word numbers in `words.json`.
+the catalogue order of `catalogue()` and word numbers in `words.json`. Speech → spelling search goes
+through the front-end of translation.speech.hearing: `spellings.json` (the searchable spellings, any
+word list, with their pronunciations and the scoring weights), `spelling_codes.npy` and the confusion
+channel `confusion.npz` (stage fit_confusion's, copied so that the folder is the whole search).
 """
 from __future__ import annotations
 
@@ -15,10 +18,13 @@ import torch
 from pipeline.atomic import write_json
 from pipeline.errors import NotFound
 from pipeline.indexes import VectorIndex
-from translation.speech.lexicon import PHONES, check_phonemes, check_word
+from translation.speech.confusion import ConfusionChannel
+from translation.speech.config import FrontEndConfig
+from translation.speech.hearing import FrontEnd, SpellingIndex
+from translation.speech.lexicon import PHONES, check_phonemes, check_word, cmudict_path, read_lexicon
 from translation.speech.audio import log_mel, read_audio, trim_silence, wav_bytes
 from translation.speech.data import ClipSet, TextSpeechData
-from translation.speech.metrics import g2p_words, p2g_phonemes
+from translation.speech.metrics import g2p_nbest, g2p_words, p2g_phonemes
 from translation.speech.checkpoints import load_acoustic, load_channel
 from translation.speech.train import phoneme_codes, speech_codes
 from translation.speech import artifacts
@@ -39,6 +45,15 @@ def build_indexes(channel, acoustic, clips: ClipSet, factory: str, device):
             VectorIndex.build(text, np.arange(len(words)), factory, "ip"), words, text)
 
 
+def build_spellings(channel, acoustic, words, front: FrontEndConfig, device, lexicon: dict | None = None) -> SpellingIndex:
+    """The searchable spellings: CMUdict's pronunciation (the data's lexicon first) where a word has
+    one, else the channel's G2P n-best; the learned codes of each first pronunciation."""
+    dictionary = {e.word: e.phonemes for e in read_lexicon(cmudict_path())} | {
+        w: e.phonemes for w, e in (lexicon or {}).items()}
+    return SpellingIndex.build(words, dictionary, lambda ws, n: g2p_nbest(channel, ws, n, device), front.g2p_variants,
+                               lambda prons: phoneme_codes(acoustic, [list(p) for p in prons], device))
+
+
 def save_indexes(folder, speech: VectorIndex, text: VectorIndex, words: list) -> None:
     folder = Path(folder)
     speech.save(folder / "speech.faiss")
@@ -52,6 +67,7 @@ class SpeechText:
         self.channel, self.acoustic, self.clips = channel, acoustic, clips
         self.speech_index, self.text_index, self.words = speech, text, words
         self.max_seconds, self.device = max_seconds, torch.device("cpu")
+        self.front: FrontEnd | None = None
 
     @classmethod
     def load(cls, data_dir=artifacts.DATA, model_dir=artifacts.MODELS, index_dir=artifacts.INDEX):
@@ -59,8 +75,19 @@ class SpeechText:
         acoustic, _ = load_acoustic(Path(model_dir) / artifacts.ACOUSTIC.name)
         index_dir = Path(index_dir)
         words = json.loads((index_dir / "words.json").read_text())
-        return cls(channel, acoustic, catalogue(TextSpeechData.load(data_dir)),
-                   VectorIndex.load(index_dir / "speech.faiss"), VectorIndex.load(index_dir / "text.faiss"), words)
+        out = cls(channel, acoustic, catalogue(TextSpeechData.load(data_dir)),
+                  VectorIndex.load(index_dir / "speech.faiss"), VectorIndex.load(index_dir / "text.faiss"), words)
+        if (index_dir / "spellings.json").exists():
+            spellings, front = SpellingIndex.load(index_dir)
+            out.front = FrontEnd(spellings, ConfusionChannel.load(index_dir / "confusion.npz"), front, acoustic)
+        return out
+
+    def use_spellings(self, words: list[str]) -> None:
+        """Search `words` (any spellings) from now on, scored as the index's front-end scores."""
+        if self.front is None:
+            raise NotFound("this index has no speech front-end (spellings.json): re-run `dvc repro index_text_speech`")
+        spellings = build_spellings(self.channel, self.acoustic, words, self.front.cfg, self.device)
+        self.front = FrontEnd(spellings, self.front.confusion, self.front.cfg, self.acoustic)
 
     def g2p(self, word: str) -> list[str]:
         return g2p_words(self.channel, [check_word(word)], self.device)[0]
@@ -79,8 +106,14 @@ class SpeechText:
                              "score": float(s)} for s, i in zip(scores[0], ids[0]) if i >= 0]}
 
     def search_text(self, wav: bytes, k: int, name: str = "audio") -> dict:
-        """Spellings whose code is nearest the clip's content code (the code of what the CTC head heard)."""
+        """Spellings of what the clip says: through the front-end (what PocketSphinx heard, scored
+        against every spelling's pronunciations) where the index has one; else the spellings whose
+        code is nearest the clip's content code (the code of what the CTC head heard)."""
         audio = trim_silence(read_audio(wav, name, self.max_seconds))
+        if self.front is not None:
+            evidence, ranked = self.front.search(audio, k)
+            return {"seconds": round(len(audio) / 16000, 3), "heard": evidence.heard,
+                    "results": [{"word": w, "score": s} for w, s in ranked]}
         mel = torch.from_numpy(log_mel(audio, self.acoustic.cfg.n_mels))[None]
         with torch.no_grad():
             heard = PHONES.decode(self.acoustic.transcribe(mel, torch.tensor([mel.shape[1]]))[0])
