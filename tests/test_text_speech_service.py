@@ -57,6 +57,23 @@ def test_search_both_ways_and_fetch_a_clip(service, tiny_text_speech):
     assert isinstance(r.json()["heard"], list) and set(r.json()["heard"]) <= set(PHONEMES)
 
 
+def test_new_spellings_join_a_running_search_through_g2p(service, tiny_text_speech):
+    client, st = service
+    before = st.front
+    try:
+        r = client.post("/text/words", json={"words": ["Zorblaxian", "quuxify", tiny_text_speech.clips["test"].words[0]]})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"added": ["quuxify", "zorblaxian"], "spellings": len(before.index.words) + 2}
+        index = st.front.index
+        assert index.sources[index.position["zorblaxian"]] == "g2p"
+        assert all(index.prons[index.position[w]] == before.index.prons[before.index.position[w]] for w in before.index.words)
+        assert client.post("/text/words", json={"words": ["quuxify"]}).json()["added"] == []
+        wav = client.get("/clips/0").content
+        assert client.post("/text/search", files={"audio": ("c.wav", wav, "audio/wav")}, data={"k": "3"}).status_code == 200
+    finally:
+        st.front = before
+
+
 def _wav(seconds, rate=16000) -> bytes:
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -110,6 +127,10 @@ def test_flac_and_ogg_uploads_are_heard_like_the_wav(service):
     ("post", "/text/search", {"files": {"audio": ("l.wav", _wav(4, 8000), "audio/wav")}}, 413, "more than the 3 s"),
     ("post", "/text/search", {"files": {"audio": ("h.wav", _wav(7), "audio/wav")}}, 413, "over 200000 bytes"),
     ("post", "/text/search", {}, 422, "audio"),
+    ("post", "/text/words", {"json": {"words": []}}, 422, "words"),
+    ("post", "/text/words", {"json": {"words": ["rock'n'roll"]}}, 422, "is not letters"),
+    ("post", "/text/words", {"json": {"words": ["a"] * 1001}}, 422, "at most 1000"),
+    ("post", "/text/words", {"json": {"word": "cat"}}, 422, "words"),
     ("get", "/clips/99999", {}, 404, "no such clip"),
     ("get", "/clips/abc", {}, 422, "clip"),
 ])

