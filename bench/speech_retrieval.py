@@ -8,13 +8,15 @@ every catalogue word and the dev words. OOV: `--oov` test words (and as many dev
 choices) are removed from every pronunciation dictionary: mdr reaches them through its G2P; the peer
 gets mdr's G2P 1-best for them (peer_g2p) and, as the ceiling, the true pronunciations (peer).
 Per seed, the served models are trained at params.yaml's train_text_speech (the channel, whose G2P
-pronounces OOV words, and the acoustic encoder). The confusion channel is estimated once on the
+pronounces OOV words, and the acoustic encoder). The confusion channels are estimated once on the
 training voices' clips (PocketSphinx's phone-loop output against CMUdict).
 Conditions (translation.speech.augment.CONDITIONS): clean, telephone band, white noise at 20 and
 10 dB SNR, reverberation; `oov`: the OOV words, clean.
 Choices on dev voices only, per seed: the arms channel, recognizer, code (mdr's learned encoder
 alone) and fused (weights from WEIGHT_GRID), each with 1 or 3 G2P pronunciations for words without a
-dictionary's (VARIANTS); the best mean dev Recall@10 over every condition and the dev OOV words. Reports on test voices, per voice and condition; latency p50 of one query from audio.
+dictionary's (VARIANTS), the confusion channel fitted on clean training clips or on them under every
+condition, and the recognizer's 10 or 20 best words (NBEST); the best mean dev Recall@10 over every
+condition and the dev OOV words. Reports on test voices, per voice and condition; latency p50 of one query from audio.
 
     python -m bench.speech_retrieval [--seeds 0 1 2] [--oov 100] [-S train_text_speech.acoustic_train.steps=300]
 """
@@ -51,7 +53,8 @@ WEIGHT_GRID = [w for w in itertools.product((0, 0.25, 0.5, 1), (0, 1, 2, 4, 8), 
 SETS = CONDITIONS + ("oov",)
 LATENCY_CLIPS = 50
 CANDIDATES = 300   # FAISS proposals per source: enough that the right word is proposed (see `proposed`)
-TARGETS = {"clean_recall@10": 0.85, "oov_recall@10": 0.70, "oov_over_peer_g2p": 0.10, "latency_p50_ms": 150.0}
+TARGETS = {"clean_recall@10": 0.85, "oov_recall@10": 0.70, "oov_over_peer_g2p": 0.10, "latency_p50_ms": 150.0,
+           "content_probe_over_chance": 0.10, "voice_probe_voice_test_voices": 0.90}
 
 
 def configs(overrides: list[str]):
@@ -76,7 +79,10 @@ class Fixed:
         self.phones = PhoneRecognizer()
         train = ClipSet.concat([d.clips["paired"], d.clips["unpaired"]])
         start = time.perf_counter()
-        self.confusion = ConfusionChannel.fit(list(zip(d.phonemes(train.words), hear_clips(self.phones, train))))
+        heard = hear_clips(self.phones, train, CONDITIONS)   # condition-major: the clean copies first
+        said = d.phonemes(train.words)
+        self.confusions = {"clean": ConfusionChannel.fit(list(zip(said, heard[:len(said)]))),
+                           "all_conditions": ConfusionChannel.fit(list(zip(said * len(CONDITIONS), heard)))}
         self.confusion_seconds = time.perf_counter() - start
         sphinx = sphinx_dictionary()
         # the peer's own dictionary; a word it lacks keeps CMUdict's pronunciation
@@ -111,27 +117,36 @@ def recall(rows: list[dict], weights, k: int) -> float:
 
 
 VARIANTS = (1, 3)   # G2P pronunciations per word without a dictionary's: a choice on dev
+NBEST = (10, 20)    # the recognizer's n-best words: a choice on dev
 
 
-def scored_rows(fixed: Fixed, index: SpellingIndex, acoustic, nbest: int) -> dict:
-    """{(split, set): one row per clip}: the word, its voice, the candidates FAISS and the recognizer
-    proposed, their (channel, recognizer, code) features and the peer's n-best."""
+def evidence_rows(fixed: Fixed, index: SpellingIndex, acoustic) -> dict:
+    """{(split, set): one row per clip}: its word, voice, evidence (n-best up to max(NBEST)) and the peer's n-best."""
     words = WordRecognizer(index.pronunciations())
     rows = {}
     for split in ("dev", "test"):
         clips = fixed.data.clips[split]
         for name, cond, picked in fixed.clip_sets(split):
-            found = []
-            for i in picked:
-                audio = fixed.audio[split, cond][i]
-                ev = Evidence(fixed.heard[split, cond][i], words.nbest(audio, nbest), content_code(acoustic, audio))
-                positions = index.candidates(ev, CANDIDATES)
-                found.append({"word": clips.words[i], "voice": clips.voices[i],
-                              "candidates": [index.words[p] for p in positions],
-                              "features": index.features(ev, positions, fixed.confusion, nbest),
-                              "peer": fixed.peer[split, cond][i]})
-            rows[split, name] = found
+            rows[split, name] = [
+                {"word": clips.words[i], "voice": clips.voices[i], "peer": fixed.peer[split, cond][i],
+                 "evidence": Evidence(fixed.heard[split, cond][i], words.nbest(fixed.audio[split, cond][i], max(NBEST)),
+                                      content_code(acoustic, fixed.audio[split, cond][i]))}
+                for i in picked]
     return rows
+
+
+def scored(rows: dict, index: SpellingIndex, confusion: ConfusionChannel, nbest: int) -> dict:
+    """The rows with the candidates FAISS and the recognizer's first `nbest` words propose, and their
+    (channel, recognizer, code) features."""
+    out = {}
+    for key, group in rows.items():
+        out[key] = []
+        for r in group:
+            ev = Evidence(r["evidence"].heard, r["evidence"].nbest[:nbest], r["evidence"].code)
+            positions = index.candidates(ev, CANDIDATES)
+            out[key].append(r | {"candidates": [index.words[p] for p in positions],
+                                 "features": index.features(ev, positions, confusion, nbest)})
+    return out
 
 
 def dev_score(rows: dict, weights) -> tuple[float, float]:
@@ -144,31 +159,37 @@ def run_seed(fixed: Fixed, cfg: TrainTextSpeech, seed: int, front: FrontEndConfi
     d = fixed.data
     cfg = replace(cfg, seed=seed, curve=False)
     start = time.perf_counter()
-    with dask_client() as client:
-        results = run_jobs(client, training_jobs(cfg, d, [cfg.paired_size], f"bench/speech_retrieval/seed{seed}"))
+    jobs = training_jobs(cfg, d, [cfg.paired_size], f"bench/speech_retrieval/seed{seed}")
+    with dask_client() as client:   # the served pair only (the supervised-only baseline is bench.text_speech's)
+        results = run_jobs(client, {k: jobs[k] for k in (f"semi_{cfg.paired_size}", "acoustic")})
     channel, acoustic = model_of(results[f"semi_{cfg.paired_size}"]), model_of(results["acoustic"])
     out = {"train_seconds": time.perf_counter() - start}
     torch.set_num_threads(1)
     device = torch.device("cpu")
     dictionary = {w: d.lexicon[w].phonemes for w in fixed.words if w not in fixed.oov}
+    # every setting the front-end can take (G2P variants, confusion channel, n-best) × each arm's
+    # weights (fused: the best of WEIGHT_GRID), scored on dev
     indexes, rows, out["dev"] = {}, {}, {}
     for variants in VARIANTS:
         indexes[variants] = SpellingIndex.build(
             fixed.words, dictionary, lambda ws, n: g2p_nbest(channel, ws, n, device), variants,
             lambda prons: phoneme_codes(acoustic, [list(p) for p in prons], device))
-        rows[variants] = scored_rows(fixed, indexes[variants], acoustic, front.nbest)
-        fused = max(WEIGHT_GRID, key=lambda w: dev_score(rows[variants], w))
-        for arm, w in (ARMS | {"fused": fused}).items():
-            out["dev"][f"{arm}_g2p{variants}"] = {"weights": list(w), "score": dev_score(rows[variants], w)[0]} | {
-                s: {"recall@10": recall(rows[variants]["dev", s], w, 10)} for s in SETS}
-        print(f"[seed {seed}] {variants} G2P variants scored", flush=True)
-    chosen = max(out["dev"], key=lambda a: (out["dev"][a]["score"], -int(a.rsplit("g2p", 1)[1])))
-    out["chosen"] = chosen
-    variants = int(chosen.rsplit("g2p", 1)[1])
-    index, rows = indexes[variants], rows[variants]
-    arms = {arm: out["dev"][f"{arm}_g2p{variants}"]["weights"] for arm in list(ARMS) + ["fused"]}
-    chosen_w = out["dev"][chosen]["weights"]
-    out["g2p_variants"], out["weights"] = variants, chosen_w
+        evidence = evidence_rows(fixed, indexes[variants], acoustic)
+        for (confusion, nbest) in itertools.product(fixed.confusions, NBEST):
+            setting = (variants, confusion, nbest)
+            rows[setting] = scored(evidence, indexes[variants], fixed.confusions[confusion], nbest)
+            fused = max(WEIGHT_GRID, key=lambda w: dev_score(rows[setting], w))
+            for arm, w in (ARMS | {"fused": fused}).items():
+                out["dev"][f"{arm} g2p{variants} {confusion} nbest{nbest}"] = {
+                    "arm": arm, "setting": list(setting), "weights": list(w), "score": dev_score(rows[setting], w)[0]} | {
+                    s: {"recall@10": recall(rows[setting]["dev", s], w, 10)} for s in SETS}
+            print(f"[seed {seed}] {setting} scored on dev", flush=True)
+    chosen = max(out["dev"], key=lambda a: out["dev"][a]["score"])   # the first of ties: the simpler setting
+    setting, chosen_w = tuple(out["dev"][chosen]["setting"]), out["dev"][chosen]["weights"]
+    variants, confusion, nbest = setting
+    out |= {"chosen": chosen, "g2p_variants": variants, "confusion": confusion, "nbest": nbest, "weights": chosen_w}
+    index, rows = indexes[variants], rows[setting]
+    arms = {arm: out["dev"][f"{arm} g2p{variants} {confusion} nbest{nbest}"]["weights"] for arm in list(ARMS) + ["fused"]}
     g2p_first = {w: [index.prons[index.position[w]][0]] for w in fixed.oov}
     out["oov_g2p_word_accuracy"] = float(np.mean([g2p_first[w][0] == d.lexicon[w].phonemes for w in sorted(fixed.oov)]))
     peer_g2p = WordRecognizer(fixed.true | g2p_first)
@@ -193,15 +214,15 @@ def run_seed(fixed: Fixed, cfg: TrainTextSpeech, seed: int, front: FrontEndConfi
     out["test"], out["by_voice"] = test, by_voice
     out["dev_proposed"] = float(np.mean([r["word"] in r["candidates"] for s in SETS for r in rows["dev", s]]))
     out["test_proposed"] = float(np.mean([r["word"] in r["candidates"] for s in SETS for r in rows["test", s]]))
-    out["latency_p50_ms"] = latency(index, fixed, replace(front, channel=chosen_w[0], recognizer=chosen_w[1],
-                                                          code=chosen_w[2], g2p_variants=variants), acoustic)
+    out["latency_p50_ms"] = latency(index, fixed.confusions[confusion], fixed, replace(
+        front, channel=chosen_w[0], recognizer=chosen_w[1], code=chosen_w[2], g2p_variants=variants, nbest=nbest), acoustic)
     out |= voice_probe(acoustic, d, device)
     return out
 
 
-def latency(index: SpellingIndex, fixed: Fixed, cfg: FrontEndConfig, acoustic) -> dict:
+def latency(index: SpellingIndex, confusion: ConfusionChannel, fixed: Fixed, cfg: FrontEndConfig, acoustic) -> dict:
     """Median ms of one query from audio: mdr's whole front-end, and the peer's n-best alone."""
-    front = FrontEnd(index, fixed.confusion, cfg, acoustic)
+    front = FrontEnd(index, confusion, cfg, acoustic)
     peer = WordRecognizer(fixed.true)
     times = {"mdr": [], "peer": []}
     for audio in fixed.audio["test", "clean"][:LATENCY_CLIPS]:
@@ -231,7 +252,12 @@ def verdicts(runs: dict) -> dict:
            "oov_recall@10": verdict([t[x]["mdr"]["oov"]["recall@10"] for x in seeds], TARGETS["oov_recall@10"]),
            "oov_over_peer_g2p": verdict([t[x]["mdr"]["oov"]["recall@10"] - t[x]["peer_g2p"]["oov"]["recall@10"]
                                          for x in seeds], TARGETS["oov_over_peer_g2p"]),
-           "latency_p50_ms": verdict([runs[x]["latency_p50_ms"]["mdr"] for x in seeds], TARGETS["latency_p50_ms"], False)}
+           "latency_p50_ms": verdict([runs[x]["latency_p50_ms"]["mdr"] for x in seeds], TARGETS["latency_p50_ms"], False),
+           # the learned codes on the test voices: content says little of the voice, the voice code says it
+           "content_probe_over_chance": verdict([runs[x]["voice_probe_content_test_voices"] - runs[x]["voice_probe_chance_test_voices"]
+                                                 for x in seeds], TARGETS["content_probe_over_chance"], False),
+           "voice_probe_voice_test_voices": verdict([runs[x]["voice_probe_voice_test_voices"] for x in seeds],
+                                                    TARGETS["voice_probe_voice_test_voices"])}
     voices = sorted(runs[seeds[0]]["by_voice"])
     for v in voices:
         for s in CONDITIONS:
@@ -255,6 +281,8 @@ def write(runs: dict, args, started: float) -> None:
                           "test words in the test voices; conditions " + ", ".join(SETS) + ".",
                  seeds=seeds, per_seed=runs, summary=summary, baselines={"peer": summary["peer"], "peer_g2p": summary["peer_g2p"]},
                  verdicts=v, notes=notes, wall_seconds=time.perf_counter() - started, oov_words=args.oov,
+                 chosen_on_dev={str(x): {k: runs[x][k] for k in ("chosen", "g2p_variants", "confusion", "nbest", "weights")}
+                                for x in seeds},
                  weight_grid=[list(w) for w in WEIGHT_GRID], overrides=args.set,
                  protocol={"selected_on": "dev: the dev words spoken in the dev voices (arm and fused weights, per seed)",
                            "reported_on": "test: the test words in the test voices, speakers no training or dev clip has"},
@@ -272,7 +300,8 @@ def main():
                       "index_text_speech.front_end")
     started = time.perf_counter()
     fixed = Fixed(prep, args.oov)
-    print(f"[fixed] confusion channel {fixed.confusion.summary()} in {fixed.confusion_seconds:.0f}s", flush=True)
+    print(f"[fixed] confusion channels {({k: c.summary() for k, c in fixed.confusions.items()})} "
+          f"in {fixed.confusion_seconds:.0f}s", flush=True)
     run_seeds(args.seeds, lambda seed: run_seed(fixed, cfg, seed, front), Path(args.out, "speech_retrieval.partial.json"),
               lambda runs: write(runs, args, started))
 

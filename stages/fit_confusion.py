@@ -21,12 +21,14 @@ def main():
     data = TextSpeechData.load(artifacts.DATA)
     clips = ClipSet.concat([data.clips[s] for s in ("paired", "unpaired") if s in data.clips])
     with stage_run("fit_confusion", cfg) as run:
-        progress, start = Progress("fit_confusion", len(clips)), time.perf_counter()
-        heard = hear_clips(PhoneRecognizer(), clips, progress=lambda i: progress.step(i, "training clips heard"))
-        channel = ConfusionChannel.fit(list(zip(data.phonemes(clips.words), heard)), cfg.rounds, cfg.smoothing)
+        progress, start = Progress("fit_confusion", len(clips) * len(cfg.conditions)), time.perf_counter()
+        heard = hear_clips(PhoneRecognizer(), clips, cfg.conditions,
+                           progress=lambda i: progress.step(i, "training clips heard"))
+        channel = ConfusionChannel.fit(list(zip(data.phonemes(clips.words) * len(cfg.conditions), heard)),
+                                       cfg.rounds, cfg.smoothing)
         artifacts.HEARING.mkdir(parents=True, exist_ok=True)
         write_bytes(artifacts.CONFUSION, channel.to_bytes())
-        report = channel.summary() | {"clips": len(clips), "voices": sorted(set(clips.voices)),
+        report = channel.summary() | {"clips": len(clips), "conditions": cfg.conditions, "voices": sorted(set(clips.voices)),
                                       "seconds": round(time.perf_counter() - start, 1)}
         run.log_metrics({k: v for k, v in report.items() if isinstance(v, (int, float))})
         write_json(artifacts.CONFUSION_METRICS, report)

@@ -17,7 +17,7 @@ import torch
 import torchaudio.functional as F
 
 from translation.speech.audio import SAMPLE_RATE, log_mel
-from translation.speech.config import AugmentConfig
+from translation.speech.config import CONDITIONS, AugmentConfig
 
 
 def uniform(gen: torch.Generator, low: float, high: float) -> float:
@@ -116,9 +116,6 @@ def augmented_features(wave: np.ndarray, features: np.ndarray, cfg: AugmentConfi
     return mask(features, 1, cfg.freq_masks, cfg.freq_width, gen)
 
 
-# The listening conditions a search is tested under (bench.speech_retrieval): a clean clip, a telephone
-# line (8 kHz, 300–3,400 Hz), white noise at 20 and 10 dB SNR, and a reverberant room.
-CONDITIONS = ("clean", "phone", "noise20", "noise10", "reverb")
 REVERB_RT60, REVERB_DRR_DB = 0.5, 5.0
 
 

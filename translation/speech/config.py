@@ -125,10 +125,21 @@ class EvaluateTextSpeech(TorchStage):
     pass
 
 
+# The listening conditions a search is tested under (translation.speech.augment.degrade): a clean clip,
+# a telephone line (8 kHz, 300–3,400 Hz), white noise at 20 and 10 dB SNR, and a reverberant room.
+CONDITIONS = ("clean", "phone", "noise20", "noise10", "reverb")
+
+
 @dataclass(frozen=True)
 class FitConfusion:
     rounds: int = field(default=3, metadata=rule(ge=1))          # hard-EM rounds (align, count)
     smoothing: float = field(default=0.5, metadata=rule(gt=0))   # added to every count
+    conditions: list[str] = field(default_factory=lambda: ["clean"])   # the training clips heard under each
+
+    def check(self):
+        bad = [c for c in self.conditions if c not in CONDITIONS]
+        if bad or not self.conditions:
+            raise ConfigError(f"conditions: each one of {', '.join(CONDITIONS)}, got {self.conditions}")
 
 
 @dataclass(frozen=True)

@@ -103,11 +103,20 @@ class WordRecognizer:
         return list(out)
 
 
-def hear_clips(recognizer: PhoneRecognizer, clips, every: int = 200, progress=None) -> list[list[str]]:
-    """The phone-loop transcript of every clip of a ClipSet; progress(i) every `every` clips."""
+def hear_clips(recognizer: PhoneRecognizer, clips, conditions=("clean",), seed: int = 0, every: int = 200,
+               progress=None) -> list[list[str]]:
+    """The phone-loop transcript of every clip of a ClipSet as heard under each of `conditions`
+    (translation.speech.augment.CONDITIONS; condition-major order, draws from `seed`); progress(i)
+    every `every` transcripts."""
+    import torch
+
+    from translation.speech.augment import degrade
+
+    gen = torch.Generator().manual_seed(seed)
     out = []
-    for i in range(len(clips)):
-        out.append(recognizer.hear(clips.waveform(i)))
-        if progress and ((i + 1) % every == 0 or i + 1 == len(clips)):
-            progress(i + 1)
+    for condition in conditions:
+        for i in range(len(clips)):
+            out.append(recognizer.hear(degrade(clips.waveform(i), condition, gen)))
+            if progress and (len(out) % every == 0 or len(out) == len(clips) * len(conditions)):
+                progress(len(out))
     return out
