@@ -14,8 +14,9 @@ Conditions (translation.speech.augment.CONDITIONS): clean, telephone band, white
 10 dB SNR, reverberation; `oov`: the OOV words, clean.
 Choices on dev voices only, per seed: the arms channel, recognizer, code (mdr's learned encoder
 alone) and fused (weights from WEIGHT_GRID), each with 1 or 3 G2P pronunciations for words without a
-dictionary's (VARIANTS), the confusion channel fitted on clean training clips or on them under every
-condition, and the recognizer's 10 or 20 best words (NBEST); the best mean dev Recall@10 over every
+dictionary's (VARIANTS), the confusion channel fitted on the clean training clips, on each clip under
+one condition in turn, or on every clip under each condition, and the recognizer's 10 or 20 best
+words (NBEST); the best mean dev Recall@10 over every
 condition and the dev OOV words. Reports on test voices, per voice and condition; latency p50 of one query from audio.
 
     python -m bench.speech_retrieval [--seeds 0 1 2] [--oov 100] [-S train_text_speech.acoustic_train.steps=300]
@@ -81,8 +82,14 @@ class Fixed:
         start = time.perf_counter()
         heard = hear_clips(self.phones, train, CONDITIONS)   # condition-major: the clean copies first
         said = d.phonemes(train.words)
-        self.confusions = {"clean": ConfusionChannel.fit(list(zip(said, heard[:len(said)]))),
-                           "all_conditions": ConfusionChannel.fit(list(zip(said * len(CONDITIONS), heard)))}
+        pairs = [(said[i], h) for i, h in heard]
+        n = len(train)
+        # clean clips; every clip under one condition in turn (what fit_confusion's in_turn does, at
+        # one decode a clip); every clip under each condition (five decodes a clip)
+        self.confusions = {"clean": ConfusionChannel.fit(pairs[:n]),
+                           "in_turn": ConfusionChannel.fit([pairs[c * n + i] for i in range(n)
+                                                            for c in [i % len(CONDITIONS)]]),
+                           "all_conditions": ConfusionChannel.fit(pairs)}
         self.confusion_seconds = time.perf_counter() - start
         sphinx = sphinx_dictionary()
         # the peer's own dictionary; a word it lacks keeps CMUdict's pronunciation

@@ -21,14 +21,15 @@ def main():
     data = TextSpeechData.load(artifacts.DATA)
     clips = ClipSet.concat([data.clips[s] for s in ("paired", "unpaired") if s in data.clips])
     with stage_run("fit_confusion", cfg) as run:
-        progress, start = Progress("fit_confusion", len(clips) * len(cfg.conditions)), time.perf_counter()
-        heard = hear_clips(PhoneRecognizer(), clips, cfg.conditions,
+        total = len(clips) * (1 if cfg.in_turn else len(cfg.conditions))
+        progress, start = Progress("fit_confusion", total), time.perf_counter()
+        heard = hear_clips(PhoneRecognizer(), clips, cfg.conditions, cfg.in_turn,
                            progress=lambda i: progress.step(i, "training clips heard"))
-        channel = ConfusionChannel.fit(list(zip(data.phonemes(clips.words) * len(cfg.conditions), heard)),
-                                       cfg.rounds, cfg.smoothing)
+        said = data.phonemes(clips.words)
+        channel = ConfusionChannel.fit([(said[i], h) for i, h in heard], cfg.rounds, cfg.smoothing)
         artifacts.HEARING.mkdir(parents=True, exist_ok=True)
         write_bytes(artifacts.CONFUSION, channel.to_bytes())
-        report = channel.summary() | {"clips": len(clips), "conditions": cfg.conditions, "voices": sorted(set(clips.voices)),
+        report = channel.summary() | {"clips": len(clips), "conditions": cfg.conditions, "in_turn": cfg.in_turn, "voices": sorted(set(clips.voices)),
                                       "seconds": round(time.perf_counter() - start, 1)}
         run.log_metrics({k: v for k, v in report.items() if isinstance(v, (int, float))})
         write_json(artifacts.CONFUSION_METRICS, report)

@@ -181,7 +181,8 @@ def tiny_confusion(tiny_text_speech):
     from translation.speech.recognizer import PhoneRecognizer, hear_clips
 
     clips = ClipSet.concat([tiny_text_speech.clips["paired"], tiny_text_speech.clips["unpaired"]])
-    return ConfusionChannel.fit(list(zip(tiny_text_speech.phonemes(clips.words), hear_clips(PhoneRecognizer(), clips))))
+    said = tiny_text_speech.phonemes(clips.words)
+    return ConfusionChannel.fit([(said[i], heard) for i, heard in hear_clips(PhoneRecognizer(), clips)])
 
 
 @pytest.fixture(scope="session")

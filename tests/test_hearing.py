@@ -139,3 +139,26 @@ def test_listening_conditions_do_what_they_say():
     assert set(CONDITIONS) == {"clean", "phone", "noise20", "noise10", "reverb"}
     with pytest.raises(ValueError, match="'radio'"):
         degrade(tone, "radio", gen)
+
+
+def test_training_clips_are_heard_under_each_condition_or_one_in_turn(tiny_text_speech):
+    from translation.speech.recognizer import hear_clips
+
+    clips = tiny_text_speech.clips["paired"]
+    recognizer = PhoneRecognizer()
+    each = hear_clips(recognizer, clips, ["clean", "noise10"])
+    assert [i for i, _ in each] == list(range(len(clips))) * 2
+    turn = hear_clips(recognizer, clips, ["clean", "noise10"], in_turn=True)
+    assert [i for i, _ in turn] == list(range(len(clips)))
+    assert [h for _, h in turn][::2] == [h for _, h in each][: len(clips)][::2]   # the clean ones are the same
+
+
+def test_a_clip_is_heard_the_same_whatever_was_heard_before(spoken):
+    words, clips = spoken
+    phones, vocab = PhoneRecognizer(), WordRecognizer({w: [p] for w, p in VOCAB.items()})
+    first = (phones.hear(clips[0]), vocab.nbest(clips[0], 5))
+    for clip in clips[1:]:
+        phones.hear(clip)
+        vocab.nbest(clip, 5)
+    assert (phones.hear(clips[0]), vocab.nbest(clips[0], 5)) == first
+    assert (PhoneRecognizer().hear(clips[0]), WordRecognizer({w: [p] for w, p in VOCAB.items()}).nbest(clips[0], 5)) == first

@@ -134,7 +134,8 @@ CONDITIONS = ("clean", "phone", "noise20", "noise10", "reverb")
 class FitConfusion:
     rounds: int = field(default=3, metadata=rule(ge=1))          # hard-EM rounds (align, count)
     smoothing: float = field(default=0.5, metadata=rule(gt=0))   # added to every count
-    conditions: list[str] = field(default_factory=lambda: ["clean"])   # the training clips heard under each
+    conditions: list[str] = field(default_factory=lambda: ["clean"])   # the training clips are heard under these ...
+    in_turn: bool = True   # ... one a clip, in turn (one decode a clip); false: every clip under each
 
     def check(self):
         bad = [c for c in self.conditions if c not in CONDITIONS]

@@ -49,6 +49,9 @@ def sphinx_dictionary() -> dict[str, list[tuple[str, ...]]]:
 
 
 def _decode(decoder, audio: np.ndarray):
+    """One utterance, heard as a fresh decoder would: the feature front-end (its live cepstral mean)
+    is reset first, so that what a clip is heard as does not depend on the clips before it."""
+    decoder.reinit_feat()
     decoder.start_utt()
     decoder.process_raw(pcm16(audio), full_utt=True)
     decoder.end_utt()
@@ -103,20 +106,23 @@ class WordRecognizer:
         return list(out)
 
 
-def hear_clips(recognizer: PhoneRecognizer, clips, conditions=("clean",), seed: int = 0, every: int = 200,
-               progress=None) -> list[list[str]]:
-    """The phone-loop transcript of every clip of a ClipSet as heard under each of `conditions`
-    (translation.speech.augment.CONDITIONS; condition-major order, draws from `seed`); progress(i)
-    every `every` transcripts."""
+def hear_clips(recognizer: PhoneRecognizer, clips, conditions=("clean",), in_turn: bool = False, seed: int = 0,
+               every: int = 200, progress=None) -> list[tuple[int, list[str]]]:
+    """(clip number, phone-loop transcript) of the clips of a ClipSet as heard under `conditions`
+    (translation.speech.augment.CONDITIONS; draws from `seed`): every clip under each condition
+    (condition-major), or with `in_turn` one condition a clip, clip i under conditions[i mod n].
+    progress(done) every `every` transcripts."""
     import torch
 
     from translation.speech.augment import degrade
 
     gen = torch.Generator().manual_seed(seed)
+    n = len(conditions)
+    plan = ([(i, conditions[i % n]) for i in range(len(clips))] if in_turn
+            else [(i, c) for c in conditions for i in range(len(clips))])
     out = []
-    for condition in conditions:
-        for i in range(len(clips)):
-            out.append(recognizer.hear(degrade(clips.waveform(i), condition, gen)))
-            if progress and (len(out) % every == 0 or len(out) == len(clips) * len(conditions)):
-                progress(len(out))
+    for i, condition in plan:
+        out.append((i, recognizer.hear(degrade(clips.waveform(i), condition, gen))))
+        if progress and (len(out) % every == 0 or len(out) == len(plan)):
+            progress(len(out))
     return out
