@@ -162,3 +162,10 @@ def test_a_clip_is_heard_the_same_whatever_was_heard_before(spoken):
         vocab.nbest(clip, 5)
     assert (phones.hear(clips[0]), vocab.nbest(clips[0], 5)) == first
     assert (PhoneRecognizer().hear(clips[0]), WordRecognizer({w: [p] for w, p in VOCAB.items()}).nbest(clips[0], 5)) == first
+
+
+def test_a_clip_too_short_or_silent_to_hear_gives_nothing_not_an_error():
+    phones, vocab = PhoneRecognizer(), WordRecognizer({w: [p] for w, p in VOCAB.items()})
+    for clip in (np.zeros(160, np.float32), np.zeros(16000, np.float32), np.full(80, 0.5, np.float32)):
+        assert set(phones.hear(clip)) <= set(PHONEMES)
+        assert set(vocab.nbest(clip, 3)) <= set(VOCAB)

@@ -67,7 +67,7 @@ class PhoneRecognizer:
 
     def hear(self, audio: np.ndarray) -> list[str]:
         _decode(self.decoder, audio)
-        return [s.word for s in self.decoder.seg() if s.word in PHONEMES]
+        return [s.word for s in self.decoder.seg() or [] if s.word in PHONEMES]   # nothing heard: no segments
 
 
 class WordRecognizer:
