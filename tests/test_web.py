@@ -5,6 +5,7 @@ import shutil
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -37,7 +38,9 @@ def page(all_models, serve_app):
 
 
 def wait(driver, seconds=60):
-    return WebDriverWait(driver, seconds)
+    """Polls until a condition holds; an element the page replaced while it was being read (a list
+    re-rendered mid-poll, likelier on a loaded machine) is read again at the next poll."""
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def items(driver, list_id):
