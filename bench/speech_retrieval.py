@@ -79,7 +79,8 @@ class Fixed:
         self.phones = PhoneRecognizer()
         train = ClipSet.concat([d.clips["paired"], d.clips["unpaired"]])
         start = time.perf_counter()
-        heard = hear_clips(self.phones, train, CONDITIONS)   # condition-major: the clean copies first
+        with dask_client() as client:
+            heard = hear_clips(train, CONDITIONS, client=client)   # condition-major: the clean copies first
         said = d.phonemes(train.words)
         pairs = [(said[i], h) for i, h in heard]
         n = len(train)

@@ -1,10 +1,12 @@
 """Stage fit_confusion: the acoustic confusion channel p(heard | phonemes) of PocketSphinx's phone-loop
 recognizer, estimated on the training voices' clips against their CMUdict phonemes
 (translation.speech.confusion) → models/text_speech_hearing/confusion.npz and its summary in
-metrics/text_speech_confusion.json. The speech → spelling search scores spellings through it."""
+metrics/text_speech_confusion.json. The speech → spelling search scores spellings through it. The
+clips are heard in chunks on a Dask LocalCluster (or DASK_SCHEDULER_ADDRESS's cluster)."""
 import time
 
 from pipeline.atomic import write_bytes, write_json
+from pipeline.cluster import dask_client
 from pipeline.config import load_config
 from pipeline.progress import Progress
 from pipeline.stage import run_stage
@@ -13,7 +15,7 @@ from translation.speech import artifacts
 from translation.speech.config import FitConfusion
 from translation.speech.confusion import ConfusionChannel
 from translation.speech.data import ClipSet, TextSpeechData
-from translation.speech.recognizer import PhoneRecognizer, hear_clips
+from translation.speech.recognizer import hear_clips
 
 
 def main():
@@ -23,8 +25,9 @@ def main():
     with stage_run("fit_confusion", cfg) as run:
         total = len(clips) * (1 if cfg.in_turn else len(cfg.conditions))
         progress, start = Progress("fit_confusion", total), time.perf_counter()
-        heard = hear_clips(PhoneRecognizer(), clips, cfg.conditions, cfg.in_turn,
-                           progress=lambda i: progress.step(i, "training clips heard"))
+        with dask_client() as client:   # PocketSphinx decodes on one core: the workers share the clips
+            heard = hear_clips(clips, cfg.conditions, cfg.in_turn, client=client,
+                               progress=lambda i: progress.step(i, "training clips heard"))
         said = data.phonemes(clips.words)
         channel = ConfusionChannel.fit([(said[i], h) for i, h in heard], cfg.rounds, cfg.smoothing)
         artifacts.HEARING.mkdir(parents=True, exist_ok=True)

@@ -178,11 +178,11 @@ def tiny_confusion(tiny_text_speech):
     """The confusion channel of PocketSphinx's phone loop on the tiny training clips."""
     from translation.speech.confusion import ConfusionChannel
     from translation.speech.data import ClipSet
-    from translation.speech.recognizer import PhoneRecognizer, hear_clips
+    from translation.speech.recognizer import hear_clips
 
     clips = ClipSet.concat([tiny_text_speech.clips["paired"], tiny_text_speech.clips["unpaired"]])
     said = tiny_text_speech.phonemes(clips.words)
-    return ConfusionChannel.fit([(said[i], heard) for i, heard in hear_clips(PhoneRecognizer(), clips)])
+    return ConfusionChannel.fit([(said[i], heard) for i, heard in hear_clips(clips)])
 
 
 @pytest.fixture(scope="session")

@@ -106,23 +106,36 @@ class WordRecognizer:
         return list(out)
 
 
-def hear_clips(recognizer: PhoneRecognizer, clips, conditions=("clean",), in_turn: bool = False, seed: int = 0,
-               every: int = 200, progress=None) -> list[tuple[int, list[str]]]:
-    """(clip number, phone-loop transcript) of the clips of a ClipSet as heard under `conditions`
-    (translation.speech.augment.CONDITIONS; draws from `seed`): every clip under each condition
-    (condition-major), or with `in_turn` one condition a clip, clip i under conditions[i mod n].
-    progress(done) every `every` transcripts."""
+def hear_plan(plan: list[tuple[np.ndarray, str]], seed: int) -> list[list[str]]:
+    """Phone-loop transcripts of (clip, condition) pairs, each clip degraded as its condition says
+    (translation.speech.augment.degrade; draws from `seed`). A Dask task: its own recognizer."""
     import torch
 
     from translation.speech.augment import degrade
 
-    gen = torch.Generator().manual_seed(seed)
+    recognizer, gen = PhoneRecognizer(), torch.Generator().manual_seed(seed)
+    return [recognizer.hear(degrade(clip, condition, gen)) for clip, condition in plan]
+
+
+def hear_clips(clips, conditions=("clean",), in_turn: bool = False, seed: int = 0, client=None, chunk: int = 200,
+               progress=None) -> list[tuple[int, list[str]]]:
+    """(clip number, phone-loop transcript) of the clips of a ClipSet as heard under `conditions`:
+    every clip under each condition (condition-major), or with `in_turn` one condition a clip, clip i
+    under conditions[i mod n]. In chunks of `chunk` clips, on the Dask `client`'s workers when given
+    (chunk k draws its noise from seed + k); progress(done) after each chunk."""
     n = len(conditions)
     plan = ([(i, conditions[i % n]) for i in range(len(clips))] if in_turn
             else [(i, c) for c in conditions for i in range(len(clips))])
+    chunks = [plan[k: k + chunk] for k in range(0, len(plan), chunk)]
+    work = [[(clips.waveform(i), c) for i, c in part] for part in chunks]
+    if client is not None:
+        futures = client.map(hear_plan, work, [seed + k for k in range(len(work))], pure=False)
+        results = (f.result() for f in futures)
+    else:
+        results = (hear_plan(part, seed + k) for k, part in enumerate(work))
     out = []
-    for i, condition in plan:
-        out.append((i, recognizer.hear(degrade(clips.waveform(i), condition, gen))))
-        if progress and (len(out) % every == 0 or len(out) == len(plan)):
+    for part, heard in zip(chunks, results):
+        out.extend((i, h) for (i, _), h in zip(part, heard))
+        if progress:
             progress(len(out))
     return out
