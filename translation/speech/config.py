@@ -134,8 +134,8 @@ CONDITIONS = ("clean", "phone", "noise20", "noise10", "reverb")
 class FitConfusion:
     rounds: int = field(default=3, metadata=rule(ge=1))          # hard-EM rounds (align, count)
     smoothing: float = field(default=0.5, metadata=rule(gt=0))   # added to every count
-    conditions: list[str] = field(default_factory=lambda: ["clean"])   # the training clips are heard under these ...
-    in_turn: bool = True   # ... one a clip, in turn (one decode a clip); false: every clip under each
+    conditions: list[str] = field(default_factory=lambda: list(CONDITIONS))   # the training clips are heard under these ...
+    in_turn: bool = False   # ... every clip under each; true: one a clip, in turn (one decode a clip)
 
     def check(self):
         bad = [c for c in self.conditions if c not in CONDITIONS]
@@ -147,12 +147,12 @@ class FitConfusion:
 class FrontEndConfig:
     """Speech → spelling search through PocketSphinx's evidence (translation.speech.hearing): the
     weights of the three scores, chosen on dev voices by bench.speech_retrieval."""
-    channel: float = field(default=1.0, metadata=rule(ge=0))      # log p(heard | pronunciation), confusion channel
-    recognizer: float = field(default=0.0, metadata=rule(ge=0))   # the word's log-rank in PocketSphinx's n-best
-    code: float = field(default=0.0, metadata=rule(ge=0))         # cosine of the learned content codes
+    channel: float = field(default=0.25, metadata=rule(ge=0))     # log p(heard | pronunciation), confusion channel
+    recognizer: float = field(default=4.0, metadata=rule(ge=0))   # the word's log-rank in PocketSphinx's n-best
+    code: float = field(default=5.0, metadata=rule(ge=0))         # cosine of the learned content codes
     candidates: int = field(default=300, metadata=rule(ge=1))     # FAISS proposals per query and source
     nbest: int = field(default=10, metadata=rule(ge=1))           # the recognizer's n-best words
-    g2p_variants: int = field(default=1, metadata=rule(ge=1))     # G2P pronunciations of a word without a dictionary's
+    g2p_variants: int = field(default=3, metadata=rule(ge=1))     # G2P pronunciations of a word without a dictionary's
 
     def weights(self):
         return [self.channel, self.recognizer, self.code]
