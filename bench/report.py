@@ -54,7 +54,7 @@ def cell(v) -> str:
 
 def mean_se_cell(mean: float, se: float) -> str:
     """The standard error to 2 significant digits and the mean to the same decimal place."""
-    if not se or not math.isfinite(se):
+    if not math.isfinite(se) or se <= 1e-9 * max(1.0, abs(mean)):   # equal seeds: what is left is rounding noise
         return f"{cell(float(mean))} ± 0"
     decimals = max(0, 1 - math.floor(math.log10(abs(se))))
     return f"{mean:,.{decimals}f} ± {se:,.{decimals}f}"
@@ -88,8 +88,7 @@ def section(r: dict) -> list[str]:
     chose = (f" Chosen on: {protocol['selected_on']}. Reported on: {protocol['reported_on']}."
              + (f" Not yet re-chosen: {protocol['not_reselected']}." if protocol.get("not_reselected") else "")
              if protocol else "")
-    lines = [f"## {r['title']}", "", r["measures"], "", f"`{r['command']}`", "",
-             f"Measured {where}{seeds}.{prov}{chose}", ""]
+    lines = [f"## {r['title']}", "", r["measures"], "", f"`{r['command']}`: measured {where}{seeds}.{prov}{chose}", ""]
     lines += table_lines(r["table"])
     if r.get("notes"):
         lines += [""] + [f"- {n}" for n in r["notes"]]
