@@ -94,7 +94,7 @@ class Fixed:
         sphinx = sphinx_dictionary()
         # the peer's own dictionary; a word it lacks keeps CMUdict's pronunciation
         self.true = {w: sphinx.get(w, [d.lexicon[w].phonemes]) for w in self.words}
-        peer = WordRecognizer(self.true)
+        self.peer_recognizer = peer = WordRecognizer(self.true)
         self.audio, self.heard, self.peer = {}, {}, {}
         for split in ("dev", "test"):
             clips = d.clips[split]
@@ -162,6 +162,15 @@ def dev_score(rows: dict, weights) -> tuple[float, float]:
             float(np.mean([recall(rows["dev", s], weights, 1) for s in SETS])))
 
 
+def recalls(rows: list[dict], weights) -> dict:
+    return {f"recall@{k}": recall(rows, weights, k) for k in (1, 10)}
+
+
+def nbest_recalls(words: list[str], nbests: list[list[str]]) -> dict:
+    """Recall@1/@10 of a recognizer's n-best lists (the peer's)."""
+    return {f"recall@{k}": float(np.mean([w in n[:k] for w, n in zip(words, nbests)])) for k in (1, 10)}
+
+
 def run_seed(fixed: Fixed, cfg: TrainTextSpeech, seed: int, front: FrontEndConfig) -> dict:
     d = fixed.data
     cfg = replace(cfg, seed=seed, curve=False)
@@ -202,21 +211,17 @@ def run_seed(fixed: Fixed, cfg: TrainTextSpeech, seed: int, front: FrontEndConfi
     peer_g2p = WordRecognizer(fixed.true | g2p_first)
     oov_clips = [i for _, _, picked in fixed.clip_sets("test")[-1:] for i in picked]
     peer_g2p_nbest = [peer_g2p.nbest(fixed.audio["test", "clean"][i], 10) for i in oov_clips]
-    test = {arm: {s: {"recall@1": recall(rows["test", s], w, 1), "recall@10": recall(rows["test", s], w, 10)}
-                  for s in SETS} for arm, w in arms.items()}
-    test["mdr"] = {s: {"recall@1": recall(rows["test", s], chosen_w, 1), "recall@10": recall(rows["test", s], chosen_w, 10)}
-                   for s in SETS}
-    test["peer"] = {s: {f"recall@{k}": float(np.mean([r["word"] in r["peer"][:k] for r in rows["test", s]]))
-                        for k in (1, 10)} for s in SETS}
-    test["peer_g2p"] = {"oov": {f"recall@{k}": float(np.mean([r["word"] in p[:k] for r, p in
-                                                               zip(rows["test", "oov"], peer_g2p_nbest)]))
-                                for k in (1, 10)}}
+    test = {arm: {s: recalls(rows["test", s], w) for s in SETS} for arm, w in arms.items()}
+    test["mdr"] = {s: recalls(rows["test", s], chosen_w) for s in SETS}
+    test["peer"] = {s: nbest_recalls([r["word"] for r in rows["test", s]], [r["peer"] for r in rows["test", s]])
+                    for s in SETS}
+    test["peer_g2p"] = {"oov": nbest_recalls([r["word"] for r in rows["test", "oov"]], peer_g2p_nbest)}
     by_voice = {}
     for s in CONDITIONS:
         for v in sorted(set(r["voice"] for r in rows["test", s])):
             mine = [r for r in rows["test", s] if r["voice"] == v]
             by_voice.setdefault(v, {})[s] = {"mdr": recall(mine, chosen_w, 10),
-                                            "peer": float(np.mean([r["word"] in r["peer"][:10] for r in mine])),
+                                            "peer": nbest_recalls([r["word"] for r in mine], [r["peer"] for r in mine])["recall@10"],
                                             "family": family(v), "clips": len(mine)}
     out["test"], out["by_voice"] = test, by_voice
     out["dev_proposed"] = float(np.mean([r["word"] in r["candidates"] for s in SETS for r in rows["dev", s]]))
@@ -229,8 +234,7 @@ def run_seed(fixed: Fixed, cfg: TrainTextSpeech, seed: int, front: FrontEndConfi
 
 def latency(index: SpellingIndex, confusion: ConfusionChannel, fixed: Fixed, cfg: FrontEndConfig, acoustic) -> dict:
     """Median ms of one query from audio: mdr's whole front-end, and the peer's n-best alone."""
-    front = FrontEnd(index, confusion, cfg, acoustic)
-    peer = WordRecognizer(fixed.true)
+    front, peer = FrontEnd(index, confusion, cfg, acoustic), fixed.peer_recognizer
     times = {"mdr": [], "peer": []}
     for audio in fixed.audio["test", "clean"][:LATENCY_CLIPS]:
         for name, fn in (("mdr", lambda: front.search(audio, 10)), ("peer", lambda: peer.nbest(audio, 10))):
