@@ -135,7 +135,7 @@ class FitConfusion:
     rounds: int = field(default=3, metadata=rule(ge=1))          # hard-EM rounds (align, count)
     smoothing: float = field(default=0.5, metadata=rule(gt=0))   # added to every count
     conditions: list[str] = field(default_factory=lambda: list(CONDITIONS))   # the training clips are heard under these ...
-    in_turn: bool = False   # ... every clip under each; true: one a clip, in turn (one decode a clip)
+    in_turn: bool = True    # ... one a clip, in turn (one decode a clip); false: every clip under each (dev +0.012 R@10, 5x the time)
 
     def check(self):
         bad = [c for c in self.conditions if c not in CONDITIONS]
