@@ -47,10 +47,23 @@ class DRITConfig:
     kl_within: float = field(default=1.0, metadata=rule(ge=0))       # TC within each block
     kl_dimwise: float = field(default=1.0, metadata=rule(ge=0))      # Σ KL(q(z_kj) ‖ p(z_kj))
     kl_bank: int = field(default=256, metadata=rule(ge=0))  # recent posteriors per domain beside the batch's
+    # A domain adversary on the search vector (model.SearchAdversary), trained on a bank of the last
+    # `search_bank` vectors per domain; the encoders answer it with weight lambda_search_adv (0: off).
+    # search_pool is the vector's pooling, as index_translation.content_pool serves it.
+    lambda_search_adv: float = field(default=0.0, metadata=rule(ge=0))
+    search_pool: int = field(default=4, metadata=rule(ge=1, le=8))
+    search_bank: int = field(default=512, metadata=rule(ge=0))
+    # A spatial attribute map beside the global vector (model.AttributeEncoder): attr_map channels at
+    # attr_map_size × attr_map_size, Gaussian codes like the rest of the attribute (0: none, as DRIT).
+    attr_map: int = field(default=0, metadata=rule(ge=0))
+    attr_map_size: int = field(default=4, metadata=rule(ge=1, le=8))
 
     def check(self):
         if self.hierarchical and self.attr_dim % self.attr_blocks:
             raise ConfigError(f"attr_blocks: must divide attr_dim ({self.attr_dim}), got {self.attr_blocks}")
+        if self.hierarchical and self.attr_map:
+            raise ConfigError("attr_map: the hierarchical objective splits the global attribute vector only; "
+                              "set attr_map: 0 or hierarchical: false")
 
 
 @dataclass(frozen=True)

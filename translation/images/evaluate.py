@@ -12,7 +12,10 @@
 - linear probes: content code, search vector (content less its domain's mean) and attribute code,
   each → class and → domain (balanced accuracy: chance is 0.5 whatever the test sets' sizes);
 - glyphs: the L1 of an attribute swap against the true render, beside copy-the-input and
-  copy-the-reference baselines.
+  copy-the-reference baselines;
+- fidelity to the target domain's look: the share of translations (both ways, prior attribute draws)
+  whose background statistics fall outside the range of the target domain's real training images,
+  beside the share of real held-out target images outside it (what the range itself lets through).
 """
 from __future__ import annotations
 
@@ -66,6 +69,48 @@ def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
     covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
     covmean = covmean.real
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+# ---------------------------------------------------------------- fidelity: does it look like the target domain?
+RANGE_QUANTILE = 0.005     # the range is the real images' [0.5 %, 99.5 %] of each statistic ...
+RANGE_MARGIN = 0.02        # ... widened by this much (5 grey levels of 255), so a constant background keeps a range
+
+
+def background_stats(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 → (N, 4): the border ring's mean red, green and blue and the standard deviation
+    of its luminance (texture), in [0, 1]. The ring (an eighth of the side) is where a centred glyph's
+    background shows: MNIST's black, MNIST-M's photo crops, a white page."""
+    x = images.astype(np.float32) / 255.0
+    r = max(1, images.shape[1] // 8)
+    ring = np.ones(images.shape[1:3], bool)
+    ring[r:-r, r:-r] = False
+    px = x[:, ring]                                                     # (N, P, 3)
+    luminance = px @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.concatenate([px.mean(1), luminance.std(1, keepdims=True)], axis=1)
+
+
+def outside_share(images: np.ndarray, real: np.ndarray) -> float:
+    """Share of `images` with any background statistic outside the range of the `real` images."""
+    stats, ref = background_stats(images), background_stats(real)
+    lo = np.quantile(ref, RANGE_QUANTILE, axis=0) - RANGE_MARGIN
+    hi = np.quantile(ref, 1 - RANGE_QUANTILE, axis=0) + RANGE_MARGIN
+    return float(((stats < lo) | (stats > hi)).any(axis=1).mean())
+
+
+def fidelity(model: DRIT, data: ImageData, a2b: np.ndarray, n: int, seed: int, held: str) -> dict[str, float]:
+    """Translations outside the target domain's background range, each way (a2b: the held A images'
+    translations already made, (N, n, H, W, 3)), their worse, and real held-out images outside it."""
+    b2a = translate_many(model, data.splits[f"b_{held}"].images, "b2a", n, seed)
+    out = {}
+    for direction, fakes in (("a2b", a2b), ("b2a", b2a)):
+        target = direction[-1]
+        out[f"outside_target_range_{direction}"] = outside_share(fakes.reshape(-1, *fakes.shape[2:]),
+                                                                 data.splits[f"{target}_train"].images)
+        out[f"outside_target_range_real_{target}"] = outside_share(data.splits[f"{target}_{held}"].images,
+                                                                   data.splits[f"{target}_train"].images)
+    out["outside_target_range"] = max(out["outside_target_range_a2b"], out["outside_target_range_b2a"])
+    out["outside_target_range_real"] = max(out["outside_target_range_real_a"], out["outside_target_range_real_b"])
+    return out
 
 
 def real_groups(labels: np.ndarray, n: int, count: int, seed: int) -> np.ndarray:
@@ -187,6 +232,7 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
         real = data.splits[f"b_{held}"].images.reshape(len(data.splits[f"b_{held}"]), -1).astype(np.float32) / 255.0
         groups = np.random.default_rng(seed).integers(len(real), size=(len(trans), n_codes))
         metrics["pixel_diversity_ratio"] = mean_pairwise_distance(pixels) / max(mean_pairwise_distance(real[groups]), 1e-9)
+        metrics |= fidelity(model, data, trans, n_codes, seed, held)
         metrics |= probes(model, data, pool, held)
         if heatmap is not None:   # the one known factor: the domain
             extras["factors"] = factor_scores(model, data, seed, heatmap, held)
@@ -207,6 +253,7 @@ def evaluate(model: DRIT, data: ImageData, cls_cfg: ClassifierConfig, seed: int,
     metrics["diversity_real"] = mean_pairwise_distance(real_feats[groups])
     metrics["diversity_ratio"] = metrics["diversity"] / metrics["diversity_real"]
     metrics["frechet_classifier_features"] = frechet_distance(feats.reshape(-1, feats.shape[-1]), real_feats)
+    metrics |= fidelity(model, data, trans, n_codes, seed, held)
 
     say("domain adaptation: source-only (plain, and as a practitioner trains it), DANN, translated-source, "
         "target-only (same classifier, same budget)")

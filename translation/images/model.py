@@ -91,35 +91,57 @@ class ContentEncoder(nn.Module):
         self.shared = shared
         self.noise = noise
 
-    def forward(self, x):
-        c = self.shared(self.stem(x))
+    def clean(self, x):
+        """The code without the training noise: what search and the domain adversaries read."""
+        return self.shared(self.stem(x))
+
+    def add_noise(self, c):
         return c + self.noise * torch.randn_like(c) if self.training and self.noise > 0 else c
+
+    def forward(self, x):
+        return self.add_noise(self.clean(x))
 
 
 class AttributeEncoder(nn.Module):
-    """x → (mu, logvar) of a Gaussian attribute posterior (no norm layers: style must survive)."""
+    """x → (mu, logvar) of a Gaussian attribute posterior (no norm layers: style must survive).
 
-    def __init__(self, w: int, zdim: int):
+    With `map_channels` > 0 the code has a second part: a map_channels × map_size × map_size map of
+    Gaussian codes read from the same features before pooling, flattened after the global vector. It is
+    where a domain's spatially varying look (MNIST-M's photo backgrounds) can go when one global vector
+    cannot carry it, so that the content map need not; the KL and the latent regression treat it as
+    any other attribute dimension."""
+
+    def __init__(self, w: int, zdim: int, map_channels: int = 0, map_size: int = 4):
         super().__init__()
         self.body = nn.Sequential(conv_block(3, w, 4, 2, norm=False, act="lrelu"),
                                   conv_block(w, 2 * w, 4, 2, norm=False, act="lrelu"),
-                                  conv_block(2 * w, 4 * w, 4, 2, norm=False, act="lrelu"),
-                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())
+                                  conv_block(2 * w, 4 * w, 4, 2, norm=False, act="lrelu"))
         self.mu, self.logvar = nn.Linear(4 * w, zdim), nn.Linear(4 * w, zdim)
+        self.map = nn.Conv2d(4 * w, 2 * map_channels, 1) if map_channels else None
+        self.map_size = map_size
 
     def forward(self, x):
         h = self.body(x)
-        return self.mu(h), self.logvar(h).clamp(-10, 10)
+        g = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        mu, logvar = self.mu(g), self.logvar(g)
+        if self.map is not None:
+            m_mu, m_logvar = F.adaptive_avg_pool2d(self.map(h), self.map_size).chunk(2, dim=1)
+            mu, logvar = torch.cat([mu, m_mu.flatten(1)], 1), torch.cat([logvar, m_logvar.flatten(1)], 1)
+        return mu, logvar.clamp(-10, 10)
 
 
 # ---------------------------------------------------------------- generator
 class Generator(nn.Module):
     """(content map, attribute code) → image, the code concatenated to every upsampling stage (DRIT's G_concat).
-    `shared` is DRIT's dec_share, the first block, common to both domains' generators."""
+    `shared` is DRIT's dec_share, the first block, common to both domains' generators. With a spatial
+    attribute map (`map_channels`), the code's map part is upsampled to each stage and added through a
+    1×1 conv, after the residual blocks and at every upsampling stage and the output."""
 
-    def __init__(self, w: int, down: int, zdim: int, blocks: int, shared: nn.Module, noise: float = 0.0):
+    def __init__(self, w: int, down: int, zdim: int, blocks: int, shared: nn.Module, noise: float = 0.0,
+                 map_channels: int = 0, map_size: int = 4):
         super().__init__()
         self.shared = shared
+        self.zdim, self.map_shape = zdim, (map_channels, map_size, map_size)
         # The code does not enter the residual blocks: concatenated there, as in DRIT, its share of
         # each conv is a per-channel constant that the instance norm after it removes.
         self.blocks = nn.ModuleList([ResBlock(w << down) for _ in range(blocks)])
@@ -130,19 +152,30 @@ class Generator(nn.Module):
         self.out = CodeConv(w, 3, zdim)
         # Optional noise inputs, after the residual blocks and after each upsampling conv.
         self.noise = nn.ModuleList([NoiseInjection(w << i, noise) for i in range(down, -1, -1)]) if noise else None
+        # Optional spatial code: one 1×1 conv per place it enters (the blocks' output, each upsampling, the output).
+        self.maps = nn.ModuleList([nn.Conv2d(map_channels, ch, 1, bias=False)
+                                   for ch in [w << (i - 1) for i in range(down, 0, -1)] + [w << down, 3]]) if map_channels else None
+
+    def _map(self, k: int, h, zmap):
+        if self.maps is None:
+            return h
+        return h + self.maps[k](F.interpolate(zmap, size=h.shape[-2:], mode="bilinear", align_corners=False))
 
     def forward(self, content, z, generator=None):
+        zmap = z[:, self.zdim:].reshape(len(z), *self.map_shape) if self.maps is not None else None
+        z = z[:, :self.zdim]
         h = self.shared(content)
         for block in self.blocks:
             h = block(h)
+        h = self._map(-2, h, zmap)
         if self.noise is not None:
             h = self.noise[0](h, generator)
         for k, up in enumerate(self.ups):
-            h = up(F.interpolate(h, scale_factor=2, mode="nearest"), z)
+            h = self._map(k, up(F.interpolate(h, scale_factor=2, mode="nearest"), z), zmap)
             if self.noise is not None:
                 h = self.noise[k + 1](h, generator)
             h = F.relu(F.layer_norm(h, h.shape[1:]))  # DRIT uses LayerNorm in the upsampling path
-        return torch.tanh(self.out(h, z))
+        return torch.tanh(self._map(-1, self.out(h, z), zmap))
 
 
 # ---------------------------------------------------------------- discriminators
@@ -186,6 +219,55 @@ class ContentDiscriminator(nn.Module):
 
     def forward(self, c):
         return self.body(c)
+
+
+class SearchAdversary(nn.Module):
+    """A domain classifier on the search vector, the code that search and DA read: the clean content
+    map pooled to pool×pool, less a running mean of its domain, L2-normalised (serve.ContentIndexes
+    centres on the training mean; the running mean follows it as the encoder moves).
+
+    DRIT's content discriminator sees each step's 8 maps per domain; this one is trained on a bank of
+    the last `bank` search vectors of each domain beside the batch's, so every update sees hundreds of
+    codes of both domains and their differences in spread and shape, not only in mean. The encoders
+    answer it as they answer the content discriminator: make it say 0.5 for the batch's vectors."""
+
+    def __init__(self, ch: int, pool: int, bank: int, hidden: int = 128, momentum: float = 0.99):
+        super().__init__()
+        dim = ch * pool * pool
+        self.pool, self.momentum = pool, momentum
+        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
+                                 nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+        for d in DOMAINS:
+            self.register_buffer(f"mean_{d}", torch.zeros(dim))
+            self.register_buffer(f"bank_{d}", torch.zeros(bank, dim))
+            self.register_buffer(f"filled_{d}", torch.zeros((), dtype=torch.long))
+
+    def vectors(self, c: torch.Tensor, domain: str) -> torch.Tensor:
+        """Clean content maps → unit search vectors; in training, the domain's running mean moves first."""
+        v = F.adaptive_avg_pool2d(c, self.pool).flatten(1)
+        mean = getattr(self, f"mean_{domain}")
+        if self.training:
+            with torch.no_grad():
+                batch = v.mean(0)
+                first = getattr(self, f"filled_{domain}") == 0
+                mean.copy_(torch.where(first, batch, self.momentum * mean + (1 - self.momentum) * batch))
+        return F.normalize(v - mean, dim=1)
+
+    def discriminator_loss(self, sa: torch.Tensor, sb: torch.Tensor) -> torch.Tensor:
+        """BCE of the domain (a: 1) on the batch's detached vectors and the bank's; then the batch joins
+        its domain's bank (oldest out)."""
+        loss = 0.0
+        for d, v, target in (("a", sa, 1.0), ("b", sb, 0.0)):
+            bank, filled = getattr(self, f"bank_{d}"), getattr(self, f"filled_{d}")
+            k = int(filled)
+            loss = loss + bce(self.net(torch.cat([v.detach(), bank[:k]])), target)
+            if len(bank):
+                bank.copy_(torch.cat([v.detach(), bank])[:len(bank)])
+                filled.fill_(min(len(bank), k + len(v)))
+        return loss
+
+    def encoder_loss(self, sa: torch.Tensor, sb: torch.Tensor) -> torch.Tensor:
+        return bce(self.net(sa), 0.5) + bce(self.net(sb), 0.5)
 
 
 def bce(logits: torch.Tensor | list[torch.Tensor], target: float) -> torch.Tensor:
@@ -260,12 +342,14 @@ class DRIT(nn.Module):
         enc_shared, gen_shared = ResBlock(w << down), ResBlock(w << down)
         self.content = nn.ModuleDict({d: ContentEncoder(w, down, cfg.content_blocks, enc_shared, cfg.content_noise)
                                       for d in DOMAINS})
-        self.attribute = nn.ModuleDict({d: AttributeEncoder(w, z) for d in DOMAINS})
-        self.generator = nn.ModuleDict({d: Generator(w, down, z, cfg.gen_blocks, gen_shared, cfg.gen_noise)
-                                        for d in DOMAINS})
+        self.attribute = nn.ModuleDict({d: AttributeEncoder(w, z, cfg.attr_map, cfg.attr_map_size) for d in DOMAINS})
+        self.generator = nn.ModuleDict({d: Generator(w, down, z, cfg.gen_blocks, gen_shared, cfg.gen_noise,
+                                                     cfg.attr_map, cfg.attr_map_size) for d in DOMAINS})
         self.dis_enc = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
         self.dis_rand = nn.ModuleDict({d: DomainDiscriminator(w, cfg.spectral_norm, cfg.dis_scales) for d in DOMAINS})
         self.dis_content = ContentDiscriminator(w << down)
+        self.search_adversary = (SearchAdversary(w << down, cfg.search_pool, cfg.search_bank)
+                                 if cfg.lambda_search_adv else None)
         if cfg.hierarchical:
             self.banks = nn.ModuleDict({d: PosteriorBank(cfg.kl_bank, z) for d in DOMAINS})
         self.train_size = {d: 0 for d in DOMAINS}   # training images per domain (set by fit): the KL estimator's N
@@ -281,7 +365,14 @@ class DRIT(nn.Module):
         return list(self.dis_enc.parameters()) + list(self.dis_rand.parameters())
 
     def content_discriminator(self):
-        return list(self.dis_content.parameters())
+        """The content discriminator and the search vectors' domain adversary: one optimizer, one schedule."""
+        extra = list(self.search_adversary.parameters()) if self.search_adversary is not None else []
+        return list(self.dis_content.parameters()) + extra
+
+    @property
+    def code_dim(self) -> int:
+        """The attribute code's size: the global vector, then the flattened spatial map (if any)."""
+        return self.cfg.attr_dim + self.cfg.attr_map * self.cfg.attr_map_size ** 2
 
     # ---- the API
     def encode_content(self, x, domain: str):
@@ -298,11 +389,11 @@ class DRIT(nn.Module):
         return self.generator[domain](content, z, generator)
 
     def random_attribute(self, n: int, device=None, generator=None):
-        return torch.randn(n, self.cfg.attr_dim, generator=generator, device=device)
+        return torch.randn(n, self.code_dim, generator=generator, device=device)
 
     @torch.no_grad()
     def translate(self, x, direction: str, z=None, reference=None, n: int = 1, generator=None):
-        """x (N, 3, S, S) → (N, n, 3, S, S) in the other domain: under the codes `z` (n, attr_dim),
+        """x (N, 3, S, S) → (N, n, 3, S, S) in the other domain: under the codes `z` (n, code_dim),
         under the posterior means of `reference` images (one per input, n = 1), or under n prior draws."""
         src, dst = direction[0], direction[-1]
         if direction not in ("a2b", "b2a"):
@@ -319,15 +410,25 @@ class DRIT(nn.Module):
         return out.reshape(len(x), k, *x.shape[1:])
 
     # ---- training losses
+    def content_codes(self, xa, xb) -> dict[str, torch.Tensor]:
+        """Both domains' content maps as the generators read them (with the training noise) and, with a
+        search adversary, their clean search vectors (sa, sb)."""
+        clean = {d: self.content[d].clean(x) for d, x in (("a", xa), ("b", xb))}
+        f = {f"c{d}": self.content[d].add_noise(c) for d, c in clean.items()}
+        if self.search_adversary is not None:
+            f |= {f"s{d}": self.search_adversary.vectors(c, d) for d, c in clean.items()}
+        return f
+
     def forward_pass(self, xa, xb):
         """Everything one step needs: codes, the fakes of both kinds, and the cross-cycle reconstructions."""
         n = xa.shape[0]
-        ca, cb = self.content["a"](xa), self.content["b"](xb)
+        f = self.content_codes(xa, xb)
+        ca, cb = f["ca"], f["cb"]
         mua, lva = self.attribute["a"](xa)
         mub, lvb = self.attribute["b"](xb)
         za = mua + torch.randn_like(mua) * torch.exp(0.5 * lva)   # reparameterized posterior samples
         zb = mub + torch.randn_like(mub) * torch.exp(0.5 * lvb)
-        zr = torch.randn(2 * n, self.cfg.attr_dim, device=xa.device)  # two random codes per input
+        zr = torch.randn(2 * n, self.code_dim, device=xa.device)  # two random codes per input
         # One generator call per domain: [cross (encoded attr), self-recon, random 1, random 2]. The
         # random-attribute fakes feed only the generator-only losses: their content is detached
         # unless those losses are to move the content encoders too (DRIT's update_EG).
@@ -342,7 +443,7 @@ class DRIT(nn.Module):
         zb2, _ = self.attribute["b"](fake_b)
         cycle_a = self.generator["a"](ca2, za2)
         cycle_b = self.generator["b"](cb2, zb2)
-        f = dict(ca=ca, cb=cb, mua=mua, lva=lva, mub=mub, lvb=lvb, zr=zr, fake_a=fake_a, fake_b=fake_b,
+        f |= dict(mua=mua, lva=lva, mub=mub, lvb=lvb, zr=zr, fake_a=fake_a, fake_b=fake_b,
                  recon_a=recon_a, recon_b=recon_b, rand_a=rand_a, rand_b=rand_b, cycle_a=cycle_a, cycle_b=cycle_b,
                  ca2=ca2, cb2=cb2)
         if self.cfg.hierarchical:
@@ -358,7 +459,10 @@ class DRIT(nn.Module):
                              0.0, self.train_size[domain])
 
     def content_discriminator_loss(self, f):
-        return bce(self.dis_content(f["ca"].detach()), 1.0) + bce(self.dis_content(f["cb"].detach()), 0.0)
+        loss = bce(self.dis_content(f["ca"].detach()), 1.0) + bce(self.dis_content(f["cb"].detach()), 0.0)
+        if self.search_adversary is not None:
+            loss = loss + self.search_adversary.discriminator_loss(f["sa"], f["sb"])
+        return loss
 
     def domain_discriminator_loss(self, xa, xb, f):
         """Each discriminator judges real and (detached) fake images in one call: one pass of its
@@ -389,6 +493,9 @@ class DRIT(nn.Module):
                                      kl_standard_normal(f["mua"], f["lva"]) + kl_standard_normal(f["mub"], f["lvb"])),
                 "content_l2": c.lambda_content_l2 * (f["ca"].pow(2).mean() + f["cb"].pow(2).mean()),
             }
+        if self.search_adversary is not None:
+            with frozen(self.search_adversary):
+                losses["search_adv"] = c.lambda_search_adv * self.search_adversary.encoder_loss(f["sa"], f["sb"])
         if c.lambda_content_consistency:
             losses["content_consistency"] = c.lambda_content_consistency * (
                 F.mse_loss(f["ca2"], f["ca"]) + F.mse_loss(f["cb2"], f["cb"]))

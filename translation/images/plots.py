@@ -38,11 +38,12 @@ def search_grid(queries: np.ndarray, hits: np.ndarray, same_class: np.ndarray | 
     return tile_grid(rows)
 
 
-def translation_grid(model: DRIT, data: ImageData, n_inputs: int, n_codes: int, seed: int) -> np.ndarray:
-    """Two blocks, A→B above B→A: column 0 the input, then one column per fixed random attribute code
-    (the same codes down a column, so a column shows one attribute applied to every content)."""
+def translation_grid(model: DRIT, data: ImageData, n_inputs: int, n_codes: int, seed: int,
+                     held: str = "test") -> np.ndarray:
+    """Two blocks, A→B above B→A: column 0 the input (of the `held` splits), then one column per fixed random
+    attribute code (the same codes down a column, so a column shows one attribute applied to every content)."""
     blocks = []
-    for direction, split in (("a2b", "a_test"), ("b2a", "b_test")):
+    for direction, split in (("a2b", f"a_{held}"), ("b2a", f"b_{held}")):
         images = data.splits[split].images
         pick = np.random.default_rng(seed).choice(len(images), min(n_inputs, len(images)), replace=False)
         g = torch.Generator().manual_seed(seed)

@@ -52,7 +52,7 @@ def content_discriminator_only(model: DRIT, opts: dict, xa: torch.Tensor, xb: to
     """DRIT's update_D_content: the content discriminator alone, on a batch of its own."""
     model.train()
     with torch.no_grad():
-        f = {"ca": model.content["a"](xa), "cb": model.content["b"](xb)}
+        f = model.content_codes(xa, xb)
     return content_discriminator_step(model, opts, f, clip).item()
 
 
