@@ -1,6 +1,7 @@
 """DRIT: every loss finite, each update moves the parameters it should (and only those), resume is
 exact, translation is seeded and diverse, and the evaluation measures run."""
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -506,3 +507,100 @@ def test_evaluation_scores_the_held_out_splits_it_is_asked_for(tiny_drit, tiny_i
     assert run(other, "val") != run(other, "test")
     with pytest.raises(ValueError, match="held: one of val, test, got 'train'"):
         run(same, "train")
+
+
+# ---------------------------------------------------------------- issue 45's levers and fidelity measure
+def test_the_search_adversary_learns_the_domain_from_its_bank_and_the_encoders_answer_it():
+    from translation.images.model import SearchAdversary
+
+    torch.manual_seed(0)
+    adv = SearchAdversary(ch=4, pool=2, bank=64, hidden=32)
+    opt = torch.optim.Adam(adv.parameters(), lr=1e-2)
+
+    def maps(domain, n=8):   # equal means after centring; the domains differ in which channel varies
+        c = torch.zeros(n, 4, 4, 4)
+        c[:, 0 if domain == "a" else 1] = torch.randn(n, 1, 1, 1).expand(n, 1, 4, 4)[:, 0]
+        return c
+
+    for step in range(150):
+        sa, sb = adv.vectors(maps("a"), "a"), adv.vectors(maps("b"), "b")
+        opt.zero_grad()
+        adv.discriminator_loss(sa, sb).backward()
+        opt.step()
+    assert int(adv.filled_a) == int(adv.filled_b) == 64   # the bank fills to its size and stays there
+    assert torch.allclose(adv.vectors(maps("a"), "a").norm(dim=1), torch.ones(8))
+    adv.eval()
+    with torch.no_grad():
+        pa, pb = torch.sigmoid(adv.net(adv.vectors(maps("a", 200), "a"))), torch.sigmoid(adv.net(adv.vectors(maps("b", 200), "b")))
+    assert ((pa > 0.5).float().mean() + (pb < 0.5).float().mean()) / 2 > 0.9   # it tells the domains apart
+
+    # the encoders' loss reaches the codes, and its descent makes the adversary less sure
+    c = maps("a", 64).requires_grad_(True)
+    before = adv.encoder_loss(adv.vectors(c, "a"), adv.vectors(maps("b", 64), "b"))
+    before.backward()
+    assert c.grad.abs().sum() > 0
+    moved = (c - 0.5 * c.grad / c.grad.norm() * 8).detach()
+    assert adv.encoder_loss(adv.vectors(moved, "a"), adv.vectors(maps("b", 64), "b")) < before
+
+
+def test_the_search_adversary_trains_with_the_content_discriminator_and_the_encoders_answer_it(tiny_images):
+    torch.manual_seed(0)
+    model = DRIT(replace(SMALL, lambda_search_adv=1.0, search_bank=16))
+    xa, xb = _batch(tiny_images)
+    f = model.forward_pass(xa, xb)
+    assert all(any(p is q for q in model.content_discriminator()) for p in model.search_adversary.parameters())
+    moved = _grads(model, model.content_discriminator_loss(f))    # one optimizer, one schedule with D_c
+    assert any(n.startswith("search_adversary.") for n in moved) and not any(n.startswith("content.") for n in moved)
+    moved = _grads(model, model.encoder_generator_losses(xa, xb, f)["search_adv"])
+    assert any(n.startswith("content.") for n in moved) and not any(n.startswith("search_adversary.") for n in moved)
+    assert int(model.search_adversary.filled_a) == 4
+
+
+def test_the_spatial_attribute_map_is_part_of_the_code_and_acts_where_it_sits(tiny_images):
+    torch.manual_seed(0)
+    cfg = replace(SMALL, attr_map=2, attr_map_size=4)
+    model = DRIT(cfg).eval()
+    assert model.code_dim == 3 + 2 * 16 and model.random_attribute(5).shape == (5, 35)
+    xa, _ = _batch(tiny_images)
+    assert model.encode_attribute(xa, "a").shape == (4, 35)
+    z = torch.zeros(1, 35)
+    near = z.clone()
+    near[0, 3] = 5.0                         # channel 0 of the map, its top-left cell
+    content = model.encode_content(xa[:1], "a")
+    diff = (model.decode(content, near, "b") - model.decode(content, z, "b")).abs().mean(1)[0]
+    assert diff[:8, :8].mean() > 3 * diff[24:, 24:].mean()
+    f = model.forward_pass(*_batch(tiny_images))          # the losses run with the longer code
+    losses = model.encoder_generator_losses(*_batch(tiny_images), f) | model.generator_only_losses(f)
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_the_hierarchical_objective_refuses_a_spatial_attribute_map():
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match="attr_map"):
+        DRITConfig(hierarchical=True, attr_dim=8, attr_blocks=4, attr_map=2).check()
+
+
+def test_a_model_with_the_levers_saves_and_loads(tmp_path):
+    model = DRIT(replace(SMALL, lambda_search_adv=1.0, search_bank=8, attr_map=1))
+    model.search_adversary.bank_a.fill_(0.5)
+    save_model(tmp_path / "m.pt", model, 1, history=[])
+    loaded, _ = load_model(tmp_path / "m.pt")
+    assert loaded.code_dim == model.code_dim and torch.equal(loaded.search_adversary.bank_a, model.search_adversary.bank_a)
+
+
+def test_the_fidelity_measure_counts_backgrounds_outside_the_targets_range():
+    from translation.images.evaluate import background_stats, outside_share
+
+    rng = np.random.default_rng(0)
+    black = np.zeros((200, 32, 32, 3), np.uint8)
+    black[:, 8:24, 12:20] = 255                                       # a white stroke inside the border ring
+    grey = black.copy()
+    grey[:, :4] = 60                                                  # a grey band in the border: outside
+    photo = rng.integers(0, 256, (200, 32, 32, 3)).astype(np.uint8)   # textured backgrounds
+    stats = background_stats(black[:1])
+    assert stats.shape == (1, 4) and np.allclose(stats, 0)            # the stroke is not background
+    assert outside_share(black, black) == 0.0
+    assert outside_share(np.concatenate([black[:50], grey[:50]]), black) == 0.5
+    assert outside_share(photo, black) == 1.0
+    assert outside_share(black, photo) == 1.0                         # a flat black page is no photo

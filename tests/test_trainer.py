@@ -86,7 +86,9 @@ def test_drit_resumes_to_the_uninterrupted_weights(tiny_images, tmp_path):
 
     def run(resume):
         seed_everything(0, 2)
-        model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1))
+        # with issue 45's levers on: the search adversary's bank and running means are resumed too
+        model = DRIT(DRITConfig(width=4, attr_dim=3, content_blocks=1, gen_blocks=1, lambda_search_adv=1.0,
+                                search_bank=8, attr_map=1))
         fit(model, tiny_images, cfg, 7, "cpu", "test", resume=resume)
         return model
 
