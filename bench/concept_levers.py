@@ -13,11 +13,15 @@ The rules that read these (fixed before the run, applied in `choose`):
 bench.concept_recovery and bench.recsys_ml100k then report the chosen objectives on their own
 seeds and test users. Arms run two at a time on the Dask workers (one thread each).
 
-    python -m bench.concept_levers [--seeds 0 1] [--arms own anchors_5 ...]
+    python -m bench.concept_levers [--seeds 0 1] [--arms own anchors_5 ...] [--merge]
+
+--merge keeps the arms of the existing result that this run does not measure (same seeds only), each
+with the revision it was measured at, so one lever can be added without re-running the rest.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -83,11 +87,29 @@ MEASURES = ("dev_nmi", "dev_steering_share_planted", "dev_steering_share", "dev_
             "ml100k_val_ndcg@100", "ml100k_genre_nmi")
 
 
+def merged(path: Path, seeds: list[int], per_seed: dict, arms: dict) -> tuple[dict, dict]:
+    """This run's arms over an earlier result's others (which must have run the same seeds); every arm
+    names the revision it was measured at."""
+    from bench.results import git_revision
+
+    now = git_revision()
+    arms = {n: a | {"measured_at": now} for n, a in arms.items()}
+    if not path.exists():
+        return per_seed, arms
+    old = json.loads(path.read_text())
+    if sorted(old["seeds"]) != sorted(seeds):
+        raise SystemExit(f"--merge: {path} ran seeds {old['seeds']}, this run {seeds}; run the same seeds")
+    kept = {n: a | {"measured_at": a.get("measured_at", old["git_revision"])} for n, a in old["arms"].items() if n not in arms}
+    per_seed = {s: {n: v for n, v in old["per_seed"][str(s)].items() if n in kept} | per_seed[s] for s in seeds}
+    return per_seed, kept | arms
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arms", nargs="+", choices=list(OBJECTIVES), default=list(OBJECTIVES))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--results", default=str(RESULTS))
+    ap.add_argument("--merge", action="store_true", help="keep the existing result's other arms (same seeds)")
     args = ap.parse_args()
     params = read_params_with([])
     prep = from_dict(PrepareInteractions, params["prepare_interactions"], "prepare_interactions")
@@ -105,6 +127,8 @@ def main():
     per_seed = {seed: {n: done[f"{n}/{seed}"] for n in args.arms} for seed in args.seeds}
     arms = {n: {"overrides": OBJECTIVES[n]} | {k: float(np.mean([per_seed[s][n][k] for s in args.seeds])) for k in MEASURES}
             for n in args.arms}
+    if args.merge:
+        per_seed, arms = merged(Path(args.results) / "concept_levers.json", args.seeds, per_seed, arms)
     chosen = choose(arms)
     for n, a in arms.items():
         print(f"{n:26s} NMI {a['dev_nmi']:.3f}  steering {a['dev_steering_share_planted']:.3f}  "

@@ -26,6 +26,7 @@ OBJECTIVES = {
     "anchors_5_first_1000": anchors(5, steps=1000),
     "hierarchical_anchors_3": HIERARCHICAL + anchors(3),
     "kl_by_history": [M + "kl_by_history=true"],
+    "composite_prior": [M + "composite_prior=true"],   # RecVAE's prior (recsys.macridvae)
     "beta_0.1": ["train_recsys.train.beta=0.1"],
     "beta_0.4": ["train_recsys.train.beta=0.4"],
 }

@@ -34,6 +34,7 @@ class MacridVAEConfig:
     anchor_weight: float = field(default=1.0, metadata=rule(ge=0))
     anchor_steps: int = field(default=0, metadata=rule(ge=0))   # anchors hold for this many steps, then let go; 0: always
     kl_by_history: bool = False   # β per user ∝ its history's size (RecVAE), batch mean kept at β
+    composite_prior: bool = False  # RecVAE's prior: N(0, σ0²), the epoch-start posterior and a wide N(0, e^10), per dimension
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,15 @@ normalizes and drops out the whole history once instead: `concept_input_norm: fa
 a β-weighted KL to N(0, σ0² I) pushes the d dimensions towards independence.
 Levers of issue 46 (params, all off by default): the hierarchical KL's between-concept TC warmed up
 from 0; −I(item; concept) on the items' soft assignments; a few items per concept anchored to the
-data's categories (recsys.anchors); RecVAE's β per user in proportion to its history.
+data's categories (recsys.anchors); RecVAE's β per user in proportion to its history, and RecVAE's
+composite prior (a mixture with the posterior of the encoder as it was when the epoch began).
 Decoder: concept-wise cosine scoring,
     p(x_ui | z_u) ∝ Σ_k c_ik · exp( cos(z_u^(k), h_i) / tau ),
 trained with the multinomial log-likelihood of the user's history.
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -24,6 +26,11 @@ import torch.nn.functional as F
 
 from pipeline.hierarchical_kl import decomposed_kl, weighted
 from recsys.config import MacridVAEConfig
+
+
+def log_normal(x, mean, log_var) -> torch.Tensor:
+    """Elementwise log N(x; mean, exp(log_var))."""
+    return -0.5 * (math.log(2 * math.pi) + log_var + (x - mean).pow(2) / log_var.exp())
 
 
 class MacridVAE(nn.Module):
@@ -40,7 +47,11 @@ class MacridVAE(nn.Module):
         if cfg.kl_by_history and cfg.hierarchical:
             raise ValueError("train_recsys.model: kl_by_history weights each user's KL, the hierarchical "
                              "objective's terms are batch estimates; turn one of them off")
+        if cfg.composite_prior and (cfg.hierarchical or cfg.kl_by_history):
+            raise ValueError("train_recsys.model: composite_prior replaces the KL's prior; it does not combine "
+                             "with hierarchical or kl_by_history")
         self.set_anchors([], [])   # set by recsys.train.fit when anchor_items > 0 and the data has categories
+        self.prior_copy = ()       # RecVAE's composite prior: (a frozen copy of this model,), set by refresh_prior
 
     # -- macro: which concept each item belongs to ------------------------------------------
     def concept_logits(self) -> torch.Tensor:
@@ -123,12 +134,42 @@ class MacridVAE(nn.Module):
             # the between-block TC enters at weight 0 and ramps up to kl_between (tc_warmup, tc_ramp)
             regularizer = weighted(terms, self.cfg) - (1 - self.tc_scale(step)) * self.cfg.kl_between * terms["tc_between"]
             out |= {t: v.detach() for t, v in terms.items()}
+        elif self.cfg.composite_prior:
+            regularizer = (self.log_posterior(z, mu, log_var_ratio) - self.log_composite_prior(z, x)).sum((1, 2)).mean()
         elif self.cfg.kl_by_history:   # RecVAE: a user's β grows with its history; the batch's mean β stays β
             size = x.sum(1)
             regularizer = (kl_users * size / size.mean().clamp_min(1e-12)).mean()
         else:
             regularizer = out["kl"]
         return {"loss": nll + beta * regularizer + self.concept_terms(concept_logits, out, step), **out}
+
+    # -- RecVAE's composite prior ------------------------------------------------------------
+    COMPOSITE = ((3 / 20, "standard"), (3 / 4, "previous"), (1 / 10, "wide"))   # RecVAE's mixture weights
+
+    def refresh_prior(self) -> None:
+        """Freeze a copy of the model as it is now (recsys.train.fit calls this as each epoch begins)."""
+        self.prior_copy = ()
+        frozen = copy.deepcopy(self).eval().requires_grad_(False)
+        self.prior_copy = (frozen,)   # a tuple: not a submodule, so neither trained nor saved
+
+    def log_posterior(self, z, mu, log_var_ratio) -> torch.Tensor:
+        """log q(z | x) per dimension: N(mu, σ0² exp(log_var_ratio))."""
+        return log_normal(z, mu, log_var_ratio + 2 * math.log(self.cfg.std0))
+
+    def log_composite_prior(self, z, x) -> torch.Tensor:
+        """log p(z | x) per dimension under RecVAE's mixture: the standard prior N(0, σ0²), the posterior
+        of the epoch-start copy for the same history (so the encoder moves in steps it can keep), and a
+        wide N(0, e^10) that keeps every code possible."""
+        if not self.prior_copy:
+            raise RuntimeError("composite_prior: refresh_prior() was not called (recsys.train.fit calls it each epoch)")
+        old = self.prior_copy[0]
+        with torch.no_grad():
+            mu_old, lvr_old = old.encode(x, old.concept_weights())
+        log_var0 = 2 * math.log(self.cfg.std0)
+        parts = {"standard": log_normal(z, torch.zeros_like(z), torch.full_like(z, log_var0)),
+                 "previous": log_normal(z, mu_old, lvr_old + log_var0),
+                 "wide": log_normal(z, torch.zeros_like(z), torch.full_like(z, 10.0))}
+        return torch.logsumexp(torch.stack([math.log(w) + parts[name] for w, name in self.COMPOSITE]), dim=0)
 
     def tc_scale(self, step: int) -> float:
         """The between-block TC weight's share of kl_between at `step`: 0 through the warm-up, then a ramp to 1."""

@@ -59,6 +59,8 @@ def fit(model, data: InteractionData, cfg: TrainConfig, seed: int, device,
         epoch, i = divmod(s - 1, per_epoch)
         if i == 0:
             epoch_order[epoch] = torch.randperm(n, generator=gen).numpy()
+            if getattr(model.cfg, "composite_prior", False):
+                model.refresh_prior()   # RecVAE: the prior holds the posterior of the epoch's start
         rows = distributed.shard(epoch_order[epoch][i * cfg.batch_size:(i + 1) * cfg.batch_size])
         beta = min(cfg.beta, (s - 1) / cfg.anneal_steps)
         losses = model(dense(data.train[rows], device), beta, step=s)

@@ -81,3 +81,21 @@ def test_kl_by_history_weights_users_by_their_history(tiny_data):
     assert result.best_ndcg > 0
     with pytest.raises(ValueError, match="kl_by_history"):
         MacridVAE(10, replace(TINY, kl_by_history=True, hierarchical=True))
+
+
+def test_the_composite_prior_holds_the_epoch_start_posterior_and_trains(tiny_data):
+    model, result = train_tiny(tiny_data, composite_prior=True)
+    assert result.best_ndcg > 0 and all(np.isfinite(row["kl"]) for row in result.history)
+    assert not any(k.startswith("prior_copy") for k in model.state_dict())   # neither trained nor saved
+    # the prior is the epoch-start copy: a code at the old posterior's mean is likelier than one far from it
+    x = torch.from_numpy(tiny_data.train[:8].toarray().astype(np.float32))
+    model.train()
+    model.refresh_prior()
+    old = model.prior_copy[0]
+    mu_old, _ = old.encode(x, old.concept_weights())
+    assert (model.log_composite_prior(mu_old, x) > model.log_composite_prior(mu_old + 0.5, x)).all()
+    assert all(not p.requires_grad for p in old.parameters())
+    with pytest.raises(RuntimeError, match="refresh_prior"):
+        MacridVAE(10, replace(TINY, composite_prior=True)).log_composite_prior(torch.zeros(1, 4, 16), torch.zeros(1, 10))
+    with pytest.raises(ValueError, match="composite_prior"):
+        MacridVAE(10, replace(TINY, composite_prior=True, hierarchical=True))
