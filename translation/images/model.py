@@ -404,6 +404,8 @@ class DRIT(nn.Module):
         else:
             if z is None:
                 z = self.random_attribute(n, device=x.device, generator=generator)
+            if z.dim() != 2 or z.shape[1] != self.code_dim:
+                raise ValueError(f"z: attribute codes must be (n, {self.code_dim}), got {tuple(z.shape)}")
             z = z[None].expand(len(x), -1, -1)                                       # (N, n, zdim)
         k = z.shape[1]
         out = self.decode(content.repeat_interleave(k, 0), z.reshape(-1, z.shape[-1]), dst, generator)
