@@ -89,11 +89,18 @@ def background_stats(images: np.ndarray) -> np.ndarray:
     return np.concatenate([px.mean(1), luminance.std(1, keepdims=True)], axis=1)
 
 
-def outside_share(images: np.ndarray, real: np.ndarray) -> float:
-    """Share of `images` with any background statistic outside the range of the `real` images."""
-    stats, ref = background_stats(images), background_stats(real)
-    lo = np.quantile(ref, RANGE_QUANTILE, axis=0) - RANGE_MARGIN
-    hi = np.quantile(ref, 1 - RANGE_QUANTILE, axis=0) + RANGE_MARGIN
+def background_range(real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of each background statistic over the `real` images, widened by the margin."""
+    ref = background_stats(real)
+    return (np.quantile(ref, RANGE_QUANTILE, axis=0) - RANGE_MARGIN,
+            np.quantile(ref, 1 - RANGE_QUANTILE, axis=0) + RANGE_MARGIN)
+
+
+def outside_share(images: np.ndarray, real: np.ndarray | tuple[np.ndarray, np.ndarray]) -> float:
+    """Share of `images` with any background statistic outside the range of the `real` images (or a
+    background_range already computed)."""
+    lo, hi = real if isinstance(real, tuple) else background_range(real)
+    stats = background_stats(images)
     return float(((stats < lo) | (stats > hi)).any(axis=1).mean())
 
 
@@ -104,10 +111,9 @@ def fidelity(model: DRIT, data: ImageData, a2b: np.ndarray, n: int, seed: int, h
     out = {}
     for direction, fakes in (("a2b", a2b), ("b2a", b2a)):
         target = direction[-1]
-        out[f"outside_target_range_{direction}"] = outside_share(fakes.reshape(-1, *fakes.shape[2:]),
-                                                                 data.splits[f"{target}_train"].images)
-        out[f"outside_target_range_real_{target}"] = outside_share(data.splits[f"{target}_{held}"].images,
-                                                                   data.splits[f"{target}_train"].images)
+        bounds = background_range(data.splits[f"{target}_train"].images)
+        out[f"outside_target_range_{direction}"] = outside_share(fakes.reshape(-1, *fakes.shape[2:]), bounds)
+        out[f"outside_target_range_real_{target}"] = outside_share(data.splits[f"{target}_{held}"].images, bounds)
     out["outside_target_range"] = max(out["outside_target_range_a2b"], out["outside_target_range_b2a"])
     out["outside_target_range_real"] = max(out["outside_target_range_real_a"], out["outside_target_range_real_b"])
     return out
