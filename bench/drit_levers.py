@@ -21,7 +21,9 @@ Arms run two at a time on the Dask workers (one thread each).
 
     python -m bench.drit_levers [--seeds 0] [--arms drit search_adv ...] [--add-seeds] [-S train_translation.train.iterations=800]
 
---add-seeds keeps the existing result's other seeds (same arms), each naming the revision it ran at.
+--add-seeds keeps the existing result's other seeds and their arms, each naming the revision it ran at.
+An arm that an earlier seed screened out (it failed the guard there) need not run again: it is shown
+with the seeds it ran and is not eligible.
 """
 from __future__ import annotations
 
@@ -75,17 +77,19 @@ def run_arm(name: str, settings: dict, seed: int, data, cfgs, out: str) -> dict:
 def choose(arms: dict) -> dict:
     short = {n: shortfall(a) for n, a in arms.items()}
     base = arms["drit"]
-    kept = [n for n, a in arms.items() if n == "drit" or all(a[k] >= base[k] - GUARD for k in GUARDED)]
+    full = [n for n, a in arms.items() if len(a.get("seeds", ())) == len(base.get("seeds", ()))]
+    kept = [n for n in full if n == "drit" or all(arms[n][k] >= base[k] - GUARD for k in GUARDED)]
     best = min(kept, key=short.get)
     return {"chosen": best, "shortfall": short, "guard": {"max_loss_vs_drit": GUARD, "on": list(GUARDED),
                                                           "qualified": kept},
+            "screened_out_by_earlier_seeds": [n for n in arms if n not in full],
             "met_on_val": {n: [k for k, bound, higher in MNIST_M_TARGETS
                                if (arms[n][k] >= bound if higher else arms[n][k] <= bound)] for n in arms}}
 
 
-def with_earlier_seeds(path: Path, per_seed: dict, arms: list[str], overrides: list[str]) -> dict:
-    """This run's seeds beside an earlier result's other seeds (which must have run these arms); every
-    seed's arm names the revision it was measured at."""
+def with_earlier_seeds(path: Path, per_seed: dict, overrides: list[str]) -> dict:
+    """This run's seeds beside an earlier result's other seeds, all their arms kept; every seed's arm
+    names the revision it was measured at."""
     from bench.results import git_revision
 
     now = git_revision()
@@ -96,18 +100,27 @@ def with_earlier_seeds(path: Path, per_seed: dict, arms: list[str], overrides: l
     if old.get("overrides") != overrides:
         raise SystemExit(f"--add-seeds: {path} ran with overrides {old.get('overrides')}, this run {overrides}")
     for s, v in old["per_seed"].items():
-        if int(s) in per_seed:
-            continue
-        if missing := set(arms) - set(v):
-            raise SystemExit(f"--add-seeds: {path} seed {s} lacks arms {sorted(missing)}; run them for every seed")
-        per_seed[int(s)] = {n: v[n] | {"measured_at": v[n].get("measured_at", old["git_revision"])} for n in arms}
+        if int(s) not in per_seed:
+            per_seed[int(s)] = {n: a | {"measured_at": a.get("measured_at", old["git_revision"])} for n, a in v.items()}
     return dict(sorted(per_seed.items()))
+
+
+def summarise(per_seed: dict) -> dict:
+    """Each arm's means over the seeds it ran; an arm that did not run every seed was screened out by
+    an earlier seed and is not eligible (see choose)."""
+    names = list(dict.fromkeys(n for v in per_seed.values() for n in v))
+    out = {}
+    for n in names:
+        ran = [s for s in per_seed if n in per_seed[s]]
+        out[n] = {"overrides": ARMS[n], "seeds": ran} | {k: float(np.mean([per_seed[s][n][k] for s in ran]))
+                                                        for k in MEASURES}
+    return out
 
 
 def main():
     ap = seed_bench_parser(__doc__, "translation grids per arm")
     ap.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
-    ap.add_argument("--add-seeds", action="store_true", help="keep the existing result's other seeds (same arms)")
+    ap.add_argument("--add-seeds", action="store_true", help="keep the existing result's other seeds and arms")
     ap.set_defaults(seeds=[0])
     args = ap.parse_args()
     if "drit" not in args.arms:
@@ -122,10 +135,9 @@ def main():
         done = run_jobs(client, jobs)
     per_seed = {s: {n: done[f"{n}/{s}"] for n in args.arms} for s in args.seeds}
     if args.add_seeds:
-        per_seed = with_earlier_seeds(Path(args.results) / "drit_levers.json", per_seed, args.arms, args.set)
+        per_seed = with_earlier_seeds(Path(args.results) / "drit_levers.json", per_seed, args.set)
     seeds = list(per_seed)
-    arms = {n: {"overrides": ARMS[n]} | {k: float(np.mean([per_seed[s][n][k] for s in seeds])) for k in MEASURES}
-            for n in args.arms}
+    arms = summarise(per_seed)
     chosen = choose(arms)
     for n, a in arms.items():
         print(f"{n:12s} " + "  ".join(f"{k} {a[k]:.3f}" for k in MEASURES[:6]) + f"  shortfall {chosen['shortfall'][n]:.3f}")
