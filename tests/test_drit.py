@@ -176,7 +176,7 @@ def test_one_backward_gives_generators_both_loss_groups_and_encoders_only_theirs
     (sum(eg.values()) + sum(g_only.values())).backward()
     for p, a, b in zip(enc + gen, from_eg, from_g):
         expected = sum(g for g in (a, b) if g is not None)
-        assert torch.allclose(p.grad, expected, atol=1e-6)
+        assert torch.allclose(p.grad, expected, rtol=1e-4, atol=1e-5)   # summation order differs with the thread count
     assert all(p.grad is None for p in model.domain_discriminators() + model.content_discriminator())
     assert all(p.requires_grad for p in model.parameters())           # frozen() restored them
 
@@ -527,7 +527,7 @@ def test_the_search_adversary_learns_the_domain_from_its_bank_and_the_encoders_a
         opt.zero_grad()
         adv.discriminator_loss(sa, sb).backward()
         opt.step()
-    assert int(adv.filled_a) == int(adv.filled_b) == 64   # the bank fills to its size and stays there
+    assert int(adv.banks['a'].filled) == int(adv.banks['b'].filled) == 64   # the bank fills to its size and stays there
     assert torch.allclose(adv.vectors(maps("a"), "a").norm(dim=1), torch.ones(8))
     adv.eval()
     with torch.no_grad():
@@ -553,7 +553,7 @@ def test_the_search_adversary_trains_with_the_content_discriminator_and_the_enco
     assert any(n.startswith("search_adversary.") for n in moved) and not any(n.startswith("content.") for n in moved)
     moved = _grads(model, model.encoder_generator_losses(xa, xb, f)["search_adv"])
     assert any(n.startswith("content.") for n in moved) and not any(n.startswith("search_adversary.") for n in moved)
-    assert int(model.search_adversary.filled_a) == 4
+    assert int(model.search_adversary.banks['a'].filled) == 4
 
 
 def test_the_spatial_attribute_map_is_part_of_the_code_and_acts_where_it_sits(tiny_images):
@@ -583,10 +583,10 @@ def test_the_hierarchical_objective_refuses_a_spatial_attribute_map():
 
 def test_a_model_with_the_levers_saves_and_loads(tmp_path):
     model = DRIT(replace(SMALL, lambda_search_adv=1.0, search_bank=8, attr_map=1))
-    model.search_adversary.bank_a.fill_(0.5)
+    model.search_adversary.banks['a'].v.fill_(0.5)
     save_model(tmp_path / "m.pt", model, 1, history=[])
     loaded, _ = load_model(tmp_path / "m.pt")
-    assert loaded.code_dim == model.code_dim and torch.equal(loaded.search_adversary.bank_a, model.search_adversary.bank_a)
+    assert loaded.code_dim == model.code_dim and torch.equal(loaded.search_adversary.banks['a'].v, model.search_adversary.banks['a'].v)
 
 
 def test_the_fidelity_measure_counts_backgrounds_outside_the_targets_range():

@@ -50,12 +50,12 @@ class DRITConfig:
     # A domain adversary on the search vector (model.SearchAdversary), trained on a bank of the last
     # `search_bank` vectors per domain; the encoders answer it with weight lambda_search_adv (0: off, as DRIT).
     # search_pool is the vector's pooling, as index_translation.content_pool serves it.
-    lambda_search_adv: float = field(default=1.0, metadata=rule(ge=0))
+    lambda_search_adv: float = field(default=0.0, metadata=rule(ge=0))
     search_pool: int = field(default=4, metadata=rule(ge=1, le=8))
     search_bank: int = field(default=512, metadata=rule(ge=0))
     # A spatial attribute map beside the global vector (model.AttributeEncoder): attr_map channels at
     # attr_map_size × attr_map_size, Gaussian codes like the rest of the attribute (0: none, as DRIT).
-    attr_map: int = field(default=2, metadata=rule(ge=0))
+    attr_map: int = field(default=0, metadata=rule(ge=0))
     attr_map_size: int = field(default=4, metadata=rule(ge=1, le=8))
 
     def check(self):
@@ -92,10 +92,8 @@ class ClassifierConfig:
     width: int = field(default=16, metadata=rule(ge=4))
 
 
-# The 2026-11-23 glyph model: mnist_m's later defaults cost glyph content (benchmarks history, Glyphs);
-# issue 45's levers were chosen on MNIST-M-lite's val split and are not measured on Glyphs: off there.
-GLYPHS = {"model": {"dis_scales": 1, "gen_noise": 0.0, "g_alone_moves_content": False,
-                    "lambda_search_adv": 0.0, "attr_map": 0},
+# The 2026-11-23 glyph model: mnist_m's later defaults cost glyph content (benchmarks history, Glyphs).
+GLYPHS = {"model": {"dis_scales": 1, "gen_noise": 0.0, "g_alone_moves_content": False},
           "train": {"lr": 0.0002, "content_dis_lr_scale": 1.0, "content_dis_clip": 0.0, "content_dis_extra": 0}}
 
 

@@ -221,6 +221,30 @@ class ContentDiscriminator(nn.Module):
         return self.body(c)
 
 
+class RollingBank(nn.Module):
+    """The last `size` rows of one or more tensors seen in training, detached, newest first. Buffers,
+    so a checkpoint keeps them and a resumed run continues exactly."""
+
+    def __init__(self, size: int, dim: int, names: tuple[str, ...]):
+        super().__init__()
+        self.names = names
+        for n in names:
+            self.register_buffer(n, torch.zeros(size, dim))
+        self.register_buffer("filled", torch.zeros((), dtype=torch.long))
+
+    def with_batch(self, *rows: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Each tensor's batch rows followed by the bank's; then the batch joins the bank (oldest out)."""
+        k = int(self.filled)
+        banks = [getattr(self, n) for n in self.names]
+        out = tuple(torch.cat([r, b[:k]]) for r, b in zip(rows, banks))
+        size = len(banks[0])
+        if size:
+            for r, b in zip(rows, banks):
+                b.copy_(torch.cat([r.detach(), b])[:size])
+            self.filled.fill_(min(size, k + len(rows[0])))
+        return out
+
+
 class SearchAdversary(nn.Module):
     """A domain classifier on the search vector, the code that search and DA read: the clean content
     map pooled to pool×pool, less a running mean of its domain, L2-normalised (serve.ContentIndexes
@@ -239,8 +263,7 @@ class SearchAdversary(nn.Module):
                                  nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
         for d in DOMAINS:
             self.register_buffer(f"mean_{d}", torch.zeros(dim))
-            self.register_buffer(f"bank_{d}", torch.zeros(bank, dim))
-            self.register_buffer(f"filled_{d}", torch.zeros((), dtype=torch.long))
+        self.banks = nn.ModuleDict({d: RollingBank(bank, dim, ("v",)) for d in DOMAINS})
 
     def vectors(self, c: torch.Tensor, domain: str) -> torch.Tensor:
         """Clean content maps → unit search vectors; in training, the domain's running mean moves first."""
@@ -249,22 +272,15 @@ class SearchAdversary(nn.Module):
         if self.training:
             with torch.no_grad():
                 batch = v.mean(0)
-                first = getattr(self, f"filled_{domain}") == 0
+                first = self.banks[domain].filled == 0
                 mean.copy_(torch.where(first, batch, self.momentum * mean + (1 - self.momentum) * batch))
         return F.normalize(v - mean, dim=1)
 
     def discriminator_loss(self, sa: torch.Tensor, sb: torch.Tensor) -> torch.Tensor:
         """BCE of the domain (a: 1) on the batch's detached vectors and the bank's; then the batch joins
         its domain's bank (oldest out)."""
-        loss = 0.0
-        for d, v, target in (("a", sa, 1.0), ("b", sb, 0.0)):
-            bank, filled = getattr(self, f"bank_{d}"), getattr(self, f"filled_{d}")
-            k = int(filled)
-            loss = loss + bce(self.net(torch.cat([v.detach(), bank[:k]])), target)
-            if len(bank):
-                bank.copy_(torch.cat([v.detach(), bank])[:len(bank)])
-                filled.fill_(min(len(bank), k + len(v)))
-        return loss
+        return sum(bce(self.net(self.banks[d].with_batch(v.detach())[0]), target)
+                   for d, v, target in (("a", sa, 1.0), ("b", sb, 0.0)))
 
     def encoder_loss(self, sa: torch.Tensor, sb: torch.Tensor) -> torch.Tensor:
         return bce(self.net(sa), 0.5) + bce(self.net(sb), 0.5)
@@ -303,28 +319,12 @@ def kl_standard_normal(mu, logvar) -> torch.Tensor:
     return 0.5 * torch.mean(torch.sum(mu.pow(2) + logvar.exp() - 1 - logvar, dim=1))
 
 
-class PosteriorBank(nn.Module):
-    """The last `size` attribute posteriors (means, log-variances) seen in training, detached: with
-    DRIT's batches of 8, the batch alone estimates the aggregate densities of the hierarchical KL poorly.
-    Buffers, so a checkpoint keeps them and a resumed run continues exactly."""
+class PosteriorBank(RollingBank):
+    """The last `size` attribute posteriors (means `mu`, log-variances `logvar`) seen in training: with
+    DRIT's batches of 8, the batch alone estimates the aggregate densities of the hierarchical KL poorly."""
 
     def __init__(self, size: int, dim: int):
-        super().__init__()
-        self.register_buffer("mu", torch.zeros(size, dim))
-        self.register_buffer("logvar", torch.zeros(size, dim))
-        self.register_buffer("filled", torch.zeros((), dtype=torch.long))
-
-    def with_batch(self, mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
-        """The batch's posteriors followed by the bank's; then the batch joins the bank (oldest out)."""
-        k = int(self.filled)
-        out = torch.cat([mu, self.mu[:k]]), torch.cat([logvar, self.logvar[:k]])
-        size = len(self.mu)
-        if size:
-            keep = min(size, k + len(mu))
-            self.mu.copy_(torch.cat([mu.detach(), self.mu])[:size])
-            self.logvar.copy_(torch.cat([logvar.detach(), self.logvar])[:size])
-            self.filled.fill_(keep)
-        return out
+        super().__init__(size, dim, ("mu", "logvar"))
 
 
 # ---------------------------------------------------------------- the whole model
