@@ -146,7 +146,8 @@ def levers_record(results: Path) -> list:
         d = json.loads(levers.read_text())
         tried.append({"lever": "search-vector domain adversary on a memory bank; spatial attribute map; both "
                                f"(bench.drit_levers at {d['git_revision']}, seeds {d['seeds']}, val split)",
-                      "result": {n: {k: round(v, 4) for k, v in a.items() if k != "overrides"} for n, a in d["arms"].items()},
+                      "result": {n: {k: round(v, 4) if isinstance(v, float) else v for k, v in a.items() if k != "overrides"}
+                                 for n, a in d["arms"].items()},
                       "kept": d["summary"]["chosen"], "see": "docs/results/drit_levers.json"})
     return tried
 
@@ -177,7 +178,8 @@ def write(runs: dict, args, started: float) -> None:
                                           "run chose nothing",
                            "reported_on": "test: a_test, b_test, read once for the model the settings give",
                            "not_reselected": "issue 45's levers (search adversary, spatial attribute map) were "
-                                             "chosen on val by bench.drit_levers; DRIT's older settings in params.yaml "
+                                             "weighed on val by bench.drit_levers, whose rule names the arm kept "
+                                             "(levers_tried); DRIT's older settings in params.yaml "
                                              "(scales, noise, lr, content-discriminator schedule, search-vector "
                                              "centring) were chosen on test before the val split existed"},
                  table={"columns": ["measure", "mean ± s.e."] + [f"seed {s}" for s in seeds], "rows": rows},
