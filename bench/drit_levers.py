@@ -9,7 +9,9 @@ them does not leak into an arm):
                  512 vectors per domain (model.SearchAdversary);
   - attr_map:    a 2 × 4 × 4 spatial attribute map beside the global attribute vector, where a
                  domain's spatially varying background can go instead of the content;
-  - both.
+  - both;
+  - background:  a prior on the target's background: prior-draw translations whose border colour or
+                 texture leaves the range of the target's real training images pay the distance (× 10).
 The rule that reads them (applied in `choose`, means over the seeds): among the arms that keep content
 preservation and DA gain over source-only each within GUARD of DRIT's (DRIT always qualifies), the one
 with the least total shortfall from issue 45's targets on val, each a share: search vector → domain
@@ -19,9 +21,9 @@ over the practitioner's source-only ≥ 0.10, translations outside the target's 
 search precision and chose an arm that lost 0.08 of content preservation and 0.12 of DA gain on val.)
 Arms run two at a time on the Dask workers (one thread each).
 
-    python -m bench.drit_levers [--seeds 0] [--arms drit search_adv ...] [--add-seeds] [-S train_translation.train.iterations=800]
+    python -m bench.drit_levers [--seeds 0] [--arms drit search_adv ...] [--merge] [-S train_translation.train.iterations=800]
 
---add-seeds keeps the existing result's other seeds and their arms, each naming the revision it ran at.
+--merge keeps the existing result's other seeds and arms, each naming the revision it ran at.
 An arm that an earlier seed screened out (it failed the guard there) need not run again: it is shown
 with the seeds it ran and is not eligible.
 """
@@ -44,10 +46,12 @@ from translation.images.plots import translation_grid
 from translation.images.serve import ContentIndexes, precision_at_k
 from translation.images.sources import build_mnist_m
 
-ARMS = {"drit": {"lambda_search_adv": 0.0, "attr_map": 0},
-        "search_adv": {"lambda_search_adv": 1.0, "attr_map": 0},
-        "attr_map": {"lambda_search_adv": 0.0, "attr_map": 2},
-        "both": {"lambda_search_adv": 1.0, "attr_map": 2}}
+OFF = {"lambda_search_adv": 0.0, "attr_map": 0, "lambda_background": 0.0}
+ARMS = {"drit": OFF,
+        "search_adv": OFF | {"lambda_search_adv": 1.0},
+        "attr_map": OFF | {"attr_map": 2},
+        "both": OFF | {"lambda_search_adv": 1.0, "attr_map": 2},
+        "background": OFF | {"lambda_background": 10.0}}
 GUARD = 0.03          # the most content preservation or DA gain an arm may lose against DRIT on val
 GUARDED = ("content_preservation", "da_gain_over_source_only")
 MEASURES = tuple(t[0] for t in MNIST_M_TARGETS) + ("da_translated", "da_source_only", "frechet_classifier_features",
@@ -88,8 +92,8 @@ def choose(arms: dict) -> dict:
 
 
 def with_earlier_seeds(path: Path, per_seed: dict, overrides: list[str]) -> dict:
-    """This run's seeds beside an earlier result's other seeds, all their arms kept; every seed's arm
-    names the revision it was measured at."""
+    """This run's arms beside an earlier result's other seeds and arms (this run's replace the earlier
+    ones of the same seed and name); every seed's arm names the revision it was measured at."""
     from bench.results import git_revision
 
     now = git_revision()
@@ -98,10 +102,10 @@ def with_earlier_seeds(path: Path, per_seed: dict, overrides: list[str]) -> dict
         return per_seed
     old = json.loads(path.read_text())
     if old.get("overrides") != overrides:
-        raise SystemExit(f"--add-seeds: {path} ran with overrides {old.get('overrides')}, this run {overrides}")
+        raise SystemExit(f"--merge: {path} ran with overrides {old.get('overrides')}, this run {overrides}")
     for s, v in old["per_seed"].items():
-        if int(s) not in per_seed:
-            per_seed[int(s)] = {n: a | {"measured_at": a.get("measured_at", old["git_revision"])} for n, a in v.items()}
+        kept = {n: a | {"measured_at": a.get("measured_at", old["git_revision"])} for n, a in v.items()}
+        per_seed[int(s)] = kept | per_seed.get(int(s), {})
     return dict(sorted(per_seed.items()))
 
 
@@ -120,11 +124,11 @@ def summarise(per_seed: dict) -> dict:
 def main():
     ap = seed_bench_parser(__doc__, "translation grids per arm")
     ap.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
-    ap.add_argument("--add-seeds", action="store_true", help="keep the existing result's other seeds and arms")
+    ap.add_argument("--merge", action="store_true", help="keep the existing result's other seeds and arms")
     ap.set_defaults(seeds=[0])
     args = ap.parse_args()
-    if "drit" not in args.arms:
-        raise SystemExit("--arms: the rule compares every arm with drit; include it")
+    if "drit" not in args.arms and not args.merge:
+        raise SystemExit("--arms: the rule compares every arm with drit; include it (or --merge to a result that has it)")
     start = time.perf_counter()
     cfgs = configs(args.set, "mnist_m")
     with dask_client() as client:
@@ -134,9 +138,11 @@ def main():
             jobs |= {f"{n}/{seed}": (run_arm, n, ARMS[n], seed, data, cfgs, args.out) for n in args.arms}
         done = run_jobs(client, jobs)
     per_seed = {s: {n: done[f"{n}/{s}"] for n in args.arms} for s in args.seeds}
-    if args.add_seeds:
+    if args.merge:
         per_seed = with_earlier_seeds(Path(args.results) / "drit_levers.json", per_seed, args.set)
     seeds = list(per_seed)
+    if missing := [s for s in seeds if "drit" not in per_seed[s]]:
+        raise SystemExit(f"the rule compares every arm with drit, which has not run seeds {missing}")
     arms = summarise(per_seed)
     chosen = choose(arms)
     for n, a in arms.items():

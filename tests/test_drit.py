@@ -590,7 +590,7 @@ def test_a_model_with_the_levers_saves_and_loads(tmp_path):
 
 
 def test_the_fidelity_measure_counts_backgrounds_outside_the_targets_range():
-    from translation.images.evaluate import background_stats, outside_share
+    from translation.images.background import background_stats, outside_share
 
     rng = np.random.default_rng(0)
     black = np.zeros((200, 32, 32, 3), np.uint8)
@@ -604,3 +604,30 @@ def test_the_fidelity_measure_counts_backgrounds_outside_the_targets_range():
     assert outside_share(np.concatenate([black[:50], grey[:50]]), black) == 0.5
     assert outside_share(photo, black) == 1.0
     assert outside_share(black, photo) == 1.0                         # a flat black page is no photo
+
+
+def test_the_background_prior_pays_for_a_border_outside_the_targets_range_and_fit_sets_the_range(tiny_images):
+    from translation.images.background import background_range, background_stats, background_stats_torch
+    from translation.images.data import to_tensor
+
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (16, 32, 32, 3)).astype(np.uint8)
+    assert np.allclose(background_stats_torch(to_tensor(photo)).numpy(), background_stats(photo), atol=1e-5)
+
+    model = DRIT(replace(SMALL, lambda_background=1.0))
+    with pytest.raises(RuntimeError, match="unset"):
+        model.background_excess(to_tensor(photo), "a")
+    black = np.zeros((16, 32, 32, 3), np.uint8)
+    model.set_background_range({"a": background_range(black), "b": background_range(photo)})
+    assert float(model.background_excess(to_tensor(black), "a")) == 0.0
+    grey = to_tensor(black + 100).requires_grad_()
+    excess = model.background_excess(grey, "a")
+    excess.backward()
+    assert excess.item() > 0.3 and grey.grad[:, :, 0, 0].sum() > 0        # darker borders pay less
+    assert grey.grad[:, :, 16, 16].abs().sum() == 0                          # the centre is not background
+
+    fit(model, tiny_images, TranslationTrainConfig(iterations=2, batch_size=4), 0, torch.device("cpu"), "test")
+    lo, hi = background_range(tiny_images.splits["b_train"].images)
+    assert np.allclose(model.background_range[1].numpy(), np.stack([lo, hi]))
+    f = model.forward_pass(*_batch(tiny_images))
+    assert "background" in model.generator_only_losses(f)

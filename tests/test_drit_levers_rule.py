@@ -30,9 +30,9 @@ def test_adding_seeds_keeps_the_earlier_seeds_with_their_revision_and_refuses_ot
     path = tmp_path / "drit_levers.json"
     path.write_text(json.dumps({"git_revision": "abc", "overrides": ["x=1"],
                                 "per_seed": {"0": {"drit": {"m": 1.0}, "both": {"m": 2.0}}}}))
-    merged = with_earlier_seeds(path, {1: {"drit": {"m": 3.0}}}, ["x=1"])
+    merged = with_earlier_seeds(path, {1: {"drit": {"m": 3.0}}, 0: {"both": {"m": 5.0}}}, ["x=1"])
     assert list(merged) == [0, 1]
-    assert merged[0]["drit"] == {"m": 1.0, "measured_at": "abc"} and merged[0]["both"]["m"] == 2.0
+    assert merged[0]["drit"] == {"m": 1.0, "measured_at": "abc"} and merged[0]["both"]["m"] == 5.0
     assert merged[1]["drit"]["m"] == 3.0 and "both" not in merged[1]
     with pytest.raises(SystemExit, match="overrides"):
         with_earlier_seeds(path, {1: {"drit": {"m": 3.0}}}, ["x=2"])

@@ -57,6 +57,10 @@ class DRITConfig:
     # attr_map_size × attr_map_size, Gaussian codes like the rest of the attribute (0: none, as DRIT).
     attr_map: int = field(default=0, metadata=rule(ge=0))
     attr_map_size: int = field(default=4, metadata=rule(ge=1, le=8))
+    # A prior on the target's background (translation/images/background.py): a prior-draw translation
+    # whose border colour or texture leaves the range of the target's real training images pays the
+    # distance outside it, weighted by lambda_background (0: off, as DRIT).
+    lambda_background: float = field(default=0.0, metadata=rule(ge=0))
 
     def check(self):
         if self.hierarchical and self.attr_dim % self.attr_blocks:

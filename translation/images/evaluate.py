@@ -24,6 +24,7 @@ import torch
 from scipy import linalg
 
 from pipeline.disentanglement import headline, importance_heatmap, linear_probe, score
+from translation.images.background import background_range, outside_share
 from translation.images.classifier import train_classifier
 from translation.images.config import ClassifierConfig
 from translation.images.model import DRIT
@@ -72,38 +73,6 @@ def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------- fidelity: does it look like the target domain?
-RANGE_QUANTILE = 0.005     # the range is the real images' [0.5 %, 99.5 %] of each statistic ...
-RANGE_MARGIN = 0.02        # ... widened by this much (5 grey levels of 255), so a constant background keeps a range
-
-
-def background_stats(images: np.ndarray) -> np.ndarray:
-    """(N, H, W, 3) uint8 → (N, 4): the border ring's mean red, green and blue and the standard deviation
-    of its luminance (texture), in [0, 1]. The ring (an eighth of the side) is where a centred glyph's
-    background shows: MNIST's black, MNIST-M's photo crops, a white page."""
-    x = images.astype(np.float32) / 255.0
-    r = max(1, images.shape[1] // 8)
-    ring = np.ones(images.shape[1:3], bool)
-    ring[r:-r, r:-r] = False
-    px = x[:, ring]                                                     # (N, P, 3)
-    luminance = px @ np.array([0.299, 0.587, 0.114], np.float32)
-    return np.concatenate([px.mean(1), luminance.std(1, keepdims=True)], axis=1)
-
-
-def background_range(real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) of each background statistic over the `real` images, widened by the margin."""
-    ref = background_stats(real)
-    return (np.quantile(ref, RANGE_QUANTILE, axis=0) - RANGE_MARGIN,
-            np.quantile(ref, 1 - RANGE_QUANTILE, axis=0) + RANGE_MARGIN)
-
-
-def outside_share(images: np.ndarray, real: np.ndarray | tuple[np.ndarray, np.ndarray]) -> float:
-    """Share of `images` with any background statistic outside the range of the `real` images (or a
-    background_range already computed)."""
-    lo, hi = real if isinstance(real, tuple) else background_range(real)
-    stats = background_stats(images)
-    return float(((stats < lo) | (stats > hi)).any(axis=1).mean())
-
-
 def fidelity(model: DRIT, data: ImageData, a2b: np.ndarray, n: int, seed: int, held: str) -> dict[str, float]:
     """Translations outside the target domain's background range, each way (a2b: the held A images'
     translations already made, (N, n, H, W, 3)), their worse, and real held-out images outside it."""

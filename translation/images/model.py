@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from pipeline.config import ConfigError
 from pipeline.hierarchical_kl import decomposed_kl, weighted
+from translation.images.background import background_stats_torch
 from translation.images.config import DRITConfig
 
 DOMAINS = ("a", "b")
@@ -352,6 +354,8 @@ class DRIT(nn.Module):
                                  if cfg.lambda_search_adv else None)
         if cfg.hierarchical:
             self.banks = nn.ModuleDict({d: PosteriorBank(cfg.kl_bank, z) for d in DOMAINS})
+        if cfg.lambda_background:   # per domain: low, high of each background statistic (set by fit)
+            self.register_buffer("background_range", torch.full((len(DOMAINS), 2, 4), float("nan")))
         self.train_size = {d: 0 for d in DOMAINS}   # training images per domain (set by fit): the KL estimator's N
 
     # ---- parameter groups
@@ -373,6 +377,20 @@ class DRIT(nn.Module):
     def code_dim(self) -> int:
         """The attribute code's size: the global vector, then the flattened spatial map (if any)."""
         return self.cfg.attr_dim + self.cfg.attr_map * self.cfg.attr_map_size ** 2
+
+    def set_background_range(self, ranges: dict[str, tuple]) -> None:
+        """Each domain's (low, high) background statistics of its real training images (background.py)."""
+        for i, d in enumerate(DOMAINS):
+            self.background_range[i] = torch.as_tensor(np.stack(ranges[d]), dtype=torch.float32)
+
+    def background_excess(self, x: torch.Tensor, domain: str) -> torch.Tensor:
+        """How far images of `domain` lie outside its real background range, summed over the statistics,
+        meaned over the images (0 inside it)."""
+        lo, hi = self.background_range[DOMAINS.index(domain)]
+        if torch.isnan(lo).any():
+            raise RuntimeError("lambda_background: the background range is unset; fit() sets it from the data")
+        s = background_stats_torch(x)
+        return (F.relu(lo - s) + F.relu(s - hi)).sum(1).mean()
 
     # ---- the API
     def encode_content(self, x, domain: str):
@@ -524,4 +542,6 @@ class DRIT(nn.Module):
             r = f[f"rand_{d}"]
             ms = ms + 1.0 / ((r[:n] - r[n:]).abs().mean() / dz + 1e-5)
         losses["mode_seeking"] = c.lambda_mode_seeking * ms
+        if c.lambda_background:
+            losses["background"] = c.lambda_background * sum(self.background_excess(f[f"rand_{d}"], d) for d in DOMAINS)
         return losses

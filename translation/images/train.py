@@ -17,6 +17,7 @@ from pipeline import distributed
 from pipeline.trainer import linear_decay, Loop, Resume, fingerprint, mean_losses, train
 from translation.images.model import DRIT
 from translation.images.config import TranslationTrainConfig
+from translation.images.background import background_range
 from translation.images.data import ImageData, to_tensor
 
 
@@ -105,6 +106,8 @@ def fit(model: DRIT, data: ImageData, cfg: TranslationTrainConfig, seed: int, de
     checkpoint written every checkpoint_every steps and continued from when it is this run's."""
     opts = make_optimizers(model, cfg)
     model.train_size = {d: len(data.splits[f"{d}_train"]) for d in ("a", "b")}
+    if model.cfg.lambda_background:
+        model.set_background_range({d: background_range(data.splits[f"{d}_train"].images) for d in ("a", "b")})
 
     rank = distributed.rank()
 
