@@ -35,7 +35,8 @@ def background_stats_torch(x: torch.Tensor) -> torch.Tensor:
     ring = torch.from_numpy(border_ring(*x.shape[2:])).to(x.device)
     px = (x[:, :, ring] + 1) / 2                                        # (N, 3, P)
     luminance = torch.einsum("c,ncp->np", px.new_tensor(LUMA), px)
-    return torch.cat([px.mean(2), luminance.std(1, unbiased=False, keepdim=True)], dim=1)
+    texture = (luminance.var(1, unbiased=False, keepdim=True) + 1e-8).sqrt()   # + ε: a flat ring has a gradient
+    return torch.cat([px.mean(2), texture], dim=1)
 
 
 def background_range(real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
