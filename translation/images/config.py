@@ -72,7 +72,7 @@ class DRITConfig:
 
 @dataclass(frozen=True)
 class TranslationTrainConfig:
-    iterations: int = field(default=384, metadata=rule(ge=1))
+    iterations: int = field(default=320, metadata=rule(ge=1))
     batch_size: int = field(default=8, metadata=rule(ge=2))
     lr: float = field(default=5e-4, metadata=rule(gt=0))
     decay_from: float = field(default=0.5, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction (DRIT)
@@ -90,7 +90,7 @@ class TranslationTrainConfig:
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    steps: int = field(default=360, metadata=rule(ge=1))
+    steps: int = field(default=300, metadata=rule(ge=1))
     batch_size: int = field(default=64, metadata=rule(ge=2))
     lr: float = field(default=1e-3, metadata=rule(gt=0))
     width: int = field(default=16, metadata=rule(ge=4))

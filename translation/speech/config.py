@@ -40,13 +40,13 @@ class ChannelLossWeights:
 
 @dataclass(frozen=True)
 class ChannelTrainConfig:
-    steps: int = field(default=160, metadata=rule(ge=1))
+    steps: int = field(default=128, metadata=rule(ge=1))
     batch_size: int = field(default=64, metadata=rule(ge=1))        # paired words per step
     unpaired_batch: int = field(default=128, metadata=rule(ge=1))   # unpaired spellings and phoneme strings
     dream_batch: int = field(default=32, metadata=rule(ge=1))       # pairs dreamed per story for the sleep phase
     length_chunks: int = field(default=2, metadata=rule(ge=1))      # unpaired loss passes in groups of similar length
     lr: float = field(default=0.003, metadata=rule(gt=0))
-    warmup: int = field(default=60, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
+    warmup: int = field(default=48, metadata=rule(ge=0))           # supervised + LM steps before wake/sleep
     decay_from: float = field(default=0.5, metadata=rule(ge=0, le=1))  # lr falls linearly to 0 from this fraction
     eval_every: int = field(default=50, metadata=rule(ge=1))
     dev_words: int = field(default=200, metadata=rule(ge=1))        # dev words for model selection
@@ -101,7 +101,7 @@ class AugmentConfig:
 
 @dataclass(frozen=True)
 class AcousticTrainConfig:
-    steps: int = field(default=160, metadata=rule(ge=1))
+    steps: int = field(default=128, metadata=rule(ge=1))
     batch_size: int = field(default=64, metadata=rule(ge=2))
     lr: float = field(default=0.004, metadata=rule(gt=0))
     log_every: int = field(default=50, metadata=rule(ge=1))
