@@ -25,7 +25,7 @@ import numpy as np
 
 from bench.results import verdict, verdict_note, mean_se, write_result
 from bench.seeds import run_seeds, seed_bench_parser
-from bench.translation import BENCH_CLASSIFIER_STEPS, train_drit
+from bench.translation import BENCH_DEFAULTS, train_drit
 from pipeline.cluster import dask_client
 from pipeline.config import from_dict, read_params_with
 from pipeline.disentanglement import dci, headline, importance_heatmap, score
@@ -43,8 +43,7 @@ TARGETS = {"dci_disentanglement": (">=", 0.7), "cp_gap": ("<=", 0.05)}
 
 
 def configs(overrides: list[str], objective: str):
-    p = read_params_with([f"evaluate_translation.classifier.steps={BENCH_CLASSIFIER_STEPS}"] + overrides
-                         + OBJECTIVES[objective] + ["prepare_images.source=glyphs"])
+    p = read_params_with(BENCH_DEFAULTS + overrides + OBJECTIVES[objective] + ["prepare_images.source=glyphs"])
     return (from_dict(PrepareImages, p["prepare_images"], "prepare_images"),
             from_dict(TrainTranslation, p["train_translation"], "train_translation").for_source("glyphs"),
             from_dict(EvaluateTranslation, p["evaluate_translation"], "evaluate_translation"))

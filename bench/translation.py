@@ -52,11 +52,11 @@ MNIST_M_TARGETS = (("probe_search_to_domain_knn", 0.65, False), ("precision@10_a
 
 
 BENCH_CLASSIFIER_STEPS = 480   # what every translation figure since 2026-11 was measured with
+BENCH_DEFAULTS = [f"evaluate_translation.classifier.steps={BENCH_CLASSIFIER_STEPS}"]   # before any -S override
 
 
 def configs(overrides: list[str], source: str):
-    p = read_params_with([f"evaluate_translation.classifier.steps={BENCH_CLASSIFIER_STEPS}"] + overrides
-                         + [f"prepare_images.source={source}"])
+    p = read_params_with(BENCH_DEFAULTS + overrides + [f"prepare_images.source={source}"])
     return (from_dict(PrepareImages, p["prepare_images"], "prepare_images"),
             from_dict(TrainTranslation, p["train_translation"], "train_translation").for_source(source),
             from_dict(EvaluateTranslation, p["evaluate_translation"], "evaluate_translation"),
