@@ -152,7 +152,7 @@ def levers_record(results: Path) -> list:
     tried = [t for t in tried if t.get("see") != "docs/results/drit_levers.json"]
     if levers.exists():
         d = json.loads(levers.read_text())
-        tried.append({"lever": "search-vector domain adversary on a memory bank; spatial attribute map; both "
+        tried.append({"lever": "search-vector domain adversary on a memory bank; spatial attribute map; both; a background prior "
                                f"(bench.drit_levers at {d['git_revision']}, seeds {d['seeds']}, val split)",
                       "result": {n: {k: round(v, 4) if isinstance(v, float) else v for k, v in a.items() if k != "overrides"}
                                  for n, a in d["arms"].items()},
