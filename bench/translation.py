@@ -145,6 +145,10 @@ def target_verdicts(table: dict) -> dict:
     return out
 
 
+# what makes each source's val split its own (translation.images.sources)
+VAL_SPLIT = {"mnist_m": "digits and photos of their own", "glyphs": "glyphs at offsets no train or test glyph has"}
+
+
 def levers_record(results: Path) -> list:
     """The levers tried so far (kept from the previous result file), with bench.drit_levers' val arms."""
     old, levers = results / "translation_mnist_m.json", results / "drit_levers.json"
@@ -181,7 +185,7 @@ def write(runs: dict, args, started: float) -> None:
                  notes=[verdict_note(k, v) for k, v in verdicts.items()],
                  **({"levers_tried": levers_record(Path(args.results))} if args.data == "mnist_m" else {}),
                  val=seed_table({s: runs[s]["val"] for s in seeds}, seeds, KEYS, quiet=True),
-                 protocol={"selected_on": "val: the val split (a_val, b_val: digits and photos of their own) is "
+                 protocol={"selected_on": f"val: the val split (a_val, b_val: {VAL_SPLIT[args.data]}) is "
                                           "what a lever or schedule is chosen on (this file's val block); this "
                                           "run chose nothing",
                            "reported_on": "test: a_test, b_test, read once for the model the settings give",
