@@ -7,6 +7,8 @@ Data: prepare_text_speech at params.yaml's sizes (the default run's), prepared o
 every catalogue word and the dev words. OOV: `--oov` test words (and as many dev words, for the
 choices) are removed from every pronunciation dictionary: mdr reaches them through its G2P; the peer
 gets mdr's G2P 1-best for them (peer_g2p) and, as the ceiling, the true pronunciations (peer).
+Both PocketSphinx decoders, mdr's and the peer's, hear a clip through the same noise floor
+(recognizer.comfort_noise, chosen on dev voices); peer_plain is the peer without it, as it comes.
 Per seed, the served models are trained at params.yaml's train_text_speech (the channel, whose G2P
 pronounces OOV words, and the acoustic encoder). The confusion channels are estimated once on the
 training voices' clips (PocketSphinx's phone-loop output against CMUdict).
@@ -95,7 +97,9 @@ class Fixed:
         # the peer's own dictionary; a word it lacks keeps CMUdict's pronunciation
         self.true = {w: sphinx.get(w, [d.lexicon[w].phonemes]) for w in self.words}
         self.peer_recognizer = peer = WordRecognizer(self.true)
-        self.audio, self.heard, self.peer = {}, {}, {}
+        # the peer as it comes, without the noise floor both recognizers hear through (recognizer.comfort_noise)
+        plain = WordRecognizer(self.true, comfort_db=None)
+        self.audio, self.heard, self.peer, self.peer_plain = {}, {}, {}, {}
         for split in ("dev", "test"):
             clips = d.clips[split]
             gen = torch.Generator().manual_seed(1)
@@ -104,6 +108,7 @@ class Fixed:
                 self.audio[split, cond] = audio
                 self.heard[split, cond] = [self.phones.hear(a) for a in audio]
                 self.peer[split, cond] = [peer.nbest(a, 10) for a in audio]
+                self.peer_plain[split, cond] = [plain.nbest(a, 10) for a in audio] if split == "test" else []
                 print(f"[fixed] {split} {cond}: {len(audio)} clips heard", flush=True)
 
     def clip_sets(self, split: str):
@@ -136,6 +141,7 @@ def evidence_rows(fixed: Fixed, index: SpellingIndex, acoustic) -> dict:
         for name, cond, picked in fixed.clip_sets(split):
             rows[split, name] = [
                 {"word": clips.words[i], "voice": clips.voices[i], "peer": fixed.peer[split, cond][i],
+                 "peer_plain": fixed.peer_plain[split, cond][i] if fixed.peer_plain[split, cond] else None,
                  "evidence": Evidence(fixed.heard[split, cond][i], words.nbest(fixed.audio[split, cond][i], max(NBEST)),
                                       content_code(acoustic, fixed.audio[split, cond][i]))}
                 for i in picked]
@@ -215,6 +221,8 @@ def run_seed(fixed: Fixed, cfg: TrainTextSpeech, seed: int, front: FrontEndConfi
     test["mdr"] = {s: recalls(rows["test", s], chosen_w) for s in SETS}
     test["peer"] = {s: nbest_recalls([r["word"] for r in rows["test", s]], [r["peer"] for r in rows["test", s]])
                     for s in SETS}
+    test["peer_plain"] = {s: nbest_recalls([r["word"] for r in rows["test", s]], [r["peer_plain"] for r in rows["test", s]])
+                          for s in SETS}
     test["peer_g2p"] = {"oov": nbest_recalls([r["word"] for r in rows["test", "oov"]], peer_g2p_nbest)}
     by_voice = {}
     for s in CONDITIONS:
@@ -247,7 +255,7 @@ def latency(index: SpellingIndex, confusion: ConfusionChannel, fixed: Fixed, cfg
 def summarize(runs: dict) -> dict:
     seeds = sorted(runs)
     out = {}
-    for system in ("mdr", "peer", "channel", "recognizer", "code", "fused"):
+    for system in ("mdr", "peer", "peer_plain", "channel", "recognizer", "code", "fused"):
         out[system] = {s: {k: mean_se([runs[x]["test"][system][s][k] for x in seeds]) for k in ("recall@1", "recall@10")}
                        for s in SETS}
     out["peer_g2p"] = {"oov": {k: mean_se([runs[x]["test"]["peer_g2p"]["oov"][k] for x in seeds])
@@ -290,15 +298,18 @@ def write(runs: dict, args, started: float) -> None:
     write_result("speech_retrieval", title="Speech → spelling search on unseen voices: mdr's front-end against PocketSphinx",
                  measures=__doc__.split("\n\n")[0] + " Recall@1/@10 of the spoken word among the index's spellings; "
                           "test words in the test voices; conditions " + ", ".join(SETS) + ".",
-                 seeds=seeds, per_seed=runs, summary=summary, baselines={"peer": summary["peer"], "peer_g2p": summary["peer_g2p"]},
+                 seeds=seeds, per_seed=runs, summary=summary,
+                 baselines={"peer": summary["peer"], "peer_plain": summary["peer_plain"], "peer_g2p": summary["peer_g2p"]},
                  verdicts=v, notes=notes, wall_seconds=time.perf_counter() - started, oov_words=args.oov,
                  chosen_on_dev={str(x): {k: runs[x][k] for k in ("chosen", "g2p_variants", "confusion", "nbest", "weights")}
                                 for x in seeds},
                  weight_grid=[list(w) for w in WEIGHT_GRID], overrides=args.set,
                  protocol={"selected_on": "dev: the dev words spoken in the dev voices (arm and fused weights, per seed)",
                            "reported_on": "test: the test words in the test voices, speakers no training or dev clip has"},
-                 table={"columns": ["set", "mdr R@10", "peer R@10", "peer (mdr's G2P) R@10", "learned code alone R@10"],
-                        "rows": [[s, cell("mdr", s), cell("peer", s), cell("peer_g2p", s), cell("code", s)] for s in SETS]},
+                 table={"columns": ["set", "mdr R@10", "peer R@10", "peer without the noise floor R@10",
+                                    "peer (mdr's G2P) R@10", "learned code alone R@10"],
+                        "rows": [[s, cell("mdr", s), cell("peer", s), cell("peer_plain", s), cell("peer_g2p", s), cell("code", s)]
+                                 for s in SETS]},
                  out=Path(args.results))
 
 

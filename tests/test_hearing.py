@@ -10,7 +10,7 @@ from translation.speech.confusion import INDEX, ConfusionChannel
 from translation.speech.engines import speak
 from translation.speech.hearing import Evidence, SpellingIndex, ngram_vectors, rank, read_word_list
 from translation.speech.lexicon import PHONEMES, LexiconError
-from translation.speech.recognizer import PhoneRecognizer, WordRecognizer, sphinx_dictionary
+from translation.speech.recognizer import COMFORT_NOISE_DB, PhoneRecognizer, WordRecognizer, comfort_noise, sphinx_dictionary
 
 VOCAB = {"hello": ("HH", "AH", "L", "OW"), "window": ("W", "IH", "N", "D", "OW"), "garden": ("G", "AA", "R", "D", "AH", "N"),
          "seven": ("S", "EH", "V", "AH", "N"), "yellow": ("Y", "EH", "L", "OW"), "market": ("M", "AA", "R", "K", "AH", "T")}
@@ -162,6 +162,23 @@ def test_a_clip_is_heard_the_same_whatever_was_heard_before(spoken):
         vocab.nbest(clip, 5)
     assert (phones.hear(clips[0]), vocab.nbest(clips[0], 5)) == first
     assert (PhoneRecognizer().hear(clips[0]), WordRecognizer({w: [p] for w, p in VOCAB.items()}).nbest(clips[0], 5)) == first
+
+
+def test_the_noise_floor_sits_its_snr_below_the_clip_and_is_drawn_the_same_every_time():
+    rng = np.random.default_rng(3)
+    clip = (0.3 * np.sin(np.arange(16000) / 7.0) * (np.arange(16000) > 4000)).astype(np.float32)   # digital silence first
+    before = clip.copy()
+    heard = comfort_noise(clip)
+    assert np.array_equal(clip, before) and heard.dtype == np.float32 and heard.shape == clip.shape
+    noise = heard - clip
+    snr = 10 * np.log10(np.mean(clip.astype(np.float64) ** 2) / np.mean(noise.astype(np.float64) ** 2))
+    assert snr == pytest.approx(COMFORT_NOISE_DB, abs=0.2)
+    assert np.all(noise[:4000] != 0)                         # the silence now has a floor
+    assert np.array_equal(comfort_noise(clip), heard)        # a clip is heard the same way every time
+    assert np.array_equal(comfort_noise(clip, None), clip)
+    assert np.array_equal(comfort_noise(np.zeros(0, np.float32)), np.zeros(0, np.float32))
+    quiet = comfort_noise(rng.normal(0, 1e-3, 800).astype(np.float32), 10.0)
+    assert np.isfinite(quiet).all()
 
 
 def test_a_clip_too_short_or_silent_to_hear_gives_nothing_not_an_error():
