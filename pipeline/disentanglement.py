@@ -67,10 +67,11 @@ def _train_test(n: int, seed: int, test: np.ndarray | None):
 
 
 def importance_matrix(codes, factors: dict, seed: int = 0, trees: int = 60,
-                      test: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                      test: np.ndarray | None = None, jobs: int = -1) -> tuple[np.ndarray, dict]:
     """(R: d × k importances, {factor: held-out informativeness}) from one random forest per factor,
     fit on a seeded 70 % of the rows and scored on the rest, or fit outside the mask `test` and scored
-    inside it (say, on combinations of factors that the model never saw)."""
+    inside it (say, on combinations of factors that the model never saw). The trees grow on `jobs`
+    threads (-1: every core); the forests are the same whatever `jobs`, each tree's seed is drawn first."""
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     codes = _check(codes, factors)
@@ -79,9 +80,9 @@ def importance_matrix(codes, factors: dict, seed: int = 0, trees: int = 60,
     for name, values in factors.items():
         y = np.asarray(values)
         if _is_discrete(y):
-            forest = RandomForestClassifier(trees, min_samples_leaf=2, max_features=None, random_state=seed, n_jobs=1)
+            forest = RandomForestClassifier(trees, min_samples_leaf=2, max_features=None, random_state=seed, n_jobs=jobs)
         else:
-            forest = RandomForestRegressor(trees, min_samples_leaf=2, max_features=None, random_state=seed, n_jobs=1)
+            forest = RandomForestRegressor(trees, min_samples_leaf=2, max_features=None, random_state=seed, n_jobs=jobs)
         forest.fit(codes[train], y[train])
         score = forest.score(codes[test], y[test])   # accuracy, or R²
         informativeness[name] = float(max(score, 0.0))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pipeline.disentanglement import dci, importance_heatmap, linear_probes, mig, score
+from pipeline.disentanglement import dci, importance_heatmap, importance_matrix, linear_probes, mig, score
 
 N = 900
 
@@ -27,6 +27,14 @@ def test_a_perfectly_disentangled_code_scores_near_one(factors):
     assert all(p["accuracy"] > 0.9 for p in result["probes"].values())
     R = np.asarray(result["dci"]["importance"])
     assert list(R.argmax(axis=1)) == [0, 1, 2]
+
+
+def test_the_forests_are_the_same_on_one_thread_or_many(factors):
+    rng = np.random.default_rng(5)
+    codes = values(factors) @ rng.standard_normal((3, 6)) + 0.5 * rng.standard_normal((N, 6))
+    mixed = factors | {"weight": rng.normal(size=N)}   # a regression forest too
+    one, two = importance_matrix(codes, mixed, jobs=1), importance_matrix(codes, mixed, jobs=2)
+    assert np.array_equal(one[0], two[0]) and one[1] == two[1]
 
 
 def test_a_rotated_code_is_informative_but_not_disentangled(factors):
