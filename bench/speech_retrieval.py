@@ -55,6 +55,28 @@ WEIGHT_GRID = [w for w in itertools.product((0, 0.25, 0.5, 1), (0, 1, 2, 4, 8), 
 SETS = CONDITIONS + ("oov",)
 LATENCY_CLIPS = 50
 CANDIDATES = 300   # FAISS proposals per source: enough that the right word is proposed (see `proposed`)
+# Issue 44's levers, each measured on dev voices (what it gave; kept or not). Written into the result file.
+LEVERS_TRIED = [
+    "G2P pronunciations for words without a dictionary's: 1 or 3 (every seed's dev choice: 3; at 592945d by 0.003-0.025 dev R@10)",
+    "confusion channel fitted on clean training clips / each clip under one condition in turn / every clip under "
+    "each condition: every seed's dev choice is the last; the default run fits in turn (125 s against 25 s of "
+    "decoding; dev cost 0.012 R@10 at 4832b8d, 0.001-0.005 at 592945d)",
+    "the recognizer's n-best: 10 or 20 words (1aac0ca, dev mean R@10 0.745 against 0.743 with 20): kept 10",
+    "fused weights: WEIGHT_GRID on dev, per seed (channel, recognizer, code)",
+    "stateless decoding (the live cepstral mean reset before each clip): a correctness fix, kept",
+    "phone-loop language weight 1 / 2 / 4 / 6.5 (session 8, 60 dev words in en-us+m4 and festival ked, PER clean "
+    "0.664 / 0.646 / 0.663 / 0.710): kept 2; the phone insertion penalty changed nothing",
+    "PocketSphinx's remove_noise and batch CMN: already on in the en-us model's feat.params, no lever",
+    "wider decoder beams (beam and pbeam 1e-80, wbeam 1e-60; session 9, 60 dev clips of en-us+m4 and festival ked, "
+    "clean): word decoding R@1 0.500 -> 0.383, R@10 0.633 -> 0.500, 47 -> 474 ms a clip: dropped",
+    "silence padding, 0.1 / 0.25 / 0.5 s each side (session 9, 160 dev clips, 4 dev voices): word decoding R@10 "
+    "clean 0.506 -> 0.575 / 0.544 / 0.438, under 20 dB noise 0.787 -> 0.681 / 0.700 / 0.594: dropped",
+    "PocketSphinx's own dither (the same 160 dev clips): clean R@10 0.506 -> 0.575: superseded by the noise floor",
+    "a white-noise floor under every clip both decoders hear (recognizer.comfort_noise; the same 160 dev clips, word "
+    "decoding R@10 mean over clean, telephone, 20 dB, 10 dB, reverb): none 0.596, 40 dB 0.695, 30 dB 0.714, "
+    "25 dB 0.704, 20 dB 0.690; clean alone 0.506 -> 0.738 at 30 dB: kept at 30 dB (COMFORT_NOISE_DB), the peer "
+    "hears through it too (peer_plain: without)",
+]
 TARGETS = {"clean_recall@10": 0.85, "oov_recall@10": 0.70, "oov_over_peer_g2p": 0.10, "latency_p50_ms": 150.0,
            "content_probe_over_chance": 0.10, "voice_probe_voice_test_voices": 0.90}
 
@@ -303,7 +325,7 @@ def write(runs: dict, args, started: float) -> None:
                  verdicts=v, notes=notes, wall_seconds=time.perf_counter() - started, oov_words=args.oov,
                  chosen_on_dev={str(x): {k: runs[x][k] for k in ("chosen", "g2p_variants", "confusion", "nbest", "weights")}
                                 for x in seeds},
-                 weight_grid=[list(w) for w in WEIGHT_GRID], overrides=args.set,
+                 weight_grid=[list(w) for w in WEIGHT_GRID], overrides=args.set, levers_tried=LEVERS_TRIED,
                  protocol={"selected_on": "dev: the dev words spoken in the dev voices (arm and fused weights, per seed)",
                            "reported_on": "test: the test words in the test voices, speakers no training or dev clip has"},
                  table={"columns": ["set", "mdr R@10", "peer R@10", "peer without the noise floor R@10",
