@@ -84,7 +84,9 @@ def importance_matrix(codes, factors: dict, seed: int = 0, trees: int = 60,
         else:
             forest = RandomForestRegressor(trees, min_samples_leaf=2, max_features=None, random_state=seed, n_jobs=jobs)
         forest.fit(codes[train], y[train])
-        score = forest.score(codes[test], y[test])   # accuracy, or R²
+        # scored on one thread: sklearn sums the trees' predictions in whatever order threads finish,
+        # so a threaded score can differ in the last bits (and flip a near-tie) from run to run
+        score = forest.set_params(n_jobs=1).score(codes[test], y[test])   # accuracy, or R²
         informativeness[name] = float(max(score, 0.0))
         columns.append(forest.feature_importances_)
     return np.stack(columns, axis=1), informativeness
