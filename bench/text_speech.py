@@ -107,23 +107,33 @@ def greedy_metrics(model: NoisyChannel, words, phonemes, device) -> dict:
         model.decode = served
 
 
+def best_dev_row(result: dict) -> dict:
+    """A channel job's history row with the best dev G2P PER + P2G LER: the checkpoint it kept."""
+    return min(result["history"], key=lambda r: r["dev_g2p_per"] + r["dev_p2g_ler"])
+
+
+def dev_score(result: dict) -> float:
+    row = best_dev_row(result)
+    return row["dev_g2p_per"] + row["dev_p2g_ler"]
+
+
+def supervised_settings(cfg, setting: dict):
+    """cfg with the supervised-only baseline's `setting` (lr, dropout) at SUPERVISED_STEPS × the steps."""
+    steps = round(cfg.channel.steps * SUPERVISED_STEPS)
+    return replace(cfg, model=replace(cfg.model, dropout=setting["dropout"]),
+                   channel=replace(cfg.channel, lr=setting["lr"], steps=steps, warmup=0, eval_every=max(1, steps // 6)))
+
+
 def supervised_grid(client, cfg, data, label: str) -> tuple[dict, list[dict]]:
     """The supervised-only baseline chosen on dev from SUPERVISED_GRID: (its job result, every
     setting's dev score and seconds)."""
     steps = round(cfg.channel.steps * SUPERVISED_STEPS)
-    jobs = {}
-    for i, setting in enumerate(SUPERVISED_GRID):
-        grid_cfg = replace(cfg, model=replace(cfg.model, dropout=setting["dropout"]),
-                           channel=replace(cfg.channel, lr=setting["lr"], steps=steps,
-                                           warmup=0, eval_every=max(1, steps // 6)))
-        jobs[f"supervised_{i}"] = training_jobs(grid_cfg, data, [cfg.paired_size], f"{label} grid {i}",
-                                                only=f"supervised_{cfg.paired_size}")
+    jobs = {f"supervised_{i}": training_jobs(supervised_settings(cfg, setting), data, [cfg.paired_size],
+                                             f"{label} grid {i}", only=f"supervised_{cfg.paired_size}")
+            for i, setting in enumerate(SUPERVISED_GRID)}
     results = run_jobs(client, jobs)
-    tried = []
-    for i, setting in enumerate(SUPERVISED_GRID):
-        history = results[f"supervised_{i}"]["history"]
-        tried.append(setting | {"steps": steps, "seconds": results[f"supervised_{i}"]["seconds"],
-                                "dev": min(r["dev_g2p_per"] + r["dev_p2g_ler"] for r in history)})
+    tried = [setting | {"steps": steps, "seconds": results[f"supervised_{i}"]["seconds"],
+                        "dev": dev_score(results[f"supervised_{i}"])} for i, setting in enumerate(SUPERVISED_GRID)]
     best = min(range(len(tried)), key=lambda i: tried[i]["dev"])
     return results[f"supervised_{best}"], tried
 

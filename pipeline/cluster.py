@@ -26,10 +26,11 @@ def dask_client(n_workers: int | None = None):
         yield client
 
 
-def run_jobs(client, jobs: dict[str, tuple]) -> dict:
+def run_jobs(client, jobs: dict[str, tuple], on_done=None) -> dict:
     """Run independent jobs, name → (function, *args), on the Dask workers at once; results by name.
     Arguments other than numbers and strings are sent to the cluster once each, so data that several
-    jobs share travels once. A job's exception is raised here, in submission order."""
+    jobs share travels once. `on_done(name, result)` is called as each job finishes (to keep what a
+    long run has done so far). A job's exception is raised here, in submission order."""
     sent = {}
 
     def ship(arg):
@@ -41,4 +42,11 @@ def run_jobs(client, jobs: dict[str, tuple]) -> dict:
 
     futures = {name: client.submit(fn, *map(ship, args), key=f"{name}-{uuid.uuid4().hex[:8]}", pure=False)
                for name, (fn, *args) in jobs.items()}
+    if on_done:
+        from dask.distributed import as_completed
+
+        names = {future.key: name for name, future in futures.items()}
+        for future in as_completed(list(futures.values())):
+            if future.status == "finished":
+                on_done(names[future.key], future.result())
     return {name: future.result() for name, future in futures.items()}
