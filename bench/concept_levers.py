@@ -9,7 +9,9 @@ model seed; measures averaged over seeds), on data no reported figure is compute
 The rules that read these (fixed before the run, applied in `choose`):
   - the joint objective: among arms with dev NMI >= 0.80 and dev steering >= 0.70, the highest
     ml-100k validation NDCG@100;
-  - the best ranking objective: the highest ml-100k validation NDCG@100 of all arms.
+  - the best ranking objective: the highest ml-100k validation NDCG@100 of all arms;
+  - the hierarchical objective's weight (HIERARCHICAL_WEIGHTS' arms): the joint rule among them, or,
+    when none is steerable, the highest dev steering share (planted).
 bench.concept_recovery and bench.recsys_ml100k then report the chosen objectives on their own
 seeds and test users. Arms run two at a time on the Dask workers (one thread each).
 
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.concept_recovery import steering
-from bench.recsys_objectives import OBJECTIVES
+from bench.recsys_objectives import HIERARCHICAL_WEIGHTS, OBJECTIVES
 from bench.results import RESULTS, write_result
 from pipeline.cluster import dask_client, run_jobs
 from pipeline.config import from_dict, read_params_with
@@ -79,7 +81,13 @@ def choose(arms: dict) -> dict:
     best = max(arms, key=lambda n: arms[n]["ml100k_val_ndcg@100"])
     joint = max(steerable, key=lambda n: steerable[n]["ml100k_val_ndcg@100"]) if steerable else None
     own = arms.get("own", {}).get("ml100k_val_ndcg@100")
-    return {"joint": joint, "best_ranking": best, "steerable_arms": sorted(steerable),
+    weights = [n for n in arms if n in HIERARCHICAL_WEIGHTS]
+    steerable_weights = [n for n in weights if n in steerable]
+    if steerable_weights:
+        weight = max(steerable_weights, key=lambda n: arms[n]["ml100k_val_ndcg@100"])
+    else:
+        weight = max(weights, key=lambda n: arms[n]["dev_steering_share_planted"]) if weights else None
+    return {"joint": joint, "best_ranking": best, "hierarchical": weight, "steerable_arms": sorted(steerable),
             "joint_val_gap_to_own": None if joint is None or own is None else arms[joint]["ml100k_val_ndcg@100"] - own}
 
 
@@ -150,7 +158,7 @@ def main():
                                                   for n, a in arms.items()]},
                  notes=[f"joint objective: {chosen['joint']} (validation NDCG gap to own "
                         f"{chosen['joint_val_gap_to_own'] if chosen['joint_val_gap_to_own'] is None else round(chosen['joint_val_gap_to_own'], 4)}); "
-                        f"best ranking objective: {chosen['best_ranking']}"])
+                        f"best ranking objective: {chosen['best_ranking']}; hierarchical weight: {chosen['hierarchical']}"])
 
 
 if __name__ == "__main__":

@@ -30,3 +30,13 @@ def test_run_jobs_returns_results_by_name_and_raises_a_jobs_error(dask):
     assert run_jobs(dask, {"a": (_square_or_fail, 3), "b": (_square_or_fail, 4)}) == {"a": 9, "b": 16}
     with pytest.raises(ValueError, match="negative: -2"):
         run_jobs(dask, {"ok": (_square_or_fail, 1), "bad": (_square_or_fail, -2)})
+
+
+def test_run_jobs_reports_each_job_as_it_finishes_and_still_raises_a_failure(dask):
+    seen = {}
+    assert run_jobs(dask, {"a": (_square_or_fail, 3), "b": (_square_or_fail, 4)}, on_done=seen.__setitem__) == {"a": 9, "b": 16}
+    assert seen == {"a": 9, "b": 16}
+    seen.clear()
+    with pytest.raises(ValueError, match="negative: -2"):
+        run_jobs(dask, {"ok": (_square_or_fail, 1), "bad": (_square_or_fail, -2)}, on_done=seen.__setitem__)
+    assert seen == {"ok": 1}   # the finished job was reported before the failure was raised
