@@ -12,6 +12,9 @@ them does not leak into an arm):
   - both;
   - background:  a prior on the target's background: prior-draw translations whose border colour or
                  texture leaves the range of the target's real training images pay the distance (× 10).
+DRIT's older settings, chosen on test before the val split existed, are arms too (DRIT with one
+setting moved; TRAIN holds those of train_translation.train): lr ÷2 and ×2, the content
+discriminator at the full lr (DRIT's schedule: lr / 2.5), and half the content noise.
 The rule that reads them (applied in `choose`, means over the seeds): among the arms that keep content
 preservation and DA gain over source-only each within GUARD of DRIT's (DRIT always qualifies), the one
 with the least total shortfall from issue 45's targets on val, each a share: search vector → domain
@@ -51,7 +54,10 @@ ARMS = {"drit": OFF,
         "search_adv": OFF | {"lambda_search_adv": 1.0},
         "attr_map": OFF | {"attr_map": 2},
         "both": OFF | {"lambda_search_adv": 1.0, "attr_map": 2},
-        "background": OFF | {"lambda_background": 10.0}}
+        "background": OFF | {"lambda_background": 10.0},
+        "lr_0.00025": OFF, "lr_0.001": OFF, "content_dis_full_lr": OFF,
+        "content_noise_0.5": OFF | {"content_noise": 0.5}}
+TRAIN = {"lr_0.00025": {"lr": 0.00025}, "lr_0.001": {"lr": 0.001}, "content_dis_full_lr": {"content_dis_lr_scale": 1.0}}
 GUARD = 0.03          # the most content preservation or DA gain an arm may lose against DRIT on val
 GUARDED = ("content_preservation", "da_gain_over_source_only")
 MEASURES = tuple(t[0] for t in MNIST_M_TARGETS) + ("da_translated", "da_source_only", "frechet_classifier_features",
@@ -67,7 +73,8 @@ def shortfall(arm: dict) -> float:
 
 def run_arm(name: str, settings: dict, seed: int, data, cfgs, out: str) -> dict:
     _, train_cfg, eval_cfg, pool = cfgs
-    cfg = replace(train_cfg, threads=1, model=replace(train_cfg.model, **settings))
+    cfg = replace(train_cfg, threads=1, model=replace(train_cfg.model, **settings),
+                  train=replace(train_cfg.train, **TRAIN.get(name, {})))
     model, seconds = train_drit(data, cfg, seed, f"bench/drit_levers/{name}/seed{seed}")
     metrics, _ = evaluate(model, data, eval_cfg.classifier, seed, eval_cfg.codes_per_input, eval_cfg.da_copies,
                           pool, say=lambda _: None, held="val", diagnostics=False)
@@ -116,7 +123,7 @@ def summarise(per_seed: dict) -> dict:
     out = {}
     for n in names:
         ran = [s for s in per_seed if n in per_seed[s]]
-        out[n] = {"overrides": ARMS[n], "seeds": ran} | {k: float(np.mean([per_seed[s][n][k] for s in ran]))
+        out[n] = {"overrides": ARMS[n] | {f"train.{k}": v for k, v in TRAIN.get(n, {}).items()}, "seeds": ran} | {k: float(np.mean([per_seed[s][n][k] for s in ran]))
                                                         for k in MEASURES}
     return out
 
