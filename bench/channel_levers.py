@@ -40,7 +40,7 @@ def arm_jobs(arms: list[str], seed: int, data) -> dict:
     """Job per arm: the semi-supervised channel under its overrides, or the supervised-only one at its setting."""
     jobs = {}
     for name in arms:
-        _, cfg = configs(SEMI_ARMS.get(name, []) + [f"prepare_text_speech.seed={seed}"])
+        _, cfg = configs(SEMI_ARMS.get(name, []) + [f"prepare_text_speech.seed={seed}"], channel_choice=False)
         if name in SEMI_ARMS:
             jobs[name] = training_jobs(cfg, data, [cfg.paired_size], f"levers {name}", only=f"semi_{cfg.paired_size}")
         else:
@@ -88,7 +88,7 @@ def main():
     ap.add_argument("--results", default=str(RESULTS))
     args = ap.parse_args()
     started = time.perf_counter()
-    prep, _ = configs([f"prepare_text_speech.seed={args.seed}"])
+    prep, _ = configs([f"prepare_text_speech.seed={args.seed}"], channel_choice=False)
     arms = {}
 
     def done(name: str, result: dict) -> None:

@@ -32,3 +32,16 @@ def test_the_channel_settings_with_the_lowest_dev_score_are_chosen_per_kind():
     assert out["semi"] == semi[3] and out["semi_overrides"] == SEMI_ARMS[semi[3]]
     assert out["supervised"] == supervised[2]
     assert choose_channel({semi[0]: 0.4})["supervised"] is None      # a partial run: no supervised arm yet
+
+
+def test_bench_text_speech_trains_at_the_channel_settings_dev_chose(tmp_path):
+    import json
+
+    from bench.text_speech import chosen_channel
+
+    assert chosen_channel(tmp_path / "absent.json") == []          # not run yet: SCHEDULE's own point
+    path = tmp_path / "channel_levers.json"
+    path.write_text(json.dumps({"summary": choose_channel({"schedule": 0.41, "dream_64": 0.39})}))
+    assert chosen_channel(path) == SEMI_ARMS["dream_64"]
+    path.write_text(json.dumps({"summary": choose_channel({"schedule": 0.39, "dream_64": 0.41})}))
+    assert chosen_channel(path) == []
