@@ -11,15 +11,18 @@ seed's data, and is scored as its checkpoints are kept: its best dev G2P PER + P
 No test word is scored. Arms run two at a time on the Dask workers (one thread each); each arm's
 result is written as it finishes.
 
-    python -m bench.channel_levers [--seed 0] [--arms schedule dream_16 ...]
+    python -m bench.channel_levers [--seed 0] [--arms schedule dream_16 ...] [--merge]
+
+--merge keeps the existing result's other arms (same seed), so a second round adds arms to the first.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
-from bench.results import RESULTS, write_result
+from bench.results import RESULTS, git_revision, write_result
 from bench.text_speech import SCHEDULE, best_dev_row, configs, dev_score, supervised_settings
 from pipeline.cluster import dask_client, run_jobs
 from translation.speech.data import build_text_speech
@@ -80,16 +83,30 @@ def write(arms: dict, seed: int, started: float, out: Path) -> None:
                         f"{chosen['supervised']}"], out=out)
 
 
+def earlier_arms(path: Path, seed: int, measuring: list[str]) -> dict:
+    """The arms of an earlier result on the same seed's data that this run does not measure, each
+    naming the revision it was measured at."""
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    if old["seeds"] != [seed]:
+        raise SystemExit(f"--merge: {path} ran seed {old['seeds']}, this run {seed}; run the same seed")
+    return {n: a | {"measured_at": a.get("measured_at", old["git_revision"])}
+            for n, a in old["per_seed"][str(seed)].items() if n not in measuring}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arms", nargs="+", choices=list(SEMI_ARMS) + list(SUPERVISED_ARMS),
                     default=list(SEMI_ARMS) + list(SUPERVISED_ARMS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--results", default=str(RESULTS))
+    ap.add_argument("--merge", action="store_true", help="keep the existing result's arms (same seed) this run does not measure")
     args = ap.parse_args()
     started = time.perf_counter()
     prep, _ = configs([f"prepare_text_speech.seed={args.seed}"], channel_choice=False)
-    arms = {}
+    arms = earlier_arms(Path(args.results) / "channel_levers.json", args.seed, args.arms) if args.merge else {}
+    now = git_revision()
 
     def done(name: str, result: dict) -> None:
         best = best_dev_row(result)
@@ -98,7 +115,7 @@ def main():
                                    [f"lr={SUPERVISED_ARMS[name]['lr']:g}", f"dropout={SUPERVISED_ARMS[name]['dropout']:g}"],
                       "dev_score": dev_score(result), "dev_g2p_per": best["dev_g2p_per"],
                       "dev_p2g_ler": best["dev_p2g_ler"], "best_step": best.get("step"), "seconds": result["seconds"],
-                      "history": result["history"]}
+                      "history": result["history"], "measured_at": now}
         print(f"[arm {name}] dev PER {best['dev_g2p_per']:.4f} LER {best['dev_p2g_ler']:.4f} "
               f"score {arms[name]['dev_score']:.4f} ({result['seconds']:.0f} s)", flush=True)
         write(arms, args.seed, started, Path(args.results))

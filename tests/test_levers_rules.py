@@ -45,3 +45,21 @@ def test_bench_text_speech_trains_at_the_channel_settings_dev_chose(tmp_path):
     assert chosen_channel(path) == SEMI_ARMS["dream_64"]
     path.write_text(json.dumps({"summary": choose_channel({"schedule": 0.39, "dream_64": 0.41})}))
     assert chosen_channel(path) == []
+
+
+def test_a_second_round_of_channel_arms_keeps_the_first_rounds_with_their_revision(tmp_path):
+    import json
+
+    import pytest
+
+    from bench.channel_levers import earlier_arms
+
+    path = tmp_path / "channel_levers.json"
+    assert earlier_arms(path, 0, ["schedule"]) == {}
+    path.write_text(json.dumps({"seeds": [0], "git_revision": "abc", "per_seed": {"0": {
+        "schedule": {"dev_score": 0.35}, "dream_16": {"dev_score": 0.36, "measured_at": "def"}}}}))
+    kept = earlier_arms(path, 0, ["schedule"])
+    assert kept == {"dream_16": {"dev_score": 0.36, "measured_at": "def"}}     # re-measured arms are replaced
+    assert earlier_arms(path, 0, [])["schedule"]["measured_at"] == "abc"
+    with pytest.raises(SystemExit, match="same seed"):
+        earlier_arms(path, 1, [])
