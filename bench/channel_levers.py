@@ -4,10 +4,11 @@ bench.text_speech's semi-supervised channel took its unpaired batch, dream batch
 temperature from test PER, and its supervised-only baseline's grid picked a corner (lr 0.0015, dropout
 0.3, on every seed). Here each arm trains one channel at bench.text_speech's sizes and schedule, on one
 seed's data, and is scored as its checkpoints are kept: its best dev G2P PER + P2G LER (`dev_score`).
-  - semi-supervised arms: one factor at a time around SCHEDULE's point (SEMI_ARMS); the rule, fixed
-    before the run: the arm with the lowest dev score is the schedule bench.text_speech reports;
-  - supervised-only arms: the grid's pick and its neighbours beyond the corner (SUPERVISED_ARMS); the
-    grid bench.text_speech searches per seed is widened to hold the best of them inside it.
+  - semi-supervised arms: one factor at a time around SCHEDULE's point, then (round 2) past the edges
+    round 1 chose and their combination (SEMI_ARMS); the rule, fixed before the run: the arm with the
+    lowest dev score is the schedule bench.text_speech reports (bench.text_speech.chosen_channel);
+  - supervised-only arms: the grid's pick and its neighbours beyond the corner, then beyond round 1's
+    (SUPERVISED_ARMS); bench.text_speech's per-seed grid (SUPERVISED_GRID) is widened to hold the best.
 No test word is scored. Arms run two at a time on the Dask workers (one thread each); each arm's
 result is written as it finishes.
 
@@ -34,9 +35,16 @@ SEMI_ARMS = {
     "unpaired_96": [CHANNEL + "unpaired_batch=96"], "unpaired_384": [CHANNEL + "unpaired_batch=384"],
     "dream_16": [CHANNEL + "dream_batch=16"], "dream_64": [CHANNEL + "dream_batch=64"],
     "temperature_0.25": [CHANNEL + "weights.temperature=0.25"], "temperature_1": [CHANNEL + "weights.temperature=1.0"],
+    # round 2 (--merge): round 1 chose the edges unpaired_384 and dream_64, and temperature 0.25 by a hair
+    "unpaired_768": [CHANNEL + "unpaired_batch=768"], "dream_128": [CHANNEL + "dream_batch=128"],
+    "unpaired_384_dream_64": [CHANNEL + "unpaired_batch=384", CHANNEL + "dream_batch=64"],
+    "unpaired_384_dream_64_temperature_0.25": [CHANNEL + "unpaired_batch=384", CHANNEL + "dream_batch=64",
+                                               CHANNEL + "weights.temperature=0.25"],
 }
+# round 1: the grid's pick (0.0015, 0.3) and its neighbours beyond; round 2: beyond round 1's corner (0.0008, 0.5)
 SUPERVISED_ARMS = {f"supervised_lr{lr:g}_dropout{dropout:g}": {"lr": lr, "dropout": dropout}
-                   for lr, dropout in ((0.0015, 0.3), (0.0008, 0.3), (0.0015, 0.5), (0.0008, 0.5))}
+                   for lr, dropout in ((0.0015, 0.3), (0.0008, 0.3), (0.0015, 0.5), (0.0008, 0.5),
+                                       (0.0004, 0.5), (0.0008, 0.7), (0.0004, 0.7))}
 
 
 def arm_jobs(arms: list[str], seed: int, data) -> dict:
