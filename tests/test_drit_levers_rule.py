@@ -45,3 +45,12 @@ def test_an_arm_screened_out_by_an_earlier_seed_is_shown_but_not_eligible():
     assert arms["both"]["seeds"] == [0] and arms["drit"]["seeds"] == [0, 1]
     out = choose(arms)
     assert out["chosen"] == "drit" and out["screened_out_by_earlier_seeds"] == ["both"]
+
+
+def test_an_older_setting_arm_names_the_training_setting_it_moves():
+    from bench.drit_levers import ARMS, OFF, TRAIN
+
+    arms = summarise({0: {"drit": arm(0.55, 0.40, 0.50), "lr_0.001": arm(0.56, 0.41, 0.52)}})
+    assert arms["lr_0.001"]["overrides"] == OFF | {"train.lr": 0.001}
+    assert arms["drit"]["overrides"] == OFF
+    assert set(TRAIN) <= set(ARMS)      # every training-setting arm is an arm the CLI offers
