@@ -23,7 +23,7 @@ import json
 import time
 from pathlib import Path
 
-from bench.results import RESULTS, git_revision, write_result
+from bench.results import RESULTS, earlier_arms, git_revision, write_result
 from bench.text_speech import SCHEDULE, best_dev_row, configs, dev_score, supervised_settings
 from pipeline.cluster import dask_client, run_jobs
 from translation.speech.data import build_text_speech
@@ -64,8 +64,8 @@ def choose(scores: dict) -> dict:
     """The module docstring's rules over the arms measured so far (dev scores only)."""
     semi = {n: s for n, s in scores.items() if n in SEMI_ARMS}
     supervised = {n: s for n, s in scores.items() if n in SUPERVISED_ARMS}
-    return {"semi": min(semi, key=semi.get) if semi else None,
-            "semi_overrides": SEMI_ARMS[min(semi, key=semi.get)] if semi else None,
+    best_semi = min(semi, key=semi.get) if semi else None
+    return {"semi": best_semi, "semi_overrides": SEMI_ARMS[best_semi] if semi else None,
             "supervised": min(supervised, key=supervised.get) if supervised else None}
 
 
@@ -91,7 +91,7 @@ def write(arms: dict, seed: int, started: float, out: Path) -> None:
                         f"{chosen['supervised']}"], out=out)
 
 
-def earlier_arms(path: Path, seed: int, measuring: list[str]) -> dict:
+def same_seed_arms(path: Path, seed: int, measuring: list[str]) -> dict:
     """The arms of an earlier result on the same seed's data that this run does not measure, each
     naming the revision it was measured at."""
     if not path.exists():
@@ -99,8 +99,7 @@ def earlier_arms(path: Path, seed: int, measuring: list[str]) -> dict:
     old = json.loads(path.read_text())
     if old["seeds"] != [seed]:
         raise SystemExit(f"--merge: {path} ran seed {old['seeds']}, this run {seed}; run the same seed")
-    return {n: a | {"measured_at": a.get("measured_at", old["git_revision"])}
-            for n, a in old["per_seed"][str(seed)].items() if n not in measuring}
+    return earlier_arms(old["per_seed"][str(seed)], old["git_revision"], measuring)
 
 
 def main():
@@ -113,7 +112,7 @@ def main():
     args = ap.parse_args()
     started = time.perf_counter()
     prep, _ = configs([f"prepare_text_speech.seed={args.seed}"], channel_choice=False)
-    arms = earlier_arms(Path(args.results) / "channel_levers.json", args.seed, args.arms) if args.merge else {}
+    arms = same_seed_arms(Path(args.results) / "channel_levers.json", args.seed, args.arms) if args.merge else {}
     now = git_revision()
 
     def done(name: str, result: dict) -> None:

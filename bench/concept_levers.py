@@ -98,7 +98,7 @@ MEASURES = ("dev_nmi", "dev_steering_share_planted", "dev_steering_share", "dev_
 def merged(path: Path, seeds: list[int], per_seed: dict, arms: dict) -> tuple[dict, dict]:
     """This run's arms over an earlier result's others (which must have run the same seeds); every arm
     names the revision it was measured at."""
-    from bench.results import git_revision
+    from bench.results import earlier_arms, git_revision
 
     now = git_revision()
     arms = {n: a | {"measured_at": now} for n, a in arms.items()}
@@ -107,7 +107,7 @@ def merged(path: Path, seeds: list[int], per_seed: dict, arms: dict) -> tuple[di
     old = json.loads(path.read_text())
     if sorted(old["seeds"]) != sorted(seeds):
         raise SystemExit(f"--merge: {path} ran seeds {old['seeds']}, this run {seeds}; run the same seeds")
-    kept = {n: a | {"measured_at": a.get("measured_at", old["git_revision"])} for n, a in old["arms"].items() if n not in arms}
+    kept = earlier_arms(old["arms"], old["git_revision"], arms)
     per_seed = {s: {n: v for n, v in old["per_seed"][str(s)].items() if n in kept} | per_seed[s] for s in seeds}
     return per_seed, kept | arms
 

@@ -101,7 +101,7 @@ def choose(arms: dict) -> dict:
 def with_earlier_seeds(path: Path, per_seed: dict, overrides: list[str]) -> dict:
     """This run's arms beside an earlier result's other seeds and arms (this run's replace the earlier
     ones of the same seed and name); every seed's arm names the revision it was measured at."""
-    from bench.results import git_revision
+    from bench.results import earlier_arms, git_revision
 
     now = git_revision()
     per_seed = {s: {n: a | {"measured_at": now} for n, a in v.items()} for s, v in per_seed.items()}
@@ -111,7 +111,7 @@ def with_earlier_seeds(path: Path, per_seed: dict, overrides: list[str]) -> dict
     if old.get("overrides") != overrides:
         raise SystemExit(f"--merge: {path} ran with overrides {old.get('overrides')}, this run {overrides}")
     for s, v in old["per_seed"].items():
-        kept = {n: a | {"measured_at": a.get("measured_at", old["git_revision"])} for n, a in v.items()}
+        kept = earlier_arms(v, old["git_revision"])
         per_seed[int(s)] = kept | per_seed.get(int(s), {})
     return dict(sorted(per_seed.items()))
 
@@ -123,8 +123,9 @@ def summarise(per_seed: dict) -> dict:
     out = {}
     for n in names:
         ran = [s for s in per_seed if n in per_seed[s]]
-        out[n] = {"overrides": ARMS[n] | {f"train.{k}": v for k, v in TRAIN.get(n, {}).items()}, "seeds": ran} | {k: float(np.mean([per_seed[s][n][k] for s in ran]))
-                                                        for k in MEASURES}
+        overrides = ARMS[n] | {f"train.{k}": v for k, v in TRAIN.get(n, {}).items()}
+        out[n] = {"overrides": overrides, "seeds": ran} | {k: float(np.mean([per_seed[s][n][k] for s in ran]))
+                                                           for k in MEASURES}
     return out
 
 

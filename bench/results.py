@@ -79,6 +79,12 @@ class DirtyTree(RuntimeError):
     """docs/results/ written from a work tree that differs from its commit."""
 
 
+def earlier_arms(arms: dict, revision: str, measuring=()) -> dict:
+    """An earlier result's arms that this run does not re-measure, each naming the revision it was
+    measured at (its own `measured_at`, else the earlier result's `revision`)."""
+    return {n: a | {"measured_at": a.get("measured_at", revision)} for n, a in arms.items() if n not in measuring}
+
+
 def provenance(revision: str, out: Path) -> str:
     """"measured", or "provisional: ..." when a modified tree writes docs/results/ and MDR_ALLOW_DIRTY=1
     allows it; without that, a DirtyTree error."""

@@ -52,14 +52,14 @@ def test_a_second_round_of_channel_arms_keeps_the_first_rounds_with_their_revisi
 
     import pytest
 
-    from bench.channel_levers import earlier_arms
+    from bench.channel_levers import same_seed_arms
 
     path = tmp_path / "channel_levers.json"
-    assert earlier_arms(path, 0, ["schedule"]) == {}
+    assert same_seed_arms(path, 0, ["schedule"]) == {}
     path.write_text(json.dumps({"seeds": [0], "git_revision": "abc", "per_seed": {"0": {
         "schedule": {"dev_score": 0.35}, "dream_16": {"dev_score": 0.36, "measured_at": "def"}}}}))
-    kept = earlier_arms(path, 0, ["schedule"])
+    kept = same_seed_arms(path, 0, ["schedule"])
     assert kept == {"dream_16": {"dev_score": 0.36, "measured_at": "def"}}     # re-measured arms are replaced
-    assert earlier_arms(path, 0, [])["schedule"]["measured_at"] == "abc"
+    assert same_seed_arms(path, 0, [])["schedule"]["measured_at"] == "abc"
     with pytest.raises(SystemExit, match="same seed"):
-        earlier_arms(path, 1, [])
+        same_seed_arms(path, 1, [])
