@@ -85,7 +85,10 @@ def chosen_channel(path: Path = CHANNEL_RESULT) -> list[str]:
     it has not run: SCHEDULE's own point)."""
     if not path.exists():
         return []
-    return list(json.loads(path.read_text())["summary"].get("semi_overrides") or [])
+    try:
+        return list(json.loads(path.read_text())["summary"].get("semi_overrides") or [])
+    except (ValueError, KeyError, AttributeError, TypeError) as e:
+        raise SystemExit(f"{path}: not a bench.channel_levers result ({e!r}); re-run it or remove the file")
 
 
 def configs(overrides: list[str], channel_choice: bool = True):

@@ -37,6 +37,8 @@ def test_the_channel_settings_with_the_lowest_dev_score_are_chosen_per_kind():
 def test_bench_text_speech_trains_at_the_channel_settings_dev_chose(tmp_path):
     import json
 
+    import pytest
+
     from bench.text_speech import chosen_channel
 
     assert chosen_channel(tmp_path / "absent.json") == []          # not run yet: SCHEDULE's own point
@@ -45,6 +47,10 @@ def test_bench_text_speech_trains_at_the_channel_settings_dev_chose(tmp_path):
     assert chosen_channel(path) == SEMI_ARMS["dream_64"]
     path.write_text(json.dumps({"summary": choose_channel({"schedule": 0.39, "dream_64": 0.41})}))
     assert chosen_channel(path) == []
+    for bad in ("{not json", json.dumps({"table": {}}), json.dumps([1, 2])):
+        path.write_text(bad)
+        with pytest.raises(SystemExit, match="not a bench.channel_levers result"):
+            chosen_channel(path)
 
 
 def test_a_second_round_of_channel_arms_keeps_the_first_rounds_with_their_revision(tmp_path):
